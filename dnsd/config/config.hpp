@@ -1,0 +1,67 @@
+#pragma once
+// The server's settings: the config file (SPEC §2) with command-line flags laid
+// over it. Loaded once at start-up; the answer path sees only answer::Options.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dnsd/core/address.hpp"
+#include "dnsd/core/diagnostic.hpp"
+
+namespace dnsd::config {
+
+struct Subnet {
+    core::Address network;  // masked to prefix
+    uint8_t prefix = 0;
+};
+
+struct Region {
+    std::string name;
+    std::vector<std::string> continents;  // two-letter codes, upper case
+    std::vector<std::string> countries;   // ISO 3166-1 alpha-2, upper case
+    std::vector<Subnet> subnets;
+    std::optional<std::pair<double, double>> location;  // latitude, longitude in degrees
+    std::vector<std::string> fallback;                  // region names, in order
+};
+
+// Where the country, continent and coordinates sit in the GeoIP database's
+// records, as libmaxminddb lookup paths.
+struct GeoipFields {
+    std::vector<std::string> country{"country", "iso_code"};
+    std::vector<std::string> continent{"continent", "code"};
+    std::vector<std::string> latitude{"location", "latitude"};
+    std::vector<std::string> longitude{"location", "longitude"};
+};
+
+struct Config {
+    std::string file;  // empty when no config file was read
+    std::vector<core::Endpoint> listen;
+    std::string zones_dir = "zones";
+    std::string geoip_path;  // resolved at start-up; empty: no database
+    GeoipFields geoip_fields;
+    std::vector<Region> regions;  // config order
+    std::string default_region;   // empty: none
+    unsigned threads = 0;         // 0: one worker per CPU
+    std::optional<core::Endpoint> http;
+    std::string http_token;       // bearer token for mutating HTTP calls; empty: none
+    bool ecs = true;
+    uint16_t udp_payload = 1232;
+    std::string nsid;
+    uint32_t tcp_idle_timeout_ms = 10000;
+    uint32_t tcp_max_connections = 1000;
+    std::string log_level = "info";
+
+    // Index of the region called `name` in `regions`, or -1.
+    int region_index(std::string_view name) const;
+};
+
+// Reads and validates a config file. Every problem is reported, each with its
+// FILE:LINE:COL; on any problem the result is nullopt and `diagnostics` says why.
+std::optional<Config> load_file(const std::string& path, core::Diagnostics& diagnostics);
+
+// The built-in defaults (SPEC §1): listen on 127.0.0.1:5353 and [::1]:5353,
+// zones/, the shipped GeoIP database, HTTP on 127.0.0.1:8053.
+Config defaults();
+
+}  // namespace dnsd::config

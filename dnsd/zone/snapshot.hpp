@@ -1,0 +1,135 @@
+#pragma once
+// The compiled, immutable form of the zones that the answer path reads. Built by
+// zone::compile off the query path, never mutated after it is published: a
+// reload builds new Zones and a new Snapshot and swaps them in whole.
+//
+// Names are kept in uncompressed wire form ("\3www\4demo\7example\0"),
+// lower-cased where they are keys, so the answer path compares bytes.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "dnsd/core/address.hpp"
+
+namespace dnsd::zone {
+
+namespace rrtype {
+inline constexpr uint16_t A = 1, NS = 2, CNAME = 5, SOA = 6, PTR = 12, MX = 15, TXT = 16,
+                          AAAA = 28, SRV = 33, OPT = 41, DS = 43, IXFR = 251, AXFR = 252,
+                          ANY = 255, CAA = 257;
+}
+
+// One record's RDATA in wire form. Domain names inside it are stored
+// uncompressed; name_offsets marks those the encoder may compress (NS, CNAME,
+// PTR, MX exchange, SOA mname/rname; never SRV targets, per RFC 2782).
+struct Rdata {
+    std::vector<uint8_t> wire;
+    std::array<uint16_t, 2> name_offsets{};
+    uint8_t name_count = 0;
+};
+
+struct RRset {
+    uint16_t type = 0;
+    uint32_t ttl = 0;
+    std::vector<Rdata> rdatas;  // in file order; the answer path rotates them
+};
+
+enum class Policy : uint8_t { round_robin, weighted, sticky, priority };
+// Operator's state for a member: auto follows health, up/down force it.
+enum class MemberState : uint8_t { automatic, up, down };
+
+struct Check {
+    enum class Type : uint8_t { none, tcp, http, https, dns };
+    Type type = Type::none;
+    uint16_t port = 0;  // 0: the type's default (80, 443, 53)
+    uint32_t interval_ms = 10000;
+    uint32_t timeout_ms = 3000;
+    uint32_t rise = 2;
+    uint32_t fall = 3;
+    // http/https
+    std::string path = "/";
+    std::string host;
+    std::vector<std::pair<uint16_t, uint16_t>> expect_status{{200, 399}};  // inclusive ranges
+    std::string expect_body;
+    bool verify_tls = false;
+    // dns
+    std::string query;
+    uint16_t query_type = rrtype::A;
+};
+
+struct Member {
+    core::Address address;
+    int32_t region = -1;  // index into config::Config::regions; -1: no region (every region)
+    uint32_t weight = 1;
+    uint32_t priority = 0;
+    MemberState state = MemberState::automatic;
+    uint16_t port = 0;       // probe port override; 0: the check's port
+    uint32_t health_slot = UINT32_MAX;  // index into the health view; UINT32_MAX: no probe
+};
+
+struct Pool {
+    std::string name;
+    Policy policy = Policy::round_robin;
+    uint32_t max_answers = 0;  // 0: all
+    uint32_t ttl = 30;
+    uint32_t degraded_ttl = 30;
+    Check check;
+    std::vector<Member> members;   // file order
+    std::vector<uint32_t> v4, v6;  // indices into members, by family, file order
+    bool uses_geo = false;         // some member names a region
+};
+
+// A name in the zone. Every name between a record's owner and the apex exists
+// as a Node (empty non-terminals have no rrsets and no pool).
+struct Node {
+    std::string name;             // wire form, lower case
+    std::vector<RRset> rrsets;    // sorted by type
+    int32_t pool = -1;            // index into Zone::pools: A/AAAA come from it
+    uint32_t pool_ttl = 30;       // record → pool → zone
+    bool delegation = false;      // has NS and is not the apex: a zone cut
+
+    const RRset* find(uint16_t type) const {
+        for (const auto& rrset : rrsets)
+            if (rrset.type == type) return &rrset;
+        return nullptr;
+    }
+    bool empty() const { return rrsets.empty() && pool < 0; }
+};
+
+struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+struct Zone {
+    std::string name;        // presentation form without the final dot ("demo.example")
+    std::string apex;        // wire form, lower case
+    std::string file;        // the file it was loaded from
+    uint32_t serial = 0;
+    uint32_t negative_ttl = 30;  // min(SOA TTL, SOA minimum), for NXDOMAIN/NODATA
+    std::unordered_map<std::string, Node, NameHash, std::equal_to<>> nodes;  // by wire name
+    std::vector<Pool> pools;
+    size_t max_pool_members = 0;
+
+    const Node* find(std::string_view wire_name) const {
+        auto it = nodes.find(wire_name);
+        return it == nodes.end() ? nullptr : &it->second;
+    }
+    const Node& apex_node() const { return nodes.find(apex)->second; }
+};
+
+struct Snapshot {
+    // Zones are shared between snapshots so that a reload rebuilds only what
+    // changed, and a broken file keeps its previous Zone.
+    std::vector<std::shared_ptr<const Zone>> zones;
+    size_t max_pool_members = 0;
+
+    // The zone with the longest apex that `wire_name` (lower case) is at or below.
+    const Zone* find_zone(std::string_view wire_name) const;
+};
+
+}  // namespace dnsd::zone
