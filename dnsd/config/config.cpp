@@ -1,0 +1,361 @@
+#include "dnsd/config/config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <sstream>
+
+#include "dnsd/zone/fields.hpp"
+#include "dnsd/zone/json.hpp"
+
+namespace dnsd::config {
+
+int Config::region_index(std::string_view name) const {
+    for (size_t i = 0; i < regions.size(); ++i)
+        if (regions[i].name == name) return static_cast<int>(i);
+    return -1;
+}
+
+Config defaults() {
+    Config config;
+    config.listen = {*core::Endpoint::parse("127.0.0.1:5353"), *core::Endpoint::parse("[::1]:5353")};
+    config.zones_dir = "zones";
+    config.geoip_path = "geoip/country.mmdb";
+    config.http = core::Endpoint::parse("127.0.0.1:8053");
+    return config;
+}
+
+namespace {
+
+using zone::Fields;
+namespace json = zone::json;
+
+constexpr std::string_view config_keys[] = {"listen", "zones",       "geoip",  "regions",     "default_region",
+                                            "threads", "http",       "http_token", "ecs",      "udp_payload",
+                                            "nsid",    "tcp",        "log_level"};
+constexpr std::string_view geoip_keys[] = {"path", "country", "continent", "latitude", "longitude"};
+constexpr std::string_view region_keys[] = {"continents", "countries", "subnets", "location", "fallback"};
+constexpr std::string_view tcp_keys[] = {"idle_timeout", "max_connections"};
+constexpr std::string_view continent_codes[] = {"AF", "AN", "AS", "EU", "NA", "OC", "SA"};
+constexpr std::string_view log_levels[] = {"debug", "info", "warn", "error"};
+constexpr int64_t max_threads = 1024;
+constexpr size_t max_nsid = 255;
+constexpr uint32_t max_idle_timeout_s = 86400;
+
+class Reader {
+public:
+    Reader(Config& config, Fields& fields, std::filesystem::path base)
+        : config_(config), fields_(fields), base_(std::move(base)) {}
+
+    void read(const json::Value& root) {
+        if (!fields_.is_object(root, "the config file")) return;
+        fields_.known_keys(root, config_keys, "in the config");
+        if (const json::Value* v = root.find("listen")) read_listen(*v);
+        if (const json::Value* v = root.find("zones"))
+            if (const std::string* s = fields_.string(*v, "\"zones\"")) {
+                if (s->empty())
+                    fields_.error(v->position, "\"zones\" is empty; name the zones directory, such as \"zones\"");
+                else
+                    config_.zones_dir = resolve(*s);
+            }
+        if (const json::Value* v = root.find("geoip")) read_geoip(*v);
+        if (const json::Value* v = root.find("regions")) read_regions(*v);
+        if (const json::Value* v = root.find("default_region"))
+            if (const std::string* s = fields_.string(*v, "\"default_region\"")) {
+                if (config_.region_index(*s) >= 0 || (s->empty() && config_.regions.empty()))
+                    config_.default_region = *s;
+                else
+                    undefined_region(*v, *s, "\"default_region\"");
+            }
+        if (const json::Value* v = root.find("threads"))
+            if (auto n = fields_.integer(*v, "\"threads\"", 0, max_threads)) config_.threads = static_cast<unsigned>(*n);
+        if (const json::Value* v = root.find("http")) read_http(*v);
+        if (const json::Value* v = root.find("http_token"))
+            if (const std::string* s = fields_.string(*v, "\"http_token\"")) config_.http_token = *s;
+        if (const json::Value* v = root.find("ecs"))
+            if (auto b = fields_.boolean(*v, "\"ecs\"")) config_.ecs = *b;
+        if (const json::Value* v = root.find("udp_payload"))
+            if (auto n = fields_.integer(*v, "\"udp_payload\"", 512, 65535)) config_.udp_payload = static_cast<uint16_t>(*n);
+        if (const json::Value* v = root.find("nsid"))
+            if (const std::string* s = fields_.string(*v, "\"nsid\"")) {
+                if (s->size() > max_nsid)
+                    fields_.error(v->position, "\"nsid\" is " + std::to_string(s->size()) +
+                                                   " octets; keep it to at most 255");
+                else
+                    config_.nsid = *s;
+            }
+        if (const json::Value* v = root.find("tcp")) read_tcp(*v);
+        if (const json::Value* v = root.find("log_level"))
+            if (const std::string* s = fields_.string(*v, "\"log_level\"")) {
+                if (std::find(std::begin(log_levels), std::end(log_levels), *s) != std::end(log_levels))
+                    config_.log_level = *s;
+                else
+                    fields_.error(v->position, "unknown \"log_level\" " + zone::quote(*s) + zone::suggest(*s, log_levels));
+            }
+    }
+
+private:
+    std::string resolve(const std::string& path) const {
+        std::filesystem::path p(path);
+        if (p.is_absolute() || base_.empty()) return path;
+        return (base_ / p).string();
+    }
+
+    std::optional<core::Endpoint> endpoint(const json::Value& value, std::string_view name) {
+        const std::string* s = fields_.string(value, name);
+        if (!s) return std::nullopt;
+        auto parsed = core::Endpoint::parse(*s);
+        if (!parsed)
+            fields_.error(value.position, zone::quote(*s) + " is not ADDRESS:PORT; write it as \"127.0.0.1:5353\" or "
+                                                       "\"[::1]:5353\"");
+        return parsed;
+    }
+
+    void read_listen(const json::Value& value) {
+        auto list = zone::entries(value);
+        if (list.empty()) {
+            fields_.error(value.position, "\"listen\" is empty; give at least one address, such as \"127.0.0.1:5353\"");
+            return;
+        }
+        std::vector<core::Endpoint> endpoints;
+        for (const json::Value& item : list) {
+            auto e = endpoint(item, "a \"listen\" entry");
+            if (!e) continue;
+            auto same = [&](const core::Endpoint& o) { return o.address == e->address && o.port == e->port; };
+            if (std::any_of(endpoints.begin(), endpoints.end(), same)) {
+                fields_.error(item.position, zone::quote(e->to_string()) + " is listed twice in \"listen\"; remove one");
+                continue;
+            }
+            endpoints.push_back(*e);
+        }
+        config_.listen = std::move(endpoints);
+    }
+
+    void read_http(const json::Value& value) {
+        if (value.kind == json::Kind::null || (value.kind == json::Kind::string && value.string.empty())) {
+            config_.http.reset();
+            return;
+        }
+        if (auto e = endpoint(value, "\"http\" (or \"\" to turn it off)")) config_.http = *e;
+    }
+
+    void read_tcp(const json::Value& value) {
+        if (!fields_.is_object(value, "\"tcp\"")) return;
+        fields_.known_keys(value, tcp_keys, "in \"tcp\"");
+        if (const json::Value* v = value.find("idle_timeout"))
+            if (auto ms = fields_.positive_seconds(*v, "\"idle_timeout\"", max_idle_timeout_s))
+                config_.tcp_idle_timeout_ms = *ms;
+        if (const json::Value* v = value.find("max_connections"))
+            if (auto n = fields_.integer(*v, "\"max_connections\"", 1, zone::max_int31))
+                config_.tcp_max_connections = static_cast<uint32_t>(*n);
+    }
+
+    void read_geoip(const json::Value& value) {
+        if (value.kind == json::Kind::string) {
+            config_.geoip_path = value.string.empty() ? "" : resolve(value.string);
+            return;
+        }
+        if (!fields_.expect(value, json::Kind::object, "\"geoip\"",
+                            "a path to the database, or an object { \"path\": ..., \"country\": ... }"))
+            return;
+        fields_.known_keys(value, geoip_keys, "in \"geoip\"");
+        if (const json::Value* v = value.find("path"))
+            if (const std::string* s = fields_.string(*v, "\"path\""))
+                config_.geoip_path = s->empty() ? "" : resolve(*s);
+        struct Field {
+            std::string_view key;
+            std::vector<std::string> GeoipFields::*member;
+        };
+        for (const Field& f : {Field{"country", &GeoipFields::country}, Field{"continent", &GeoipFields::continent},
+                               Field{"latitude", &GeoipFields::latitude}, Field{"longitude", &GeoipFields::longitude}})
+            if (const json::Value* v = value.find(f.key))
+                if (auto path = lookup_path(*v, f.key)) config_.geoip_fields.*f.member = std::move(*path);
+    }
+
+    // "country.iso_code" or ["country", "iso_code"].
+    std::optional<std::vector<std::string>> lookup_path(const json::Value& value, std::string_view key) {
+        std::vector<std::string> parts;
+        bool ok = true;
+        if (value.kind == json::Kind::string) {
+            std::string_view rest = value.string;
+            while (true) {
+                auto dot = rest.find('.');
+                parts.emplace_back(rest.substr(0, dot));
+                if (dot == std::string_view::npos) break;
+                rest = rest.substr(dot + 1);
+            }
+        } else if (value.kind == json::Kind::array) {
+            for (const json::Value& item : value.items) {
+                if (item.kind != json::Kind::string) ok = false;
+                parts.push_back(item.string);
+            }
+        } else {
+            ok = false;
+        }
+        bool has_empty = std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); });
+        if (!ok || parts.empty() || has_empty) {
+            fields_.error(value.position, zone::quote(key) + " must be a path into the database's records, such as "
+                                                        "\"country.iso_code\" or [\"country\", \"iso_code\"]");
+            return std::nullopt;
+        }
+        return parts;
+    }
+
+    void read_regions(const json::Value& value) {
+        if (!fields_.is_object(value, "\"regions\"")) return;
+        // Every name first, so that a fallback may name a region defined after it.
+        for (const auto& member : value.members) {
+            Region region;
+            region.name = member.key;
+            if (member.key.empty()) fields_.error(member.key_position, "a region needs a name; write \"eu\": { ... }");
+            config_.regions.push_back(std::move(region));
+        }
+        for (size_t i = 0; i < value.members.size(); ++i) read_region(config_.regions[i], value.members[i]);
+    }
+
+    void read_region(Region& region, const json::Member& member) {
+        const json::Value& body = member.value;
+        if (!fields_.is_object(body, "region " + zone::quote(region.name))) return;
+        fields_.known_keys(body, region_keys, "in region " + zone::quote(region.name));
+        if (const json::Value* v = body.find("continents"))
+            for (const json::Value& item : list(*v, "\"continents\"")) {
+                const std::string* s = fields_.string(item, "a continent");
+                if (!s) continue;
+                if (std::find(std::begin(continent_codes), std::end(continent_codes), *s) == std::end(continent_codes))
+                    fields_.error(item.position, zone::quote(*s) + " is not a continent code" +
+                                                     zone::suggest(*s, continent_codes));
+                else
+                    region.continents.push_back(*s);
+            }
+        if (const json::Value* v = body.find("countries"))
+            for (const json::Value& item : list(*v, "\"countries\"")) {
+                const std::string* s = fields_.string(item, "a country");
+                if (!s) continue;
+                bool code = s->size() == 2 && std::all_of(s->begin(), s->end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+                if (!code)
+                    fields_.error(item.position, zone::quote(*s) + " is not a country code; use two upper-case letters "
+                                                              "(ISO 3166-1 alpha-2), such as \"DE\"");
+                else
+                    region.countries.push_back(*s);
+            }
+        if (const json::Value* v = body.find("subnets"))
+            for (const json::Value& item : list(*v, "\"subnets\""))
+                if (auto subnet = read_subnet(item)) region.subnets.push_back(*subnet);
+        if (const json::Value* v = body.find("location")) read_location(region, *v);
+        if (const json::Value* v = body.find("fallback"))
+            for (const json::Value& item : list(*v, "\"fallback\"")) {
+                const std::string* s = fields_.string(item, "a fallback region");
+                if (!s) continue;
+                if (*s == region.name)
+                    fields_.error(item.position, "region " + zone::quote(*s) + " cannot fall back to itself; remove it");
+                else if (config_.region_index(*s) < 0)
+                    undefined_region(item, *s, "fallback");
+                else if (std::find(region.fallback.begin(), region.fallback.end(), *s) != region.fallback.end())
+                    fields_.error(item.position, "region " + zone::quote(*s) + " is listed twice in \"fallback\"; remove one");
+                else
+                    region.fallback.push_back(*s);
+            }
+    }
+
+    std::span<const json::Value> list(const json::Value& value, std::string_view name) {
+        if (!fields_.expect(value, json::Kind::array, name, "a list [ ... ]")) return {};
+        return value.items;
+    }
+
+    std::optional<Subnet> read_subnet(const json::Value& item) {
+        const std::string* s = fields_.string(item, "a subnet");
+        if (!s) return std::nullopt;
+        constexpr std::string_view how = "; write it as ADDRESS/PREFIX, such as \"10.0.0.0/8\" or \"fd00::/8\"";
+        auto slash = s->find('/');
+        std::optional<core::Address> address;
+        unsigned prefix = 0;
+        if (slash != std::string::npos) {
+            address = core::Address::parse(std::string_view(*s).substr(0, slash));
+            const char* first = s->data() + slash + 1;
+            const char* last = s->data() + s->size();
+            auto [end, ec] = std::from_chars(first, last, prefix);
+            if (first == last || ec != std::errc{} || end != last) address.reset();
+        }
+        if (!address) {
+            fields_.error(item.position, zone::quote(*s) + " is not a subnet" + std::string(how));
+            return std::nullopt;
+        }
+        if (prefix > address->max_prefix()) {
+            fields_.error(item.position, "prefix /" + std::to_string(prefix) + " in " + zone::quote(*s) + " is longer than " +
+                                             std::to_string(address->max_prefix()) + " bits; shorten it");
+            return std::nullopt;
+        }
+        core::Address network = address->masked(prefix);
+        if (!(network == *address)) {
+            fields_.error(item.position, zone::quote(*s) + " has bits set past the prefix; write \"" +
+                                             network.to_string() + "/" + std::to_string(prefix) + "\"");
+            return std::nullopt;
+        }
+        for (const auto& other : config_.regions)
+            for (const auto& subnet : other.subnets)
+                if (subnet.network == network && subnet.prefix == prefix) {
+                    fields_.error(item.position, zone::quote(*s) + " is already in region " + zone::quote(other.name) +
+                                                     "; a subnet belongs to one region");
+                    return std::nullopt;
+                }
+        return Subnet{network, static_cast<uint8_t>(prefix)};
+    }
+
+    void read_location(Region& region, const json::Value& value) {
+        if (value.kind != json::Kind::array || value.items.size() != 2) {
+            fields_.error(value.position, "\"location\" must be [latitude, longitude] in degrees, such as [50.11, 8.68]");
+            return;
+        }
+        auto latitude = fields_.number(value.items[0], "the latitude", -90, 90);
+        auto longitude = fields_.number(value.items[1], "the longitude", -180, 180);
+        if (latitude && longitude) region.location = std::pair{*latitude, *longitude};
+    }
+
+    void undefined_region(const json::Value& at, const std::string& name, std::string_view field) {
+        if (config_.regions.empty()) {
+            fields_.error(at.position, std::string(field) + " names region " + zone::quote(name) +
+                                           ", but no \"regions\" are defined; define it or remove " + std::string(field));
+            return;
+        }
+        std::vector<std::string_view> names;
+        for (const auto& r : config_.regions) names.push_back(r.name);
+        fields_.error(at.position, std::string(field) + " names region " + zone::quote(name) + ", which is not defined" +
+                                       zone::suggest(name, names));
+    }
+
+    Config& config_;
+    Fields& fields_;
+    std::filesystem::path base_;
+};
+
+}  // namespace
+
+std::optional<Config> load_file(const std::string& path, core::Diagnostics& diagnostics) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        diagnostics.push_back({path, 0, 0, "cannot read the config file: " + std::string(std::strerror(errno))});
+        return std::nullopt;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    core::Diagnostics found;
+    auto root = json::parse(text.str(), path, found);
+    Config config = defaults();
+    config.file = path;
+    if (root) {
+        Fields fields(path, found);
+        Reader(config, fields, std::filesystem::path(path).parent_path()).read(*root);
+    }
+    std::stable_sort(found.begin(), found.end(), [](const core::Diagnostic& a, const core::Diagnostic& b) {
+        return a.line != b.line ? a.line < b.line : a.column < b.column;
+    });
+    diagnostics.insert(diagnostics.end(), found.begin(), found.end());
+    if (!found.empty()) return std::nullopt;
+    return config;
+}
+
+}  // namespace dnsd::config

@@ -1,0 +1,71 @@
+#pragma once
+// Typed reads from a positioned JSON document for the zone and config loaders:
+// each read either yields a value in range or reports, at the value's
+// position, what is wrong and what to write instead.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "dnsd/core/diagnostic.hpp"
+#include "dnsd/zone/json.hpp"
+
+namespace dnsd::zone {
+
+using Words = std::span<const std::string_view>;
+
+// `s` in double quotes, for messages.
+std::string quote(std::string_view s);
+
+// The word in `candidates` closest to `word` by edit distance, ignoring case.
+std::string_view nearest(std::string_view word, Words candidates);
+
+// The position of `word` in `words`.
+std::optional<size_t> index_of(Words words, std::string_view word);
+
+// "; did you mean "x"?" when a candidate is close, else "; use one of: a, b".
+std::string suggest(std::string_view word, Words candidates);
+
+// A list's items, or a single value standing for a list of one.
+std::span<const json::Value> entries(const json::Value& value);
+
+// Reports into one file's diagnostics.
+class Fields {
+public:
+    Fields(const std::string& file, core::Diagnostics& diagnostics)
+        : file_(file), diagnostics_(diagnostics) {}
+
+    void error(json::Position at, std::string message);
+
+    // Each key of `object` not in `known`: "unknown key "k" WHERE; did you mean ...".
+    void known_keys(const json::Value& object, Words known, std::string_view where);
+
+    // The member `key` of `object`, else "WHAT needs "KEY"; add "KEY": EXAMPLE".
+    const json::Value* required(const json::Value& object, std::string_view key, std::string_view what,
+                                std::string_view example);
+    // `value` is of `kind`, else "NAME must be EXPECTED".
+    bool expect(const json::Value& value, json::Kind kind, std::string_view name,
+                std::string_view expected);
+    bool is_object(const json::Value& value, std::string_view name);
+    const std::string* string(const json::Value& value, std::string_view name);
+    std::optional<bool> boolean(const json::Value& value, std::string_view name);
+    // A whole number in [min, max].
+    std::optional<int64_t> integer(const json::Value& value, std::string_view name, int64_t min,
+                                   int64_t max);
+    // Any number in [min, max].
+    std::optional<double> number(const json::Value& value, std::string_view name, double min,
+                                 double max);
+    // Seconds, possibly fractional, above zero and at most `max_s`, as milliseconds.
+    std::optional<uint32_t> positive_seconds(const json::Value& value, std::string_view name,
+                                             uint32_t max_s);
+
+private:
+    const std::string& file_;
+    core::Diagnostics& diagnostics_;
+};
+
+// Largest value for TTLs, weights and other 31-bit fields (RFC 2181 §8).
+inline constexpr int64_t max_int31 = 2147483647;
+
+}  // namespace dnsd::zone

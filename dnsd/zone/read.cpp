@@ -1,0 +1,458 @@
+// Zone JSON → SourceZone: every check that one field (or one object) can make
+// on its own (health checks: check.cpp). Problems are reported and reading goes on, so that one pass
+// finds all of them.
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <span>
+
+#include "dnsd/zone/name.hpp"
+#include "dnsd/zone/source.hpp"
+
+namespace dnsd::zone {
+
+namespace {
+
+constexpr std::string_view zone_keys[] = {"zone", "ttl", "soa", "records", "pools"};
+constexpr std::string_view soa_keys[] = {"mname",   "rname",  "serial", "refresh",
+                                         "retry",   "expire", "minimum"};
+constexpr std::string_view owner_keys[] = {"A",   "AAAA", "CNAME", "NS",   "MX", "TXT",
+                                           "SRV", "CAA",  "PTR",   "pool", "ttl"};
+constexpr std::string_view mx_keys[] = {"preference", "exchange"};
+constexpr std::string_view srv_keys[] = {"priority", "weight", "port", "target"};
+constexpr std::string_view caa_keys[] = {"flags", "tag", "value"};
+constexpr std::string_view pool_keys[] = {"policy", "max_answers", "ttl",
+                                          "degraded_ttl", "check", "members"};
+constexpr std::string_view member_keys[] = {"address", "region", "weight",
+                                            "priority", "state", "port"};
+constexpr std::string_view policy_names[] = {"round-robin", "weighted", "sticky", "priority"};
+constexpr std::string_view state_names[] = {"auto", "up", "down"};
+constexpr size_t max_txt_string = 255;
+constexpr size_t max_rdata = 65535;
+constexpr size_t max_caa_tag = 15;
+
+class Reader {
+public:
+    Reader(const config::Config& config, Fields& fields) : config_(config), fields_(fields) {}
+
+    SourceZone read(const json::Value& root, uint32_t auto_serial) {
+        if (!fields_.expect(root, json::Kind::object, "a zone file",
+                            "an object { \"zone\": ..., \"soa\": ..., \"records\": ... }"))
+            return std::move(zone_);
+        fields_.known_keys(root, zone_keys, "in the zone");
+
+        const json::Value* zone = root.find("zone");
+        if (!zone) {
+            fields_.error(root.position, "missing \"zone\"; add \"zone\": \"<zone name>\"");
+            return std::move(zone_);
+        }
+        zone_.position = zone->position;
+        const std::string* zone_name = fields_.string(*zone, "\"zone\"");
+        if (!zone_name) return std::move(zone_);
+        std::string problem = "a zone name cannot contain \"*\"";
+        auto apex = zone_name->find('*') == std::string::npos
+                        ? to_wire(*zone_name, std::string(1, '\0'), problem)
+                        : std::nullopt;
+        if (!apex) {
+            fields_.error(zone->position, problem);
+            return std::move(zone_);
+        }
+        zone_.apex = *apex;
+
+        if (const json::Value* ttl = root.find("ttl"))
+            if (auto v = fields_.integer(*ttl, "\"ttl\"", 0, max_int31)) zone_.ttl = static_cast<uint32_t>(*v);
+
+        if (const json::Value* soa = root.find("soa"))
+            read_soa(*soa, auto_serial);
+        else
+            fields_.error(root.position,
+                          "missing \"soa\"; add \"soa\": { \"mname\": \"ns1\", \"rname\": "
+                          "\"hostmaster\", \"serial\": \"auto\" }");
+
+        if (const json::Value* records = root.find("records")) {
+            zone_.records_position = records->position;
+            if (fields_.is_object(*records, "\"records\""))
+                for (const auto& owner : records->members) read_owner(owner);
+        } else {
+            zone_.records_position = root.position;
+        }
+
+        if (const json::Value* pools = root.find("pools"))
+            if (fields_.is_object(*pools, "\"pools\""))
+                for (const auto& pool : pools->members) read_pool(pool);
+        return std::move(zone_);
+    }
+
+private:
+    std::optional<std::string> name(const json::Value& value, std::string_view what) {
+        const std::string* text = fields_.string(value, what);
+        if (!text) return std::nullopt;
+        std::string problem;
+        auto wire = to_wire(*text, zone_.apex, problem);
+        if (!wire) fields_.error(value.position, problem);
+        return wire;
+    }
+
+    // A whole number from 0 to the most T (or `max`) holds; `what` names the
+    // object for the message when the key is missing and has no fallback.
+    template <typename T>
+    std::optional<T> count(const json::Value& object, std::string_view key, std::string_view what,
+                           std::optional<T> fallback, int64_t max = std::numeric_limits<T>::max()) {
+        const json::Value* v = object.find(key);
+        if (!v) {
+            if (!fallback)
+                fields_.error(object.position, std::string(what) + " needs " + quote(key) + "; add " +
+                                                   quote(key) + ": <number>");
+            return fallback;
+        }
+        auto n = fields_.integer(*v, quote(key), 0, max);
+        if (!n) return std::nullopt;
+        return static_cast<T>(*n);
+    }
+
+    void read_soa(const json::Value& soa, uint32_t auto_serial) {
+        if (!fields_.is_object(soa, "\"soa\"")) return;
+        fields_.known_keys(soa, soa_keys, "in \"soa\"");
+        if (const json::Value* v = fields_.required(soa, "mname", "\"soa\"", "\"ns1\""))
+            if (auto wire = name(*v, "\"mname\"")) zone_.soa.mname = *wire;
+        if (const json::Value* v = fields_.required(soa, "rname", "\"soa\"", "\"hostmaster\""))
+            if (auto wire = name(*v, "\"rname\"")) zone_.soa.rname = *wire;
+
+        zone_.soa.serial = auto_serial;
+        if (const json::Value* serial = soa.find("serial"); serial && !(serial->kind == json::Kind::string &&
+                                                                       serial->string == "auto")) {
+            if (serial->kind == json::Kind::string)
+                fields_.error(serial->position, "\"serial\" must be a whole number from 0 to 4294967295 or \"auto\"");
+            else if (auto v = fields_.integer(*serial, "\"serial\"", 0, UINT32_MAX))
+                zone_.soa.serial = static_cast<uint32_t>(*v);
+        }
+        struct Timer {
+            std::string_view key;
+            uint32_t rdata::Soa::*field;
+            uint32_t fallback;
+        };
+        for (const Timer& t : {Timer{"refresh", &rdata::Soa::refresh, 3600}, Timer{"retry", &rdata::Soa::retry, 600},
+                               Timer{"expire", &rdata::Soa::expire, 604800},
+                               Timer{"minimum", &rdata::Soa::minimum, 30}}) {
+            zone_.soa.*t.field = t.fallback;
+            if (const json::Value* v = soa.find(t.key))
+                if (auto n = fields_.integer(*v, quote(t.key), 0, max_int31))
+                    zone_.soa.*t.field = static_cast<uint32_t>(*n);
+        }
+    }
+
+    void read_owner(const json::Member& member) {
+        SourceOwner owner;
+        owner.text = member.key;
+        owner.position = member.key_position;
+        std::string problem;
+        auto wire = to_wire(member.key, zone_.apex, problem);
+        if (!wire) {
+            fields_.error(member.key_position, problem);
+            return;
+        }
+        if (!is_at_or_below(*wire, zone_.apex)) {
+            fields_.error(member.key_position,
+                          "name " + quote(member.key) + " is outside the zone " + quote(to_text(zone_.apex)) +
+                              "; use a relative name or one ending in " + quote(to_text(zone_.apex)));
+            return;
+        }
+        owner.wire = *wire;
+        const json::Value& body = member.value;
+        if (!fields_.expect(body, json::Kind::object, "the records of " + quote(member.key),
+                            "an object such as { \"A\": [\"192.0.2.1\"] }"))
+            return;
+        if (std::all_of(body.members.begin(), body.members.end(), [](const json::Member& m) { return m.key == "ttl"; }))
+            fields_.error(member.key_position, "no records at " + quote(member.key) +
+                                                   "; add a record type such as \"A\" or remove the name");
+        for (const auto& entry : body.members) {
+            const std::string& key = entry.key;
+            if (key == "ttl") {
+                if (auto v = fields_.integer(entry.value, "\"ttl\"", 0, max_int31))
+                    owner.ttl = static_cast<uint32_t>(*v);
+            } else if (key == "pool") {
+                if (const std::string* pool = fields_.string(entry.value, "\"pool\"")) {
+                    owner.pool = *pool;
+                    owner.pool_position = entry.value.position;
+                }
+            } else if (key == "SOA") {
+                fields_.error(entry.key_position,
+                              "SOA comes from the zone's \"soa\" object; remove \"SOA\" here");
+            } else if (uint16_t type = rdata::type_code(key)) {
+                read_set(owner, type, entry);
+            } else {
+                fields_.error(entry.key_position, "unknown record type " + quote(key) + " at " +
+                                                      quote(member.key) + suggest(key, owner_keys));
+            }
+        }
+        zone_.owners.push_back(std::move(owner));
+    }
+
+    void read_set(SourceOwner& owner, uint16_t type, const json::Member& entry) {
+        SourceSet set{type, entry.key_position, {}};
+        const std::string& type_name = entry.key;
+        if (type == rrtype::CNAME) {
+            if (auto wire = name(entry.value, "CNAME (one name)")) set.rdatas.push_back(rdata::name(*wire));
+        } else {
+            auto list = entries(entry.value);
+            if (list.empty())
+                fields_.error(entry.value.position, "empty list for " + type_name + " at " + quote(owner.text) +
+                                                        "; add a record or remove " + quote(type_name));
+            for (const json::Value& item : list) {
+                auto r = read_rdata(type, type_name, item);
+                if (!r) continue;
+                auto same = [&](const Rdata& other) { return other.wire == r->wire; };
+                if (std::any_of(set.rdatas.begin(), set.rdatas.end(), same)) {
+                    fields_.error(item.position, "duplicate " + type_name + " record at " + quote(owner.text) +
+                                                     "; remove one");
+                    continue;
+                }
+                set.rdatas.push_back(std::move(*r));
+            }
+        }
+        if (!set.rdatas.empty()) owner.sets.push_back(std::move(set));
+    }
+
+    std::optional<Rdata> read_rdata(uint16_t type, const std::string& type_name, const json::Value& item) {
+        switch (type) {
+            case rrtype::A:
+            case rrtype::AAAA: return read_address(type, item);
+            case rrtype::NS:
+            case rrtype::PTR: {
+                auto wire = name(item, type_name + " entry");
+                if (!wire) return std::nullopt;
+                return rdata::name(*wire);
+            }
+            case rrtype::MX: return read_mx(item);
+            case rrtype::SRV: return read_srv(item);
+            case rrtype::CAA: return read_caa(item);
+            case rrtype::TXT: return read_txt(item);
+        }
+        return std::nullopt;
+    }
+
+    std::optional<Rdata> read_address(uint16_t type, const json::Value& item) {
+        bool v4 = type == rrtype::A;
+        std::string_view example = v4 ? "\"192.0.2.1\"" : "\"2001:db8::1\"";
+        const std::string* text = fields_.string(item, v4 ? "an A entry" : "an AAAA entry");
+        if (!text) return std::nullopt;
+        auto address = core::Address::parse(*text);
+        if (!address) {
+            fields_.error(item.position, quote(*text) + " is not an " + (v4 ? "IPv4" : "IPv6") +
+                                             " address; write it as " + std::string(example));
+            return std::nullopt;
+        }
+        if ((address->family == core::Family::v4) != v4) {
+            fields_.error(item.position, quote(*text) + " is an " + (v4 ? "IPv6" : "IPv4") +
+                                             " address; put it under " + (v4 ? "\"AAAA\"" : "\"A\""));
+            return std::nullopt;
+        }
+        return rdata::address(*address);
+    }
+
+    std::optional<Rdata> read_mx(const json::Value& item) {
+        if (!fields_.expect(item, json::Kind::object, "an MX entry",
+                            "an object { \"preference\": 10, \"exchange\": \"mx\" }"))
+            return std::nullopt;
+        fields_.known_keys(item, mx_keys, "in MX");
+        auto preference = count<uint16_t>(item, "preference", "MX", std::nullopt);
+        const json::Value* exchange = fields_.required(item, "exchange", "MX", "\"mx.example.net.\"");
+        auto wire = exchange ? name(*exchange, "\"exchange\"") : std::nullopt;
+        if (!preference || !wire) return std::nullopt;
+        return rdata::mx(*preference, *wire);
+    }
+
+    std::optional<Rdata> read_srv(const json::Value& item) {
+        if (!fields_.expect(item, json::Kind::object, "an SRV entry",
+                            "an object { \"priority\": 10, \"weight\": 5, \"port\": 80, \"target\": \"www\" }"))
+            return std::nullopt;
+        fields_.known_keys(item, srv_keys, "in SRV");
+        auto priority = count<uint16_t>(item, "priority", "SRV", std::nullopt);
+        auto weight = count<uint16_t>(item, "weight", "SRV", std::nullopt);
+        auto port = count<uint16_t>(item, "port", "SRV", std::nullopt);
+        const json::Value* target = fields_.required(item, "target", "SRV", "\"www\"");
+        auto wire = target ? name(*target, "\"target\"") : std::nullopt;
+        if (!priority || !weight || !port || !wire) return std::nullopt;
+        return rdata::srv(*priority, *weight, *port, *wire);
+    }
+
+    std::optional<Rdata> read_caa(const json::Value& item) {
+        if (!fields_.expect(item, json::Kind::object, "a CAA entry",
+                            "an object { \"flags\": 0, \"tag\": \"issue\", \"value\": \"ca.example.net\" }"))
+            return std::nullopt;
+        fields_.known_keys(item, caa_keys, "in CAA");
+        auto flags = count<uint8_t>(item, "flags", "CAA", uint8_t{0});
+        const json::Value* tag_value = fields_.required(item, "tag", "CAA", "\"issue\"");
+        const std::string* tag = tag_value ? fields_.string(*tag_value, "\"tag\"") : nullptr;
+        if (tag) {
+            bool alnum = std::all_of(tag->begin(), tag->end(),
+                                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+            if (tag->empty() || tag->size() > max_caa_tag || !alnum) {
+                fields_.error(tag_value->position, "CAA tag " + quote(*tag) +
+                                                       " must be 1 to 15 letters and digits, such as \"issue\", "
+                                                       "\"issuewild\" or \"iodef\"");
+                tag = nullptr;
+            }
+        }
+        const json::Value* value_value = fields_.required(item, "value", "CAA", "\"ca.example.net\"");
+        const std::string* value = value_value ? fields_.string(*value_value, "\"value\"") : nullptr;
+        if (!flags || !tag || !value) return std::nullopt;
+        if (value->size() + tag->size() + 2 > max_rdata) {
+            fields_.error(value_value->position, "CAA value is too long; keep it under 65000 octets");
+            return std::nullopt;
+        }
+        return rdata::caa(*flags, *tag, *value);
+    }
+
+    std::optional<Rdata> read_txt(const json::Value& item) {
+        std::vector<std::string> strings;
+        bool ok = true;
+        if (item.kind == json::Kind::array && item.items.empty()) {
+            fields_.error(item.position, "empty TXT record; give at least one string, such as \"\"");
+            return std::nullopt;
+        }
+        for (const json::Value& part : entries(item)) {
+            const std::string* s = fields_.string(part, "a TXT string");
+            if (!s) {
+                ok = false;
+                continue;
+            }
+            if (s->size() > max_txt_string) {
+                fields_.error(part.position, "TXT string is " + std::to_string(s->size()) +
+                                                 " octets; split it into strings of at most 255, as in "
+                                                 "[\"first part\", \"second part\"]");
+                ok = false;
+                continue;
+            }
+            strings.push_back(*s);
+        }
+        if (!ok) return std::nullopt;
+        Rdata r = rdata::txt(strings);
+        if (r.wire.size() > max_rdata) {
+            fields_.error(item.position, "TXT record is " + std::to_string(r.wire.size()) +
+                                             " octets; keep it under 65536 by splitting it into records");
+            return std::nullopt;
+        }
+        return r;
+    }
+
+    void read_pool(const json::Member& member) {
+        SourcePool source;
+        source.position = member.key_position;
+        Pool& pool = source.pool;
+        pool.name = member.key;
+        std::string where = "in pool " + quote(member.key);
+        const json::Value& body = member.value;
+        if (fields_.expect(body, json::Kind::object, "pool " + quote(member.key),
+                           "an object { \"members\": [ ... ] }")) {
+            fields_.known_keys(body, pool_keys, where);
+            if (const json::Value* policy = body.find("policy"))
+                if (const std::string* text = fields_.string(*policy, "\"policy\"")) {
+                    if (auto i = index_of(policy_names, *text))
+                        pool.policy = static_cast<Policy>(*i);
+                    else
+                        fields_.error(policy->position, "unknown policy " + quote(*text) + suggest(*text, policy_names));
+                }
+            pool.max_answers = count<uint32_t>(body, "max_answers", "", 0u, max_int31).value_or(0);
+            pool.ttl = zone_.ttl;
+            if (const json::Value* ttl = body.find("ttl"))
+                if (auto v = fields_.integer(*ttl, "\"ttl\"", 0, max_int31)) pool.ttl = static_cast<uint32_t>(*v);
+            pool.degraded_ttl = pool.ttl;
+            if (const json::Value* ttl = body.find("degraded_ttl"))
+                if (auto v = fields_.integer(*ttl, "\"degraded_ttl\"", 0, max_int31))
+                    pool.degraded_ttl = static_cast<uint32_t>(*v);
+            const json::Value* check = body.find("check");
+            if (check) read_check(*check, zone_.apex, fields_, pool.check);
+            if (const json::Value* members = fields_.required(body, "members", "pool " + quote(member.key),
+                                                      "[{ \"address\": \"192.0.2.10\" }]"))
+                read_members(pool, *members);
+            // TCP has no default port: the check or each member must name one.
+            auto portless = [](const Member& m) { return m.port == 0; };
+            if (check && pool.check.type == Check::Type::tcp && !check->find("port") &&
+                std::any_of(pool.members.begin(), pool.members.end(), portless))
+                fields_.error(check->position, "a \"tcp\" check needs \"port\" (or a \"port\" on every member); "
+                                               "add \"port\": 80");
+        }
+        // Kept even when broken, so that records naming it are not also reported.
+        zone_.pools.push_back(std::move(source));
+    }
+
+    void read_members(Pool& pool, const json::Value& members) {
+        if (!fields_.expect(members, json::Kind::array, "\"members\"",
+                            "a list [{ \"address\": \"192.0.2.10\" }, ...]"))
+            return;
+        if (members.items.empty())
+            fields_.error(members.position, "pool " + quote(pool.name) +
+                                                " has no members; add { \"address\": ... } entries");
+        std::vector<json::Position> positions;
+        for (const json::Value& item : members.items) {
+            if (!fields_.expect(item, json::Kind::object, "a member", "an object { \"address\": \"192.0.2.10\" }"))
+                continue;
+            fields_.known_keys(item, member_keys, "in a member of pool " + quote(pool.name));
+            Member m;
+            const json::Value* address = fields_.required(item, "address", "a member", "\"192.0.2.10\"");
+            const std::string* text = address ? fields_.string(*address, "\"address\"") : nullptr;
+            if (!text) continue;
+            auto parsed = core::Address::parse(*text);
+            if (!parsed) {
+                fields_.error(address->position, quote(*text) +
+                                                     " is not an IP address; write it as \"192.0.2.10\" or "
+                                                     "\"2001:db8::10\"");
+                continue;
+            }
+            m.address = *parsed;
+            auto same = std::find_if(pool.members.begin(), pool.members.end(),
+                                     [&](const Member& other) { return other.address == m.address; });
+            if (same != pool.members.end()) {
+                json::Position first = positions[static_cast<size_t>(same - pool.members.begin())];
+                fields_.error(address->position, *text + " is listed twice in pool " + quote(pool.name) +
+                                                     " (first at line " + std::to_string(first.line) +
+                                                     "); remove one");
+                continue;
+            }
+            if (const json::Value* region = item.find("region"))
+                if (const std::string* name = fields_.string(*region, "\"region\"")) {
+                    m.region = config_.region_index(*name);
+                    if (m.region < 0) report_region(*region, *name);
+                }
+            m.weight = count<uint32_t>(item, "weight", "", 1u, max_int31).value_or(1);
+            m.priority = count<uint32_t>(item, "priority", "", 0u, max_int31).value_or(0);
+            if (const json::Value* state = item.find("state"))
+                if (const std::string* s = fields_.string(*state, "\"state\"")) {
+                    if (auto i = index_of(state_names, *s))
+                        m.state = static_cast<MemberState>(*i);
+                    else
+                        fields_.error(state->position, "unknown member state " + quote(*s) + suggest(*s, state_names));
+                }
+            if (const json::Value* port = item.find("port"))
+                if (auto p = fields_.integer(*port, "\"port\"", 1, 65535)) m.port = static_cast<uint16_t>(*p);
+            pool.members.push_back(m);
+            positions.push_back(address->position);
+        }
+    }
+
+    void report_region(const json::Value& at, const std::string& name) {
+        if (config_.regions.empty()) {
+            fields_.error(at.position, "region " + quote(name) +
+                                           " is not defined: the config has no \"regions\"; define it there or "
+                                           "remove \"region\"");
+            return;
+        }
+        std::vector<std::string_view> names;
+        for (const auto& region : config_.regions) names.push_back(region.name);
+        fields_.error(at.position, "region " + quote(name) + " is not defined in the config" + suggest(name, names));
+    }
+
+    const config::Config& config_;
+    Fields& fields_;
+    SourceZone zone_;
+};
+
+}  // namespace
+
+SourceZone read_zone(const json::Value& root, const config::Config& config, uint32_t auto_serial,
+                     Fields& fields) {
+    return Reader(config, fields).read(root, auto_serial);
+}
+
+}  // namespace dnsd::zone

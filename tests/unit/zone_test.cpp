@@ -1,0 +1,575 @@
+// Zone files: the positioned JSON reader, names, the validation corpus in
+// tests/data/zones/invalid, the compiled model, and every shipped example.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+#include "dnsd/zone/fields.hpp"
+#include "dnsd/zone/json.hpp"
+#include "dnsd/zone/load.hpp"
+#include "dnsd/zone/name.hpp"
+#include "expect_file.hpp"
+
+namespace fs = std::filesystem;
+using namespace dnsd;
+
+namespace {
+
+// The corpus and the model tests name regions "eu" and "us".
+config::Config config_with_regions() {
+    config::Config config = config::defaults();
+    for (const char* name : {"eu", "us"}) {
+        config::Region region;
+        region.name = name;
+        config.regions.push_back(region);
+    }
+    return config;
+}
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string all(const core::Diagnostics& diagnostics) {
+    std::string out;
+    for (const auto& d : diagnostics) out += d.to_string() + "\n";
+    return out;
+}
+
+std::vector<uint8_t> bytes(std::string_view s) { return {s.begin(), s.end()}; }
+
+// A scratch directory removed at the end of the test.
+struct TempDir {
+    fs::path path;
+    explicit TempDir(const std::string& label) {
+        path = fs::temp_directory_path() / ("dnsd-zone-test-" + std::to_string(::getpid()) + "-" + label);
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+    fs::path write(const std::string& name, std::string_view text) const {
+        std::ofstream(path / name, std::ios::binary) << text;
+        return path / name;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("json: values and keys carry their line and column") {
+    core::Diagnostics diagnostics;
+    auto doc = zone::json::parse("{\"a\": 12,\n  \"b\": [true, -3.5, \"x\"],\"c\":{\"d\":7}}", "t.json",
+                                 diagnostics);
+    REQUIRE(doc);
+    CHECK(diagnostics.empty());
+    REQUIRE(doc->members.size() == 3);
+    auto at = [](const zone::json::Position& p) { return std::pair{p.line, p.column}; };
+    CHECK(at(doc->position) == std::pair{1u, 1u});
+    CHECK(at(doc->members[0].key_position) == std::pair{1u, 2u});
+    CHECK(at(doc->members[0].value.position) == std::pair{1u, 7u});
+    CHECK(doc->members[0].value.integer == 12);
+    const auto& b = doc->members[1];
+    CHECK(at(b.key_position) == std::pair{2u, 3u});
+    CHECK(at(b.value.position) == std::pair{2u, 8u});
+    REQUIRE(b.value.items.size() == 3);
+    CHECK(at(b.value.items[1].position) == std::pair{2u, 15u});
+    CHECK(b.value.items[1].kind == zone::json::Kind::real);
+    CHECK(at(b.value.items[2].position) == std::pair{2u, 21u});
+    // A key right after "]," with no space, and a number right before '}'.
+    CHECK(at(doc->members[2].key_position) == std::pair{2u, 26u});
+    CHECK(at(doc->members[2].value.members[0].value.position) == std::pair{2u, 35u});
+}
+
+TEST_CASE("json: malformed input and duplicate keys are located") {
+    core::Diagnostics diagnostics;
+    CHECK_FALSE(zone::json::parse("{\n  \"a\": 1,\n  \"b\" 2\n}", "t.json", diagnostics));
+    REQUIRE(diagnostics.size() == 1);
+    CHECK(diagnostics[0].line == 3);
+    CHECK(diagnostics[0].column == 7);
+    CHECK(diagnostics[0].message.rfind("malformed JSON: ", 0) == 0);
+    CHECK(diagnostics[0].message.find("json.exception") == std::string::npos);
+
+    diagnostics.clear();
+    auto doc = zone::json::parse("{\"a\": 1, \"a\": {\"x\": 2}}", "t.json", diagnostics);
+    REQUIRE(doc);
+    REQUIRE(diagnostics.size() == 1);
+    CHECK(diagnostics[0].column == 10);
+    CHECK(diagnostics[0].message.find("duplicate key \"a\"") != std::string::npos);
+    REQUIRE(doc->members.size() == 1);  // the first is kept
+    CHECK(doc->members[0].value.integer == 1);
+
+    diagnostics.clear();
+    CHECK_FALSE(zone::json::parse("", "t.json", diagnostics));
+    REQUIRE(diagnostics.size() == 1);
+    CHECK(diagnostics[0].line == 1);
+
+    diagnostics.clear();
+    CHECK_FALSE(zone::json::parse(std::string(1000, '['), "t.json", diagnostics));
+    REQUIRE(diagnostics.size() == 1);
+    CHECK(diagnostics[0].message.find("nested deeper") != std::string::npos);
+}
+
+TEST_CASE("fields: the nearest known word is suggested") {
+    constexpr std::string_view words[] = {"policy", "max_answers", "ttl", "members"};
+    CHECK(zone::nearest("tll", words) == "ttl");
+    CHECK(zone::nearest("MEMBER", words) == "members");
+    CHECK(zone::suggest("polcy", words) == "; did you mean \"policy\"?");
+    CHECK(zone::suggest("zzzzzzzzzz", words).find("; use one of: \"policy\"") == 0);
+}
+
+TEST_CASE("names: relative, absolute, apex, case, limits") {
+    const std::string origin("\4demo\7example\0", 14);
+    std::string problem;
+    CHECK(zone::to_wire("@", origin, problem) == origin);
+    CHECK(zone::to_wire("WWW", origin, problem) == std::string("\3www\4demo\7example\0", 18));
+    CHECK(zone::to_wire("Mail.Example.NET.", origin, problem) == std::string("\4mail\7example\3net\0", 18));
+    CHECK(zone::to_wire(".", origin, problem) == std::string(1, '\0'));
+    CHECK(zone::to_wire("*.cdn", origin, problem) == std::string("\1*\3cdn\4demo\7example\0", 20));
+    CHECK_FALSE(zone::to_wire("a.*", origin, problem));
+    CHECK_FALSE(zone::to_wire("", origin, problem));
+    CHECK(problem.find("\"@\"") != std::string::npos);
+    CHECK(zone::to_wire(std::string(63, 'a'), origin, problem));
+    CHECK_FALSE(zone::to_wire(std::string(64, 'a'), origin, problem));
+    // 4 labels of 62 octets plus the root make 253 octets; the origin pushes it over 255.
+    std::string long_name = std::string(62, 'a') + "." + std::string(62, 'b') + "." + std::string(62, 'c') + "." +
+                            std::string(62, 'd');
+    CHECK(zone::to_wire(long_name + ".", origin, problem));
+    CHECK_FALSE(zone::to_wire(long_name, origin, problem));
+    CHECK(zone::to_text(origin) == "demo.example.");
+    CHECK(zone::is_at_or_below(std::string("\3www\4demo\7example\0", 18), origin));
+    CHECK_FALSE(zone::is_at_or_below(std::string("\5xdemo\7example\0", 15), origin));
+}
+
+TEST_CASE("validation corpus: every invalid zone reports exactly its diagnostics") {
+    const fs::path dir = fs::path(DNSD_SOURCE_DIR) / "tests/data/zones/invalid";
+    const config::Config config = config_with_regions();
+    size_t cases = 0;
+    std::vector<fs::path> expects;
+    for (const auto& entry : fs::directory_iterator(dir))
+        if (entry.path().extension() == ".expect") expects.push_back(entry.path());
+    std::sort(expects.begin(), expects.end());
+    for (const auto& expect : expects) {
+        fs::path base = expect;
+        base.replace_extension();
+        DYNAMIC_SECTION(base.filename().string()) {
+            ++cases;
+            core::Diagnostics diagnostics;
+            if (fs::is_directory(base)) {
+                zone::DirectoryLoad load = zone::load_directory(base.string(), config);
+                diagnostics = load.diagnostics;
+            } else {
+                fs::path file = base;
+                file += ".json";
+                REQUIRE(fs::exists(file));
+                CHECK_FALSE(zone::load_zone_file(file.string(), config, diagnostics));
+                for (const auto& d : diagnostics) CHECK(d.file == file.string());
+            }
+            test::check_expectations(diagnostics, expect.string());
+        }
+    }
+    CHECK(expects.size() >= 60);
+    CHECK(cases >= 1);
+}
+
+TEST_CASE("validation: with no regions configured every region is undefined") {
+    core::Diagnostics diagnostics;
+    auto text = read_text(fs::path(DNSD_SOURCE_DIR) / "tests/data/zones/valid/regions.example.json");
+    CHECK(zone::load_zone(text, "regions.example.json", config_with_regions(), diagnostics));
+    CHECK(all(diagnostics).empty());
+    CHECK_FALSE(zone::load_zone(text, "regions.example.json", config::defaults(), diagnostics));
+    REQUIRE(diagnostics.size() == 2);
+    CHECK(diagnostics[0].message.find("the config has no \"regions\"") != std::string::npos);
+}
+
+namespace {
+
+constexpr std::string_view model_zone = R"({
+  "zone": "Model.Example.",
+  "ttl": 60,
+  "soa": { "mname": "ns1", "rname": "admin.example.net.", "serial": 7,
+           "refresh": 1, "retry": 2, "expire": 3, "minimum": 40 },
+  "records": {
+    "@":       { "NS": ["ns1"], "MX": [{ "preference": 10, "exchange": "MX" }],
+                 "CAA": [{ "flags": 128, "tag": "issue", "value": "ca.net" }] },
+    "ns1":     { "A": ["192.0.2.1", "192.0.2.2"], "AAAA": ["2001:db8::1"], "ttl": 100 },
+    "WWW":     { "pool": "web", "ttl": 5 },
+    "app":     { "pool": "web" },
+    "other":   { "pool": "plain" },
+    "a.b.c":   { "TXT": ["hi", ["x", ""]] },
+    "_s._tcp": { "SRV": [{ "priority": 1, "weight": 2, "port": 443, "target": "www" }] },
+    "alias":   { "CNAME": "www" },
+    "ptr":     { "PTR": ["www.example.net."] },
+    "sub":     { "NS": ["ns.sub"] },
+    "ns.sub":  { "A": ["192.0.2.9"] },
+    "*.wild":  { "pool": "web" }
+  },
+  "pools": {
+    "web": { "policy": "sticky", "ttl": 20, "max_answers": 2, "members": [
+      { "address": "192.0.2.10", "region": "us" },
+      { "address": "2001:db8::10" },
+      { "address": "192.0.2.11", "weight": 3, "priority": 2, "state": "down", "port": 8080 } ] },
+    "plain": { "check": { "type": "http", "path": "/h", "expect_status": [200, "300-302"],
+                          "interval": 1.5, "timeout": 0.5 },
+               "members": [{ "address": "127.0.0.1" }] }
+  }
+})";
+
+const std::string apex("\5model\7example\0", 15);
+std::string wire(std::string_view relative) {
+    std::string problem;
+    return *zone::to_wire(relative, apex, problem);
+}
+
+std::shared_ptr<const zone::Zone> load_model() {
+    core::Diagnostics diagnostics;
+    auto zone = zone::load_zone(model_zone, "model.example.json", config_with_regions(), diagnostics, 99);
+    INFO(all(diagnostics));
+    REQUIRE(zone);
+    return zone;
+}
+
+const zone::Node& node(const zone::Zone& zone, std::string_view relative) {
+    const zone::Node* n = zone.find(wire(relative));
+    INFO(relative);
+    REQUIRE(n);
+    return *n;
+}
+
+}  // namespace
+
+TEST_CASE("compile: zone header, SOA and the negative TTL") {
+    auto zone = load_model();
+    CHECK(zone->name == "model.example");
+    CHECK(zone->apex == apex);
+    CHECK(zone->file == "model.example.json");
+    CHECK(zone->serial == 7);  // explicit serial wins over the auto serial
+    CHECK(zone->negative_ttl == 40);
+
+    const zone::Node& top = zone->apex_node();
+    std::vector<uint16_t> types;
+    for (const auto& rrset : top.rrsets) types.push_back(rrset.type);
+    CHECK(types == std::vector<uint16_t>{zone::rrtype::NS, zone::rrtype::SOA, zone::rrtype::MX, zone::rrtype::CAA});
+    const zone::RRset* soa = top.find(zone::rrtype::SOA);
+    REQUIRE(soa);
+    CHECK(soa->ttl == 60);
+    REQUIRE(soa->rdatas.size() == 1);
+    const zone::Rdata& r = soa->rdatas[0];
+    std::string mname = wire("ns1"), rname = wire("admin.example.net.");
+    std::string expected = mname + rname + std::string("\0\0\0\7\0\0\0\1\0\0\0\2\0\0\0\3\0\0\0\x28", 20);
+    CHECK(r.wire == bytes(expected));
+    CHECK(r.name_count == 2);
+    CHECK(r.name_offsets[0] == 0);
+    CHECK(r.name_offsets[1] == mname.size());
+    CHECK_FALSE(top.delegation);
+}
+
+TEST_CASE("compile: rdata wire form") {
+    auto zone = load_model();
+    const zone::Node& top = zone->apex_node();
+
+    const zone::Rdata& mx = top.find(zone::rrtype::MX)->rdatas.at(0);
+    CHECK(mx.wire == bytes(std::string("\0\x0a", 2) + wire("mx")));
+    CHECK(mx.name_count == 1);
+    CHECK(mx.name_offsets[0] == 2);
+
+    const zone::Rdata& caa = top.find(zone::rrtype::CAA)->rdatas.at(0);
+    CHECK(caa.wire == bytes(std::string("\x80\x05issueca.net")));
+    CHECK(caa.name_count == 0);
+
+    const zone::Rdata& ns = top.find(zone::rrtype::NS)->rdatas.at(0);
+    CHECK(ns.wire == bytes(wire("ns1")));
+    CHECK(ns.name_count == 1);
+
+    const zone::RRset* a = node(*zone, "ns1").find(zone::rrtype::A);
+    REQUIRE(a);
+    REQUIRE(a->rdatas.size() == 2);
+    CHECK(a->rdatas[0].wire == std::vector<uint8_t>{192, 0, 2, 1});
+    CHECK(a->rdatas[1].wire == std::vector<uint8_t>{192, 0, 2, 2});
+    const zone::RRset* aaaa = node(*zone, "ns1").find(zone::rrtype::AAAA);
+    REQUIRE(aaaa);
+    CHECK(aaaa->rdatas.at(0).wire ==
+          std::vector<uint8_t>{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+
+    const zone::RRset* txt = node(*zone, "a.b.c").find(zone::rrtype::TXT);
+    REQUIRE(txt);
+    REQUIRE(txt->rdatas.size() == 2);
+    CHECK(txt->rdatas[0].wire == bytes("\2hi"));
+    CHECK(txt->rdatas[1].wire == bytes(std::string("\1x\0", 3)));
+
+    const zone::Rdata& srv = node(*zone, "_s._tcp").find(zone::rrtype::SRV)->rdatas.at(0);
+    CHECK(srv.wire == bytes(std::string("\0\1\0\2\1\xbb", 6) + wire("www")));
+    CHECK(srv.name_count == 0);  // RFC 2782: never compressed
+
+    const zone::Rdata& cname = node(*zone, "alias").find(zone::rrtype::CNAME)->rdatas.at(0);
+    CHECK(cname.wire == bytes(wire("www")));
+    CHECK(cname.name_count == 1);
+    const zone::Rdata& ptr = node(*zone, "ptr").find(zone::rrtype::PTR)->rdatas.at(0);
+    CHECK(ptr.wire == bytes(std::string("\3www\7example\3net\0", 17)));
+}
+
+TEST_CASE("compile: empty non-terminals, delegations, wildcards") {
+    auto zone = load_model();
+    for (std::string_view ent : {"b.c", "c", "_tcp", "wild"}) {
+        const zone::Node& n = node(*zone, ent);
+        CHECK(n.empty());
+        CHECK(n.name == wire(ent));
+    }
+    CHECK(node(*zone, "sub").delegation);
+    CHECK_FALSE(node(*zone, "ns.sub").delegation);
+    CHECK(node(*zone, "ns.sub").find(zone::rrtype::A));
+    CHECK(node(*zone, "*.wild").pool == 0);
+    CHECK(zone->find(wire("nothing")) == nullptr);
+    // 12 owners plus 4 empty non-terminals.
+    CHECK(zone->nodes.size() == 16);
+}
+
+TEST_CASE("compile: TTLs resolve record, then pool, then zone") {
+    auto zone = load_model();
+    CHECK(node(*zone, "ns1").find(zone::rrtype::A)->ttl == 100);
+    CHECK(node(*zone, "alias").find(zone::rrtype::CNAME)->ttl == 60);
+    CHECK(node(*zone, "www").pool_ttl == 5);
+    CHECK(node(*zone, "app").pool_ttl == 20);
+    CHECK(node(*zone, "other").pool_ttl == 60);
+    REQUIRE(zone->pools.size() == 2);
+    CHECK(zone->pools[0].ttl == 20);
+    CHECK(zone->pools[0].degraded_ttl == 20);
+    CHECK(zone->pools[1].ttl == 60);
+}
+
+TEST_CASE("compile: pools, members and checks") {
+    auto zone = load_model();
+    const zone::Pool& web = zone->pools.at(0);
+    CHECK(web.name == "web");
+    CHECK(web.policy == zone::Policy::sticky);
+    CHECK(web.max_answers == 2);
+    CHECK(web.v4 == std::vector<uint32_t>{0, 2});
+    CHECK(web.v6 == std::vector<uint32_t>{1});
+    CHECK(web.uses_geo);
+    REQUIRE(web.members.size() == 3);
+    CHECK(web.members[0].region == 1);
+    CHECK(web.members[1].region == -1);
+    CHECK(web.members[0].weight == 1);
+    const zone::Member& m = web.members[2];
+    CHECK(m.address.to_string() == "192.0.2.11");
+    CHECK(m.weight == 3);
+    CHECK(m.priority == 2);
+    CHECK(m.state == zone::MemberState::down);
+    CHECK(m.port == 8080);
+    CHECK(m.health_slot == UINT32_MAX);
+    CHECK(web.check.type == zone::Check::Type::none);
+    CHECK(node(*zone, "www").pool == 0);
+    CHECK(node(*zone, "other").pool == 1);
+
+    const zone::Pool& plain = zone->pools.at(1);
+    CHECK(plain.policy == zone::Policy::round_robin);
+    CHECK_FALSE(plain.uses_geo);
+    CHECK(plain.check.type == zone::Check::Type::http);
+    CHECK(plain.check.path == "/h");
+    CHECK(plain.check.interval_ms == 1500);
+    CHECK(plain.check.timeout_ms == 500);
+    CHECK(plain.check.rise == 2);
+    CHECK(plain.check.fall == 3);
+    CHECK(plain.check.expect_status == std::vector<std::pair<uint16_t, uint16_t>>{{200, 200}, {300, 302}});
+    CHECK(zone->max_pool_members == 3);
+}
+
+TEST_CASE("serial auto: the load_zone argument, and the file's modification time") {
+    std::string text(model_zone);
+    text.replace(text.find("\"serial\": 7"), 11, "\"serial\": \"auto\"");
+    core::Diagnostics diagnostics;
+    auto zone = zone::load_zone(text, "model.example.json", config_with_regions(), diagnostics, 12345);
+    REQUIRE(zone);
+    CHECK(zone->serial == 12345);
+
+    TempDir dir("serial");
+    fs::path file = dir.write("model.example.json", text);
+    auto set_mtime = [&](int64_t seconds) {
+        auto sys = std::chrono::sys_seconds{std::chrono::seconds{seconds}};
+        fs::last_write_time(file, std::chrono::file_clock::from_sys(sys));
+    };
+    set_mtime(1700000000);
+    zone = zone::load_zone_file(file.string(), config_with_regions(), diagnostics);
+    REQUIRE(zone);
+    CHECK(zone->serial == 1700000000u);
+    set_mtime(1700000100);  // rewritten later: the serial grows
+    zone = zone::load_zone_file(file.string(), config_with_regions(), diagnostics);
+    REQUIRE(zone);
+    CHECK(zone->serial == 1700000100u);
+    CHECK(diagnostics.empty());
+}
+
+TEST_CASE("load_directory: good zones load beside broken ones") {
+    TempDir dir("directory");
+    std::string model(model_zone);
+    dir.write("model.example.json", model);
+    std::string small = R"({"zone": "small.example", "soa": {"mname": "ns", "rname": "h"},
+        "records": {"@": {"NS": ["ns"]}, "ns": {"A": ["192.0.2.1"]}, "w": {"pool": "p"}},
+        "pools": {"p": {"members": [{"address": "192.0.2.2"}]}}})";
+    dir.write("small.example.json", small);
+    dir.write("broken.example.json", "{\"zone\": \"broken.example\",");
+    dir.write("README.md", "not a zone");
+    dir.write(".model.example.json.swp", "not a zone");
+    zone::DirectoryLoad load = zone::load_directory(dir.path.string(), config_with_regions());
+    CHECK(load.files == 3);
+    REQUIRE(load.diagnostics.size() == 1);
+    CHECK(load.diagnostics[0].file == (dir.path / "broken.example.json").string());
+    REQUIRE(load.snapshot);
+    REQUIRE(load.snapshot->zones.size() == 2);
+    CHECK(load.snapshot->max_pool_members == 3);
+    CHECK(load.snapshot->find_zone(wire("www")) != nullptr);
+}
+
+TEST_CASE("load_directory and load_zone_file: unreadable paths are diagnostics") {
+    zone::DirectoryLoad load = zone::load_directory("/nonexistent/zones", config::defaults());
+    REQUIRE(load.snapshot);
+    CHECK(load.snapshot->zones.empty());
+    REQUIRE(load.diagnostics.size() == 1);
+    CHECK(load.diagnostics[0].line == 0);
+    core::Diagnostics diagnostics;
+    CHECK_FALSE(zone::load_zone_file("/nonexistent/z.json", config::defaults(), diagnostics));
+    REQUIRE(diagnostics.size() == 1);
+    CHECK(diagnostics[0].to_string().rfind("/nonexistent/z.json: cannot read", 0) == 0);
+}
+
+TEST_CASE("examples: every zone in zones/ loads") {
+    const fs::path dir = fs::path(DNSD_SOURCE_DIR) / "zones";
+    zone::DirectoryLoad load = zone::load_directory(dir.string(), config::defaults());
+    INFO(all(load.diagnostics));
+    CHECK(load.diagnostics.empty());
+    CHECK(load.files >= 1);
+    REQUIRE(load.snapshot);
+    CHECK(load.snapshot->zones.size() == load.files);
+}
+
+TEST_CASE("examples: the demo zone has every feature it advertises") {
+    core::Diagnostics diagnostics;
+    auto zone = zone::load_zone_file(DNSD_SOURCE_DIR "/zones/demo.example.json", config::defaults(), diagnostics);
+    INFO(all(diagnostics));
+    REQUIRE(zone);
+    const std::string demo("\4demo\7example\0", 14);
+    auto at = [&](std::string_view name) {
+        std::string problem;
+        return zone->find(*zone::to_wire(name, demo, problem));
+    };
+    std::set<uint16_t> types;
+    for (const auto& [name, n] : zone->nodes)
+        for (const auto& rrset : n.rrsets) types.insert(rrset.type);
+    using namespace zone::rrtype;
+    CHECK(types == std::set<uint16_t>{A, NS, CNAME, SOA, PTR, MX, TXT, AAAA, SRV, CAA});
+    REQUIRE(at("www"));
+    CHECK(zone->pools.at(static_cast<size_t>(at("www")->pool)).policy == zone::Policy::round_robin);
+    REQUIRE(at("rr"));
+    CHECK(at("rr")->find(A)->rdatas.size() >= 3);
+    REQUIRE(at("sub"));
+    CHECK(at("sub")->delegation);
+    REQUIRE(at("ent"));
+    CHECK(at("ent")->empty());
+    REQUIRE(at("*.cdn"));
+    CHECK(at("*.cdn")->pool >= 0);
+    REQUIRE(at("*.static"));
+    CHECK(at("*.static")->find(A));
+    std::set<zone::Policy> policies;
+    bool max_answers = false, degraded = false;
+    for (const auto& pool : zone->pools) {
+        policies.insert(pool.policy);
+        max_answers |= pool.max_answers > 0;
+        degraded |= pool.degraded_ttl != pool.ttl;
+        // Probes must never reach real hosts: checks only on loopback members.
+        if (pool.check.type != zone::Check::Type::none)
+            for (const auto& m : pool.members) {
+                bool loopback = m.address.family == core::Family::v4 ? m.address.bytes[0] == 127
+                                                                     : m.address.to_string() == "::1";
+                CHECK(loopback);
+            }
+    }
+    CHECK(policies.size() == 4);
+    CHECK(max_answers);
+    CHECK(degraded);
+    // A CNAME chain: alias → api → www.
+    REQUIRE(at("alias"));
+    std::string problem;
+    CHECK(at("alias")->find(CNAME)->rdatas.at(0).wire == bytes(*zone::to_wire("api", demo, problem)));
+}
+
+TEST_CASE("examples: every complete zone in zones/README.md loads") {
+    std::string readme = read_text(fs::path(DNSD_SOURCE_DIR) / "zones/README.md");
+    size_t complete = 0;
+    for (size_t at = readme.find("```json\n"); at != std::string::npos; at = readme.find("```json\n", at)) {
+        at += 8;
+        size_t end = readme.find("```", at);
+        REQUIRE(end != std::string::npos);
+        std::string block = readme.substr(at, end - at);
+        at = end + 3;
+        if (block.find("\"zone\"") == std::string::npos || block.find("\"soa\"") == std::string::npos) continue;
+        ++complete;
+        core::Diagnostics diagnostics;
+        auto zone = zone::load_zone(block, "zones/README.md block " + std::to_string(complete), config::defaults(),
+                                    diagnostics);
+        INFO(block << all(diagnostics));
+        CHECK(zone);
+    }
+    CHECK(complete >= 1);
+}
+
+TEST_CASE("half-written files: every proper prefix of the demo zone is invalid, with a position") {
+    const std::string text = read_text(fs::path(DNSD_SOURCE_DIR) / "zones/demo.example.json");
+    const size_t end = text.find_last_not_of(" \n") + 1;  // the final '}'
+    REQUIRE(end > 100);
+    for (size_t size = 0; size < end; ++size) {
+        core::Diagnostics diagnostics;
+        auto zone = zone::load_zone(std::string_view(text).substr(0, size), "demo.example.json", config::defaults(),
+                                    diagnostics);
+        INFO("prefix of " << size << " bytes");
+        CHECK_FALSE(zone);
+        REQUIRE(diagnostics.size() == 1);
+        CHECK(diagnostics[0].line >= 1);
+        CHECK(diagnostics[0].message.rfind("malformed JSON", 0) == 0);
+    }
+}
+
+TEST_CASE("compile: dns and https checks") {
+    constexpr std::string_view text = R"({
+      "zone": "checks.example",
+      "soa": { "mname": "ns", "rname": "h" },
+      "records": { "@": { "NS": ["ns"] }, "ns": { "A": ["192.0.2.1"] } },
+      "pools": {
+        "dns": { "check": { "type": "dns", "query": "www", "query_type": "AAAA", "port": 5300 },
+                 "members": [{ "address": "127.0.0.1" }] },
+        "apex": { "check": { "type": "dns", "query_type": 16 }, "members": [{ "address": "127.0.0.1" }] },
+        "tls": { "check": { "type": "https", "host": "svc.example", "verify_tls": true,
+                            "expect_body": "ok", "expect_status": "204", "rise": 1, "fall": 5 },
+                 "members": [{ "address": "::1", "port": 8443 }] }
+      }
+    })";
+    core::Diagnostics diagnostics;
+    auto zone = zone::load_zone(text, "checks.example.json", config::defaults(), diagnostics);
+    INFO(all(diagnostics));
+    REQUIRE(zone);
+    const zone::Check& dns = zone->pools.at(0).check;
+    CHECK(dns.type == zone::Check::Type::dns);
+    CHECK(dns.query == "www.checks.example.");
+    CHECK(dns.query_type == zone::rrtype::AAAA);
+    CHECK(dns.port == 5300);
+    const zone::Check& apex_check = zone->pools.at(1).check;
+    CHECK(apex_check.query == "checks.example.");
+    CHECK(apex_check.query_type == zone::rrtype::TXT);
+    CHECK(apex_check.port == 0);
+    const zone::Check& tls = zone->pools.at(2).check;
+    CHECK(tls.type == zone::Check::Type::https);
+    CHECK(tls.host == "svc.example");
+    CHECK(tls.verify_tls);
+    CHECK(tls.expect_body == "ok");
+    CHECK(tls.expect_status == std::vector<std::pair<uint16_t, uint16_t>>{{204, 204}});
+    CHECK(tls.rise == 1);
+    CHECK(tls.fall == 5);
+    CHECK(tls.path == "/");
+    CHECK(zone->pools.at(2).members.at(0).port == 8443);
+    CHECK(zone->pools.at(2).v6 == std::vector<uint32_t>{0});
+    CHECK(zone->pools.at(2).v4.empty());
+}
