@@ -1,0 +1,386 @@
+#include "dnsd/answer/respond.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include "dnsd/answer/lookup.hpp"
+#include "dnsd/answer/select.hpp"
+#include "dnsd/wire/query.hpp"
+#include "dnsd/wire/response.hpp"
+#include "dnsd/zone/name.hpp"
+
+namespace dnsd::answer {
+
+namespace {
+
+namespace rrtype = zone::rrtype;
+namespace rcode = wire::rcode;
+using wire::Section;
+
+constexpr size_t max_cname_links = 8;
+constexpr size_t tcp_limit = 65535;
+constexpr size_t udp_minimum = 512;
+// Sticky hashes the client's /24 or /56: every client in it gets the same answer.
+constexpr uint8_t sticky_scope_v4 = 24, sticky_scope_v6 = 56;
+
+// A name taken from RDATA, lower-cased for lookup.
+struct Target {
+    std::array<char, wire::max_name_size> bytes{};
+    size_t size = 0;
+    std::string_view view() const { return {bytes.data(), size}; }
+};
+
+// The name at `offset` in `rdata`, lower-cased; false if there is none.
+bool target_at(const zone::Rdata& rdata, size_t offset, Target& target) {
+    if (offset >= rdata.wire.size()) return false;
+    const std::span<const uint8_t> bytes{rdata.wire.data() + offset, rdata.wire.size() - offset};
+    const size_t size = wire::name_size(bytes);
+    // Label lengths are at most 63, below 'A', so lower-casing leaves them be.
+    for (size_t i = 0; i < size; ++i) target.bytes[i] = static_cast<char>(wire::to_lower(bytes[i]));
+    target.size = size;
+    return size != 0;
+}
+
+// Where the name sits in the RDATA of the types whose targets get addresses
+// in the additional section (RFC 1035 §3.3.9, §3.3.11; RFC 2782).
+size_t target_offset(uint16_t type) {
+    switch (type) {
+    case rrtype::MX: return 2;
+    case rrtype::SRV: return 6;
+    default: return 0;  // NS, CNAME
+    }
+}
+
+bool wants_additional(uint16_t type) {
+    return type == rrtype::NS || type == rrtype::MX || type == rrtype::SRV;
+}
+
+uint64_t xorshift64(uint64_t& state) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+}
+
+// Fills the answer, authority and additional sections for one question.
+// Records that must be there but do not fit set overflow(); the caller then
+// truncates. Additional records that do not fit are left out (RFC 2181 §9),
+// except referral glue (RFC 9471).
+class Responder {
+public:
+    Responder(const View& view, WorkerState& state, const wire::Query& query, const core::Address& client,
+              uint64_t counter, wire::ResponseWriter& writer)
+        : view_(view), state_(state), query_(query), client_(client), counter_(counter), writer_(writer) {}
+
+    uint16_t answer();
+    bool authoritative() const { return authoritative_; }
+    bool overflow() const { return overflow_; }
+    bool failed() const { return failed_; }
+    uint8_t ecs_scope_prefix() const { return ecs_scope_prefix_; }
+
+private:
+    const zone::Zone* zone_for(std::string_view name) const;
+    void answer_node(const zone::Zone& zone, const zone::Node& node, std::string_view owner);
+    void answer_any(const zone::Zone& zone, const zone::Node& node, std::string_view owner);
+    void negative(const zone::Zone& zone);
+    void referral(const zone::Zone& zone, const zone::Node& cut);
+    void additional_targets(const zone::Zone& zone, const zone::RRset& rrset);
+    void addresses(const zone::Zone& zone, const zone::Node& node, std::string_view owner);
+    bool write_rrset(Section section, std::string_view owner, const zone::RRset& rrset, uint32_t ttl);
+    size_t write_pool(Section section, const zone::Zone& zone, const zone::Node& node, std::string_view owner,
+                      core::Family family);
+    bool fail_rrset(Section section, const wire::ResponseWriter::Mark& mark);
+    bool already_named(const zone::RRset& rrset, size_t before, std::string_view name) const;
+
+    const View& view_;
+    WorkerState& state_;
+    const wire::Query& query_;
+    const core::Address& client_;
+    const uint64_t counter_;
+    wire::ResponseWriter& writer_;
+    bool authoritative_ = false;
+    bool overflow_ = false;
+    bool failed_ = false;
+    bool glue_required_ = false;
+    uint8_t ecs_scope_prefix_ = 0;
+};
+
+uint16_t Responder::answer() {
+    std::string_view name = query_.qname.lower_view();
+    const zone::Zone* zone = zone_for(name);
+    if (zone == nullptr) return rcode::refused;
+    authoritative_ = true;
+
+    // Followed CNAME targets, to stop at a loop rather than at the link limit.
+    std::array<Target, max_cname_links> chain;
+    for (size_t links = 0;; ++links) {
+        const Lookup found = lookup(*zone, name, query_.qtype);
+        switch (found.kind) {
+        case Lookup::Kind::nxdomain:
+            negative(*zone);
+            return rcode::nxdomain;
+        case Lookup::Kind::delegation:
+            // AA speaks for the question's name: a chain that leaves our
+            // authority through a cut keeps it.
+            if (links == 0) authoritative_ = false;
+            referral(*zone, *found.node);
+            return rcode::noerror;
+        case Lookup::Kind::exact:
+        case Lookup::Kind::wildcard:
+            break;
+        }
+        // Records are owned by `name` even when a wildcard synthesises them
+        // (RFC 4592 §3.3.1).
+        const zone::Node& node = *found.node;
+        const zone::RRset* cname = node.find(rrtype::CNAME);
+        if (cname == nullptr || cname->rdatas.empty() || query_.qtype == rrtype::CNAME ||
+            query_.qtype == rrtype::ANY) {
+            answer_node(*zone, node, name);
+            return rcode::noerror;
+        }
+        // Past the last link the resolver takes over from the previous target.
+        if (links == max_cname_links || !write_rrset(Section::answer, name, *cname, cname->ttl))
+            return rcode::noerror;
+        Target& target = chain[links];
+        if (!target_at(cname->rdatas.front(), 0, target)) return rcode::noerror;
+        const bool loop = target.view() == query_.qname.lower_view() ||
+                          std::any_of(chain.begin(), chain.begin() + static_cast<ptrdiff_t>(links),
+                                      [&](const Target& seen) { return seen.view() == target.view(); });
+        if (loop) return rcode::noerror;
+        name = target.view();
+        zone = zone_for(name);
+        if (zone == nullptr) return rcode::noerror;  // the resolver follows it elsewhere
+    }
+}
+
+const zone::Zone* Responder::zone_for(std::string_view name) const {
+    const zone::Snapshot& snapshot = *view_.snapshot;
+    const zone::Zone* zone = snapshot.find_zone(name);
+    // DS lives on the parent side of a cut: when dnsd serves the parent too,
+    // the parent answers DS at the child's apex (RFC 4035 §3.1.4.1).
+    if (zone != nullptr && query_.qtype == rrtype::DS && name == zone->apex && name.size() > 1) {
+        if (const zone::Zone* parent = snapshot.find_zone(wire::parent(name))) return parent;
+    }
+    return zone;
+}
+
+void Responder::answer_node(const zone::Zone& zone, const zone::Node& node, std::string_view owner) {
+    const uint16_t qtype = query_.qtype;
+    if (qtype == rrtype::ANY) return answer_any(zone, node, owner);
+    if ((qtype == rrtype::A || qtype == rrtype::AAAA) && node.pool >= 0) {
+        const auto family = qtype == rrtype::A ? core::Family::v4 : core::Family::v6;
+        if (write_pool(Section::answer, zone, node, owner, family) == 0) negative(zone);
+        return;
+    }
+    const zone::RRset* rrset = node.find(qtype);
+    if (rrset == nullptr || rrset->rdatas.empty()) return negative(zone);
+    if (write_rrset(Section::answer, owner, *rrset, rrset->ttl) && wants_additional(qtype))
+        additional_targets(zone, *rrset);
+}
+
+// RFC 8482 §4.1: one RRset rather than all of them. A pool's addresses come
+// first (IPv4, then IPv6), else the node's first RRset in type order.
+void Responder::answer_any(const zone::Zone& zone, const zone::Node& node, std::string_view owner) {
+    if (node.pool >= 0 && (write_pool(Section::answer, zone, node, owner, core::Family::v4) > 0 ||
+                           write_pool(Section::answer, zone, node, owner, core::Family::v6) > 0))
+        return;
+    const auto rrset = std::find_if(node.rrsets.begin(), node.rrsets.end(),
+                                    [](const zone::RRset& r) { return !r.rdatas.empty(); });
+    if (rrset == node.rrsets.end()) return negative(zone);
+    if (write_rrset(Section::answer, owner, *rrset, rrset->ttl) && wants_additional(rrset->type))
+        additional_targets(zone, *rrset);
+}
+
+// NXDOMAIN and NODATA: the zone's SOA in authority with the negative TTL (RFC 2308 §3).
+void Responder::negative(const zone::Zone& zone) {
+    const zone::Node* apex = zone.find(zone.apex);
+    const zone::RRset* soa = apex ? apex->find(rrtype::SOA) : nullptr;
+    if (soa != nullptr && !soa->rdatas.empty()) write_rrset(Section::authority, zone.apex, *soa, zone.negative_ttl);
+}
+
+void Responder::referral(const zone::Zone& zone, const zone::Node& cut) {
+    const zone::RRset* ns = cut.find(rrtype::NS);
+    if (ns == nullptr || !write_rrset(Section::authority, cut.name, *ns, ns->ttl)) return;
+    // Only glue at or below the cut: without it the resolver could not reach
+    // the child at all, so it must fit (RFC 9471).
+    glue_required_ = true;
+    for (size_t i = 0; i < ns->rdatas.size() && !overflow_; ++i) {
+        Target target;
+        if (!target_at(ns->rdatas[i], 0, target) || !zone::is_at_or_below(target.view(), cut.name) ||
+            already_named(*ns, i, target.view()))
+            continue;
+        if (const zone::Node* node = zone.find(target.view())) addresses(zone, *node, target.view());
+    }
+}
+
+// In-zone addresses of NS, MX and SRV targets; the data at the target must be
+// authoritative here, so names below a cut or only matched by a wildcard get none.
+void Responder::additional_targets(const zone::Zone& zone, const zone::RRset& rrset) {
+    const size_t offset = target_offset(rrset.type);
+    for (size_t i = 0; i < rrset.rdatas.size() && !overflow_; ++i) {
+        Target target;
+        if (!target_at(rrset.rdatas[i], offset, target) || !zone::is_at_or_below(target.view(), zone.apex) ||
+            already_named(rrset, i, target.view()))
+            continue;
+        const Lookup found = lookup(zone, target.view(), rrtype::A);
+        if (found.kind == Lookup::Kind::exact) addresses(zone, *found.node, target.view());
+    }
+}
+
+void Responder::addresses(const zone::Zone& zone, const zone::Node& node, std::string_view owner) {
+    if (node.pool >= 0) {
+        write_pool(Section::additional, zone, node, owner, core::Family::v4);
+        write_pool(Section::additional, zone, node, owner, core::Family::v6);
+        return;
+    }
+    for (uint16_t type : {rrtype::A, rrtype::AAAA})
+        if (const zone::RRset* rrset = node.find(type)) write_rrset(Section::additional, owner, *rrset, rrset->ttl);
+}
+
+// Whether one of the first `before` RDATAs of `rrset` names `name` as its target.
+bool Responder::already_named(const zone::RRset& rrset, size_t before, std::string_view name) const {
+    const size_t offset = target_offset(rrset.type);
+    for (size_t i = 0; i < before; ++i) {
+        Target earlier;
+        if (target_at(rrset.rdatas[i], offset, earlier) && earlier.view() == name) return true;
+    }
+    return false;
+}
+
+// Static RRsets of several records rotate like round-robin pools: the
+// counter picks which record goes first.
+bool Responder::write_rrset(Section section, std::string_view owner, const zone::RRset& rrset, uint32_t ttl) {
+    if (overflow_) return false;
+    const auto mark = writer_.mark();
+    const size_t count = rrset.rdatas.size();
+    for (size_t i = 0; i < count; ++i) {
+        const zone::Rdata& rdata = rrset.rdatas[(counter_ + i) % count];
+        if (!writer_.record(section, owner, rrset.type, ttl, rdata.wire, {rdata.name_offsets.data(), rdata.name_count}))
+            return fail_rrset(section, mark);
+    }
+    return true;
+}
+
+// The pool's members of `family` chosen by select(); how many were written.
+size_t Responder::write_pool(Section section, const zone::Zone& zone, const zone::Node& node,
+                             std::string_view owner, core::Family family) {
+    if (overflow_ || failed_) return 0;
+    const zone::Pool& pool = zone.pools[static_cast<size_t>(node.pool)];
+    // prepare() sizes the scratch for the view; a worker that skipped it gets
+    // SERVFAIL rather than a write out of bounds.
+    if (state_.members.size() < pool.members.size() || state_.scratch.size() < pool.members.size()) {
+        failed_ = true;
+        return 0;
+    }
+    SelectInput input;
+    input.pool = &pool;
+    input.family = family;
+    input.health = view_.health.get();
+    input.client = client_;
+    input.counter = counter_;
+    input.random = xorshift64(state_.rng_state);
+    const Selection selection = select(input, state_.members, state_.scratch);
+    if (selection.count == 0) return 0;
+
+    // With ecs off the answer follows the packet's source, not the subnet, so
+    // the subnet's scope stays 0.
+    if (pool.policy == zone::Policy::sticky && query_.edns.has_ecs && view_.options.ecs) {
+        const auto& ecs = query_.edns.ecs;
+        const uint8_t network = ecs.address.family == core::Family::v4 ? sticky_scope_v4 : sticky_scope_v6;
+        ecs_scope_prefix_ = std::max(ecs_scope_prefix_, std::min(network, ecs.source_prefix));
+    }
+    // The name's own TTL (record, else pool, else zone) unless select() chose
+    // the degraded one.
+    const uint32_t ttl =
+        selection.tier == Tier::primary ? node.pool_ttl : std::min(node.pool_ttl, selection.ttl);
+    const uint16_t type = family == core::Family::v4 ? rrtype::A : rrtype::AAAA;
+    const auto mark = writer_.mark();
+    for (size_t i = 0; i < selection.count; ++i) {
+        const core::Address& address = pool.members[state_.members[i]].address;
+        if (!writer_.record(section, owner, type, ttl, {address.bytes.data(), address.size()})) {
+            fail_rrset(section, mark);
+            return 0;
+        }
+    }
+    return selection.count;
+}
+
+// An RRset that did not fit is dropped whole (RFC 2181 §9); returns false
+// for the caller to pass on.
+bool Responder::fail_rrset(Section section, const wire::ResponseWriter::Mark& mark) {
+    writer_.rewind(mark);
+    if (section != Section::additional || glue_required_) overflow_ = true;
+    return false;
+}
+
+size_t response_limit(Transport transport, const wire::Query& query, const Options& options) {
+    if (transport == Transport::tcp) return tcp_limit;
+    if (!query.has_edns) return udp_minimum;
+    return std::max<size_t>(udp_minimum, std::min<size_t>(query.edns.payload, options.udp_payload));
+}
+
+}  // namespace
+
+void WorkerState::prepare(const View& view) {
+    const size_t size = view.snapshot ? view.snapshot->max_pool_members : 0;
+    members.assign(size, 0);
+    scratch.assign(size, 0);
+}
+
+Outcome respond(const Request& request, const View& view, WorkerState& state, std::span<uint8_t> out) {
+    Outcome outcome;
+    wire::Query query;
+    const wire::ParseStatus status = wire::parse_query(request.packet, query);
+    const size_t limit = std::min(out.size(), response_limit(request.transport, query, view.options));
+    // A buffer below the smallest limit breaks respond()'s contract: drop.
+    if (status == wire::ParseStatus::drop || limit < udp_minimum) return outcome;
+    const uint64_t counter = state.counter++;
+
+    wire::ResponseWriter writer(out, limit);
+    writer.begin(query);
+    if (query.has_question) writer.question(query.qname.as_is_bytes(), query.qtype, query.qclass);
+    const auto start = writer.mark();
+
+    // The query's options are honoured only in a query we understood.
+    const bool understood = status == wire::ParseStatus::ok && query.edns.version == 0;
+    wire::OptRecord opt;
+    opt.payload = view.options.udp_payload;
+    if (understood && query.edns.nsid) opt.nsid = view.options.nsid;
+    if (understood && query.edns.has_ecs) opt.ecs = &query.edns.ecs;
+    if (query.has_edns) writer.reserve(opt.size());
+
+    uint16_t rcode = rcode::noerror;
+    if (status == wire::ParseStatus::notimp) {
+        rcode = rcode::notimp;
+    } else if (status == wire::ParseStatus::formerr) {
+        rcode = rcode::formerr;
+    } else if (query.has_edns && query.edns.version != 0) {
+        rcode = rcode::badvers;  // RFC 6891 §6.1.3, with an OPT of our version 0
+    } else if (query.qclass != wire::qclass::in || query.qtype == rrtype::AXFR || query.qtype == rrtype::IXFR ||
+               !view.snapshot) {
+        rcode = rcode::refused;
+    } else {
+        // Source prefix 0 is the resolver declining to say (RFC 7871 §7.1.2).
+        const bool use_ecs = view.options.ecs && query.edns.has_ecs && query.edns.ecs.source_prefix > 0;
+        const core::Address& client = use_ecs ? query.edns.ecs.address : request.source;
+        Responder responder(view, state, query, client, counter, writer);
+        rcode = responder.answer();
+        if (responder.failed()) {
+            writer.rewind(start);
+            rcode = rcode::servfail;
+        } else {
+            if (responder.overflow()) writer.truncate();
+            writer.set_authoritative(responder.authoritative());
+            opt.ecs_scope_prefix = responder.ecs_scope_prefix();
+        }
+    }
+    writer.set_rcode(rcode);
+    outcome.size = writer.finish(query.has_edns ? &opt : nullptr);
+    outcome.qtype = query.qtype;
+    outcome.rcode = static_cast<uint8_t>(rcode);
+    outcome.truncated = writer.truncated();
+    return outcome;
+}
+
+}  // namespace dnsd::answer

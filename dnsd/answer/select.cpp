@@ -1,0 +1,208 @@
+#include "dnsd/answer/select.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <cmath>
+
+namespace dnsd::answer {
+namespace {
+
+using zone::Member;
+using zone::MemberState;
+using zone::Policy;
+using zone::Pool;
+
+// splitmix64's increment and output function (Steele, Lea, Flood 2014): the
+// output function is a bijection on 64 bits with full avalanche, which is all
+// both the hash and the per-member random expansion need.
+constexpr uint64_t golden_gamma = 0x9e3779b97f4a7c15ull;
+
+constexpr uint64_t mix64(uint64_t x) {
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+// A uniform double in the open interval (0, 1) from the top 53 bits of `bits`:
+// never 0 (ln would be -inf) and never 1 (ln would be 0, a division by zero).
+double open_unit(uint64_t bits) { return (static_cast<double>(bits >> 11) + 0.5) * 0x1p-53; }
+
+// Efraimidis–Spirakis key ln(u) / w: sorting by it, largest first, draws a
+// weighted order without replacement, so the first place goes to each member
+// with probability w / Σw. Weighted rendezvous hashing's score -w / ln(u) is
+// an increasing function of the same key, so sticky orders by it too, with u
+// taken from a hash instead of a random draw. Weight 0 only reaches here when
+// every candidate has weight 0; those are ordered uniformly.
+double weighted_key(uint64_t bits, uint32_t weight) {
+    return std::log(open_unit(bits)) / static_cast<double>(std::max<uint32_t>(weight, 1));
+}
+
+bool eligible(const Member& member, const health::HealthView* health) {
+    switch (member.state) {
+        case MemberState::up: return true;
+        case MemberState::down: return false;
+        case MemberState::automatic: break;
+    }
+    return health == nullptr || health->is_up(member.health_slot);
+}
+
+// The member's tier: its region's position in `order`. A member without a
+// region belongs to every tier, so to the first one it is tried in; one whose
+// region is not listed gets order.size(), past every tier. With no order, every
+// member is in tier 0.
+uint64_t tier_of(const Member& member, std::span<const int32_t> order) {
+    if (member.region < 0) return 0;
+    for (size_t i = 0; i < order.size(); ++i)
+        if (order[i] == member.region) return i;
+    return order.size();
+}
+
+// Keeps the entries of `list` for which `keep` holds, in their order; returns
+// how many there are.
+template <class Keep>
+size_t keep_if(std::span<uint32_t> list, Keep keep) {
+    return static_cast<size_t>(std::remove_if(list.begin(), list.end(), [&](uint32_t m) { return !keep(m); }) -
+                               list.begin());
+}
+
+// Policy rules that narrow the candidates before they are ordered: priority
+// keeps the lowest priority number present; weighted and sticky drop weight-0
+// members unless nothing else is left.
+size_t narrow(const Pool& pool, std::span<uint32_t> list) {
+    const auto& members = pool.members;
+    switch (pool.policy) {
+        case Policy::priority: {
+            uint32_t lowest = UINT32_MAX;
+            for (uint32_t m : list) lowest = std::min(lowest, members[m].priority);
+            return keep_if(list, [&](uint32_t m) { return members[m].priority == lowest; });
+        }
+        case Policy::weighted:
+        case Policy::sticky:
+            if (std::any_of(list.begin(), list.end(), [&](uint32_t m) { return members[m].weight > 0; }))
+                return keep_if(list, [&](uint32_t m) { return members[m].weight > 0; });
+            return list.size();
+        case Policy::round_robin: return list.size();
+    }
+    return list.size();
+}
+
+// Sorts `group` by the keys left in scratch[member] as double bits, largest
+// first; equal keys keep member order so the result never depends on the sort.
+void sort_by_key(std::span<uint32_t> group, std::span<const uint64_t> scratch) {
+    std::sort(group.begin(), group.end(), [&](uint32_t a, uint32_t b) {
+        double ka = std::bit_cast<double>(scratch[a]), kb = std::bit_cast<double>(scratch[b]);
+        return ka > kb || (ka == kb && a < b);
+    });
+}
+
+// Orders one tier's members by the pool's policy. `client_key` is the hash of
+// the client's network (sticky only).
+void order_group(const SelectInput& in, uint64_t client_key, std::span<uint32_t> group,
+                 std::span<uint64_t> scratch) {
+    const auto& members = in.pool->members;
+    switch (in.pool->policy) {
+        case Policy::round_robin:
+        case Policy::priority:
+            std::rotate(group.begin(), group.begin() + static_cast<ptrdiff_t>(in.counter % group.size()),
+                        group.end());
+            return;
+        case Policy::weighted:
+            // The (m + 1)-th output of a splitmix64 stream seeded with the draw:
+            // one independent uniform per member from a single random value.
+            for (uint32_t m : group)
+                scratch[m] = std::bit_cast<uint64_t>(
+                    weighted_key(mix64(in.random + (m + 1) * golden_gamma), members[m].weight));
+            sort_by_key(group, scratch);
+            return;
+        case Policy::sticky:
+            // The score depends only on the client's network and the member's
+            // address, so a client moves only when its own member leaves the tier.
+            for (uint32_t m : group) {
+                const auto& address = members[m].address;
+                scratch[m] = std::bit_cast<uint64_t>(
+                    weighted_key(stable_hash(address.bytes.data(), address.size(), client_key), members[m].weight));
+            }
+            sort_by_key(group, scratch);
+            return;
+    }
+}
+
+uint64_t client_network_key(const core::Address& client) {
+    // A resolver's clients share a /24 (IPv4) or /56 (IPv6): hashing the
+    // network keeps them together and matches the ECS scope sticky answers with.
+    const core::Address network = client.masked(client.family == core::Family::v4 ? 24 : 56);
+    return stable_hash(network.bytes.data(), network.size(), 0);
+}
+
+}  // namespace
+
+Selection select(const SelectInput& in, std::span<uint32_t> out, std::span<uint64_t> scratch) {
+    assert(in.pool != nullptr);
+    const Pool& pool = *in.pool;
+    assert(out.size() >= pool.members.size() && scratch.size() >= pool.members.size());
+    const auto& family = in.family == core::Family::v4 ? pool.v4 : pool.v6;
+    const auto order = in.region_order;
+
+    Selection result;
+    result.ttl = pool.ttl;
+    if (family.empty()) return result;
+
+    // scratch[m] holds member m's tier until the policy overwrites it with a key.
+    uint64_t best = UINT64_MAX;
+    for (uint32_t m : family) {
+        scratch[m] = tier_of(pool.members[m], order);
+        bool in_a_tier = order.empty() || scratch[m] < order.size();
+        if (in_a_tier && eligible(pool.members[m], in.health)) best = std::min(best, scratch[m]);
+    }
+
+    size_t count = 0;
+    if (best != UINT64_MAX) {
+        for (uint32_t m : family)
+            if (scratch[m] == best && eligible(pool.members[m], in.health)) out[count++] = m;
+        result.tier = best == 0 ? Tier::primary : Tier::fallback;
+        result.region = order.empty() ? -1 : order[best];
+    } else {
+        // Fail open: health is more likely wrong than every member dead, so
+        // answer with everything the operator has not drained, tier by tier.
+        for (uint32_t m : family)
+            if (pool.members[m].state != MemberState::down) out[count++] = m;
+        std::sort(out.begin(), out.begin() + static_cast<ptrdiff_t>(count), [&](uint32_t a, uint32_t b) {
+            return scratch[a] < scratch[b] || (scratch[a] == scratch[b] && a < b);
+        });
+        result.tier = Tier::fail_open;
+        result.region = -1;
+    }
+    if (result.tier != Tier::primary) result.ttl = pool.degraded_ttl;
+
+    count = narrow(pool, out.first(count));
+    const uint64_t client_key = pool.policy == Policy::sticky ? client_network_key(in.client) : 0;
+    // Runs of equal tier; outside fail open the whole list is one run.
+    for (size_t begin = 0; begin < count;) {
+        size_t end = begin + 1;
+        while (end < count && scratch[out[end]] == scratch[out[begin]]) ++end;
+        order_group(in, client_key, out.subspan(begin, end - begin), scratch);
+        begin = end;
+    }
+
+    if (pool.max_answers > 0) count = std::min<size_t>(count, pool.max_answers);
+    result.count = count;
+    return result;
+}
+
+// Reads the input as 64-bit little-endian words (the last one zero-padded),
+// chaining them through splitmix64's output function, then the length:
+//   h = mix64(seed + 0x9e3779b97f4a7c15); h = mix64(h ^ word) per word;
+//   result = mix64(h ^ size).
+// Defined on bytes, not on the machine's word order, so every server agrees.
+uint64_t stable_hash(const uint8_t* data, size_t size, uint64_t seed) {
+    uint64_t h = mix64(seed + golden_gamma);
+    for (size_t offset = 0; offset < size; offset += 8) {
+        uint64_t word = 0;
+        for (size_t i = 0; i < 8 && offset + i < size; ++i) word |= uint64_t{data[offset + i]} << (8 * i);
+        h = mix64(h ^ word);
+    }
+    return mix64(h ^ size);
+}
+
+}  // namespace dnsd::answer

@@ -1,0 +1,129 @@
+#include "dnsd/wire/query.hpp"
+
+namespace dnsd::wire {
+
+namespace {
+
+constexpr uint16_t type_opt = 41;
+constexpr uint16_t flag_qr = 0x8000, flag_rd = 0x0100, flag_cd = 0x0010;
+constexpr uint32_t flag_do = 0x8000;
+constexpr uint16_t ecs_family_ipv4 = 1, ecs_family_ipv6 = 2;
+
+// RFC 7871 §6: a query's ECS must name family 1 or 2, a source prefix within
+// the family, exactly ceil(prefix / 8) address octets with no bits past the
+// prefix, and scope prefix 0.
+bool parse_ecs(std::span<const uint8_t> data, Edns& edns) {
+    if (edns.has_ecs) return false;  // which one would the answer be for?
+    Reader reader(data);
+    uint16_t family = 0;
+    uint8_t source_prefix = 0, scope_prefix = 0;
+    if (!reader.u16(family) || !reader.u8(source_prefix) || !reader.u8(scope_prefix)) return false;
+    ClientSubnet ecs;
+    if (family == ecs_family_ipv4)
+        ecs.address.family = core::Family::v4;
+    else if (family == ecs_family_ipv6)
+        ecs.address.family = core::Family::v6;
+    else
+        return false;
+    if (source_prefix > ecs.address.max_prefix() || scope_prefix != 0) return false;
+    const size_t octets = (source_prefix + 7u) / 8u;
+    std::span<const uint8_t> address;
+    if (reader.remaining() != octets || !reader.span(octets, address)) return false;
+    const unsigned spare_bits = octets * 8u - source_prefix;
+    if (octets > 0 && (address[octets - 1] & ((1u << spare_bits) - 1u)) != 0) return false;
+    for (size_t i = 0; i < octets; ++i) ecs.address.bytes[i] = address[i];
+    ecs.source_prefix = source_prefix;
+    edns.ecs = ecs;
+    edns.has_ecs = true;
+    return true;
+}
+
+// RFC 7873 §5.2.2: a client cookie alone is 8 octets; with a server cookie the
+// whole option is 16 to 40 octets. Anything else is malformed. The content is
+// not used: dnsd does not issue server cookies.
+bool valid_cookie(size_t size) { return size == 8 || (size >= 16 && size <= 40); }
+
+bool parse_options(std::span<const uint8_t> rdata, Edns& edns) {
+    Reader reader(rdata);
+    while (reader.remaining() > 0) {
+        uint16_t code = 0, length = 0;
+        std::span<const uint8_t> data;
+        if (!reader.u16(code) || !reader.u16(length) || !reader.span(length, data)) return false;
+        switch (code) {
+        case option::nsid:
+            edns.nsid = true;
+            break;
+        case option::ecs:
+            if (!parse_ecs(data, edns)) return false;
+            break;
+        case option::cookie:
+            if (!valid_cookie(data.size())) return false;
+            break;
+        default:
+            break;  // unknown options are ignored (RFC 6891 §6.1.2)
+        }
+    }
+    return true;
+}
+
+// The OPT's fields after its owner and TYPE.
+bool parse_opt(Reader& reader, Edns& edns) {
+    uint16_t payload = 0, rdlength = 0;
+    uint32_t ttl = 0;
+    std::span<const uint8_t> rdata;
+    if (!reader.u16(payload) || !reader.u32(ttl) || !reader.u16(rdlength) ||
+        !reader.span(rdlength, rdata))
+        return false;
+    edns.payload = payload < 512 ? 512 : payload;
+    edns.version = static_cast<uint8_t>(ttl >> 16);
+    edns.dnssec_ok = (ttl & flag_do) != 0;
+    // Options of a version we do not speak may mean anything: BADVERS answers it.
+    return edns.version != 0 || parse_options(rdata, edns);
+}
+
+bool skip_rest_of_record(Reader& reader) {
+    uint16_t rdlength = 0;
+    return reader.skip(2 + 4) && reader.u16(rdlength) && reader.skip(rdlength);
+}
+
+}  // namespace
+
+ParseStatus parse_query(std::span<const uint8_t> packet, Query& query) {
+    Reader reader(packet);
+    uint16_t flags = 0, qdcount = 0, ancount = 0, nscount = 0, arcount = 0;
+    if (!reader.u16(query.id) || !reader.u16(flags) || !reader.u16(qdcount) ||
+        !reader.u16(ancount) || !reader.u16(nscount) || !reader.u16(arcount))
+        return ParseStatus::drop;
+    if ((flags & flag_qr) != 0) return ParseStatus::drop;
+    query.opcode = static_cast<uint8_t>((flags >> 11) & 0xf);
+    query.rd = (flags & flag_rd) != 0;
+    query.cd = (flags & flag_cd) != 0;
+    if (query.opcode != opcode::query) return ParseStatus::notimp;
+    if (qdcount != 1) return ParseStatus::formerr;
+
+    if (!read_name(reader, query.qname) || !reader.u16(query.qtype) || !reader.u16(query.qclass))
+        return ParseStatus::formerr;
+    query.has_question = true;
+
+    ParsedName owner;  // scratch for the names of records we skip
+    uint16_t type = 0;
+    for (uint32_t i = 0; i < uint32_t{ancount} + nscount; ++i) {
+        if (!read_name(reader, owner) || !reader.u16(type) || type == type_opt ||
+            !skip_rest_of_record(reader))
+            return ParseStatus::formerr;
+    }
+    for (uint32_t i = 0; i < arcount; ++i) {
+        if (!read_name(reader, owner) || !reader.u16(type)) return ParseStatus::formerr;
+        if (type != type_opt) {
+            if (!skip_rest_of_record(reader)) return ParseStatus::formerr;
+            continue;
+        }
+        if (query.has_edns) return ParseStatus::formerr;  // RFC 6891 §6.1.1: one OPT at most
+        query.has_edns = true;
+        if (owner.size != 1 || !parse_opt(reader, query.edns)) return ParseStatus::formerr;
+    }
+    if (reader.remaining() != 0) return ParseStatus::formerr;
+    return ParseStatus::ok;
+}
+
+}  // namespace dnsd::wire

@@ -1,0 +1,71 @@
+#pragma once
+// Parsing a query (RFC 1035 §4.1, EDNS(0) per RFC 6891, ECS per RFC 7871,
+// NSID per RFC 5001, cookies per RFC 7873). Only what the responder needs is
+// kept; the packet is never modified.
+#include <cstdint>
+#include <span>
+
+#include "dnsd/core/address.hpp"
+#include "dnsd/wire/name.hpp"
+
+namespace dnsd::wire {
+
+inline constexpr size_t header_size = 12;
+
+namespace opcode {
+inline constexpr uint8_t query = 0;
+}
+namespace rcode {
+inline constexpr uint8_t noerror = 0, formerr = 1, servfail = 2, nxdomain = 3, notimp = 4,
+                         refused = 5;
+inline constexpr uint16_t badvers = 16;  // extended: needs an OPT
+}  // namespace rcode
+namespace qclass {
+inline constexpr uint16_t in = 1;
+}
+namespace option {
+inline constexpr uint16_t nsid = 3, ecs = 8, cookie = 10;
+}
+
+// EDNS Client Subnet as sent: the address has no bits set past source_prefix.
+struct ClientSubnet {
+    core::Address address;  // family from the option's FAMILY field
+    uint8_t source_prefix = 0;
+};
+
+struct Edns {
+    uint16_t payload = 512;  // requestor's UDP payload size, at least 512
+    uint8_t version = 0;
+    bool dnssec_ok = false;
+    bool nsid = false;             // the query asks for our NSID
+    bool has_ecs = false;
+    ClientSubnet ecs;
+};
+
+struct Query {
+    uint16_t id = 0;
+    uint8_t opcode = 0;
+    bool rd = false;
+    bool cd = false;
+    bool has_question = false;  // the question parsed; it may be echoed
+    ParsedName qname;
+    uint16_t qtype = 0;
+    uint16_t qclass = 0;
+    bool has_edns = false;      // an OPT was found (even when an option in it was bad)
+    Edns edns;
+};
+
+enum class ParseStatus : uint8_t {
+    ok,
+    drop,     // shorter than a header, or QR set: never answered
+    notimp,   // opcode other than QUERY; only the header fields are filled in
+    formerr,  // anything malformed; has_question/has_edns say what may be echoed
+};
+
+// Parses `packet` into `query`. FORMERR covers: QDCOUNT != 1, a malformed
+// name, record or option, an OPT outside the additional section, with a
+// non-root owner, or twice, an invalid ECS or cookie, and bytes after the
+// last counted record.
+ParseStatus parse_query(std::span<const uint8_t> packet, Query& query);
+
+}  // namespace dnsd::wire

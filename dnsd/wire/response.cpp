@@ -1,0 +1,196 @@
+#include "dnsd/wire/response.hpp"
+
+namespace dnsd::wire {
+
+namespace {
+
+constexpr uint16_t type_opt = 41;
+constexpr uint16_t flag_qr = 0x8000, flag_aa = 0x0400, flag_tc = 0x0200, flag_rd = 0x0100,
+                   flag_cd = 0x0010;
+constexpr size_t max_pointer_offset = 0x3fff;
+constexpr size_t opt_fixed_size = 1 + 2 + 2 + 4 + 2;  // root owner, type, class, ttl, rdlength
+constexpr size_t option_header_size = 4;
+constexpr size_t ecs_fixed_size = 4;  // family, source prefix, scope prefix
+
+size_t ecs_address_size(const ClientSubnet& ecs) { return (ecs.source_prefix + 7u) / 8u; }
+
+}  // namespace
+
+size_t OptRecord::size() const {
+    size_t size = opt_fixed_size;
+    if (!nsid.empty()) size += option_header_size + nsid.size();
+    if (ecs) size += option_header_size + ecs_fixed_size + ecs_address_size(*ecs);
+    return size;
+}
+
+ResponseWriter::ResponseWriter(std::span<uint8_t> out, size_t limit) : writer_(out) {
+    writer_.set_limit(limit);
+}
+
+void ResponseWriter::begin(const Query& query) {
+    flags_ = static_cast<uint16_t>(flag_qr | (query.opcode & 0xf) << 11 | (query.rd ? flag_rd : 0) |
+                                   (query.cd ? flag_cd : 0));
+    // Flags and counts are patched by finish(); zero until then.
+    writer_.u16(query.id);
+    for (int i = 0; i < 5; ++i) writer_.u16(0);
+    question_end_ = writer_.position();
+}
+
+bool ResponseWriter::question(std::span<const uint8_t> qname, uint16_t type, uint16_t qclass) {
+    const size_t start = writer_.position();
+    if (!name(as_view(qname)) || !writer_.u16(type) || !writer_.u16(qclass)) {
+        writer_.rewind(start);
+        compression_count_ = 0;
+        return false;
+    }
+    has_question_ = true;
+    question_end_ = writer_.position();
+    question_compression_count_ = compression_count_;
+    return true;
+}
+
+void ResponseWriter::reserve(size_t size) {
+    const size_t limit = writer_.limit() + reserved_;
+    // set_limit never goes below the position; finish() gives back only what
+    // was really held.
+    writer_.set_limit(size < limit ? limit - size : 0);
+    reserved_ = limit - writer_.limit();
+}
+
+bool ResponseWriter::record(Section section, std::string_view owner, uint16_t type, uint32_t ttl,
+                            std::span<const uint8_t> rdata, std::span<const uint16_t> name_offsets) {
+    if (section < section_) return false;
+    const Mark before = mark();
+    size_t rdlength_at = 0;
+    bool ok = name(owner) && writer_.u16(type) && writer_.u16(qclass::in) && writer_.u32(ttl);
+    if (ok) {
+        rdlength_at = writer_.position();
+        ok = writer_.u16(0);
+    }
+    const size_t rdata_start = writer_.position();
+    size_t copied = 0;
+    for (uint16_t offset : name_offsets) {
+        const size_t size = ok && offset >= copied && offset < rdata.size()
+                                ? name_size(rdata.subspan(offset))
+                                : 0;
+        ok = size != 0 && writer_.bytes(rdata.subspan(copied, offset - copied)) &&
+             name(as_view(rdata.subspan(offset, size)));
+        copied = offset + size;
+    }
+    ok = ok && writer_.bytes(rdata.subspan(copied));
+    const size_t rdlength = writer_.position() - rdata_start;
+    if (!ok || rdlength > UINT16_MAX) {
+        rewind(before);
+        return false;
+    }
+    writer_.patch_u16(rdlength_at, static_cast<uint16_t>(rdlength));
+    section_ = section;
+    ++counts_[static_cast<size_t>(section)];
+    return true;
+}
+
+ResponseWriter::Mark ResponseWriter::mark() const {
+    return {writer_.position(), counts_, compression_count_, section_};
+}
+
+void ResponseWriter::rewind(const Mark& mark) {
+    writer_.rewind(mark.position);
+    counts_ = mark.counts;
+    compression_count_ = mark.compression_count;
+    section_ = mark.section;
+}
+
+void ResponseWriter::truncate() {
+    rewind({question_end_, {}, question_compression_count_, Section::answer});
+    tc_ = true;
+}
+
+size_t ResponseWriter::finish(const OptRecord* opt) {
+    writer_.set_limit(writer_.limit() + reserved_);
+    reserved_ = 0;
+    uint16_t additional = counts_[2];
+    if (opt) {
+        const size_t start = writer_.position();
+        bool ok = writer_.u8(0) && writer_.u16(type_opt) && writer_.u16(opt->payload) &&
+                  writer_.u8(static_cast<uint8_t>(rcode_ >> 4)) && writer_.u8(0) &&  // version 0
+                  writer_.u16(0) && writer_.u16(static_cast<uint16_t>(opt->size() - opt_fixed_size));
+        if (ok && !opt->nsid.empty())
+            ok = writer_.u16(option::nsid) && writer_.u16(static_cast<uint16_t>(opt->nsid.size())) &&
+                 writer_.bytes(as_bytes(opt->nsid));
+        if (ok && opt->ecs) {
+            const ClientSubnet& ecs = *opt->ecs;
+            const size_t octets = ecs_address_size(ecs);
+            ok = writer_.u16(option::ecs) && writer_.u16(static_cast<uint16_t>(ecs_fixed_size + octets)) &&
+                 writer_.u16(ecs.address.family == core::Family::v4 ? 1 : 2) &&
+                 writer_.u8(ecs.source_prefix) && writer_.u8(opt->ecs_scope_prefix) &&
+                 writer_.bytes({ecs.address.bytes.data(), octets});
+        }
+        // Only when the caller reserved less than the OPT needs: leave it out.
+        if (ok)
+            ++additional;
+        else
+            writer_.rewind(start);
+    }
+    const uint16_t flags = static_cast<uint16_t>(flags_ | (aa_ ? flag_aa : 0) | (tc_ ? flag_tc : 0) |
+                                                 (rcode_ & 0xf));
+    writer_.patch_u16(2, flags);
+    writer_.patch_u16(4, has_question_ ? 1 : 0);
+    writer_.patch_u16(6, counts_[0]);
+    writer_.patch_u16(8, counts_[1]);
+    writer_.patch_u16(10, additional);
+    return writer_.position();
+}
+
+bool ResponseWriter::name(std::string_view name) {
+    // Find the longest suffix already in the message, write the labels before
+    // it, then a pointer to it.
+    size_t literal_end = 0;
+    size_t target = SIZE_MAX;
+    while (literal_end < name.size() && name[literal_end] != 0) {
+        const std::string_view suffix = name.substr(literal_end);
+        for (size_t i = 0; i < compression_count_ && target == SIZE_MAX; ++i)
+            if (matches(compression_[i], suffix)) target = compression_[i];
+        if (target != SIZE_MAX) break;
+        literal_end += 1 + static_cast<uint8_t>(name[literal_end]);
+    }
+    if (literal_end >= name.size()) return false;  // not a well-formed name
+    const size_t start = writer_.position();
+    const bool ok = target == SIZE_MAX
+                        ? writer_.bytes(as_bytes(name.substr(0, literal_end + 1)))
+                        : writer_.bytes(as_bytes(name.substr(0, literal_end))) &&
+                              writer_.u16(static_cast<uint16_t>(0xc000 | target));
+    if (!ok) return false;
+    for (size_t offset = 0; offset < literal_end; offset += 1 + static_cast<uint8_t>(name[offset]))
+        remember(start + offset);
+    return true;
+}
+
+bool ResponseWriter::matches(size_t offset, std::string_view suffix) const {
+    // `offset` names a name this writer wrote, so its labels are well-formed
+    // and its pointers go backwards; the checks only guard against a bug.
+    const uint8_t* message = writer_.data();
+    size_t i = 0;
+    for (size_t steps = 0; steps <= max_name_size && offset < writer_.position(); ++steps) {
+        const uint8_t length = message[offset];
+        if ((length & 0xc0) == 0xc0) {
+            if (offset + 1 >= writer_.position()) return false;
+            offset = size_t{length & 0x3fu} << 8 | message[offset + 1];
+            continue;
+        }
+        if (i >= suffix.size() || static_cast<uint8_t>(suffix[i]) != length) return false;
+        if (length == 0) return i + 1 == suffix.size();
+        if (i + 1 + length > suffix.size() || offset + 1 + length > writer_.position()) return false;
+        for (size_t k = 1; k <= length; ++k)
+            if (to_lower(message[offset + k]) != to_lower(static_cast<uint8_t>(suffix[i + k]))) return false;
+        i += 1 + length;
+        offset += 1 + length;
+    }
+    return false;
+}
+
+void ResponseWriter::remember(size_t offset) {
+    if (offset <= max_pointer_offset && compression_count_ < compression_slots)
+        compression_[compression_count_++] = static_cast<uint16_t>(offset);
+}
+
+}  // namespace dnsd::wire

@@ -1,0 +1,97 @@
+#pragma once
+// Writing a response into the caller's buffer: header, question, records with
+// name compression (RFC 1035 §4.1.4), and the OPT (RFC 6891) with NSID and ECS.
+// Records go in section order; one that would not fit is not written at all
+// and the caller decides between dropping it and truncating.
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "dnsd/wire/buffer.hpp"
+#include "dnsd/wire/query.hpp"
+
+namespace dnsd::wire {
+
+enum class Section : uint8_t { answer, authority, additional };
+
+struct OptRecord {
+    uint16_t payload = 1232;
+    std::string_view nsid;             // empty: no NSID option
+    const ClientSubnet* ecs = nullptr;  // null: no ECS option
+    uint8_t ecs_scope_prefix = 0;
+
+    // Octets the record takes in a message.
+    size_t size() const;
+};
+
+class ResponseWriter {
+public:
+    // Never writes past min(limit, out.size()); the result is only meaningful
+    // when that is at least a header's size.
+    ResponseWriter(std::span<uint8_t> out, size_t limit);
+
+    // Starts the message with the query's ID, opcode, RD and CD; QR set.
+    void begin(const Query& query);
+    bool question(std::span<const uint8_t> name, uint16_t type, uint16_t qclass);
+
+    // Keeps `size` octets free for a record written by finish(), so that what
+    // fits before it is judged against the space that will really be left.
+    void reserve(size_t size);
+
+    // Appends one record of class IN. The names in `rdata` that start at
+    // `name_offsets` are uncompressed and get compressed; `owner` is an
+    // uncompressed wire name. False, with nothing written, if it does not fit
+    // or comes after a later section.
+    bool record(Section section, std::string_view owner, uint16_t type, uint32_t ttl,
+                std::span<const uint8_t> rdata, std::span<const uint16_t> name_offsets = {});
+
+    // A point to return to, to drop a partly written RRset.
+    struct Mark {
+        size_t position = 0;
+        std::array<uint16_t, 3> counts{};
+        size_t compression_count = 0;
+        Section section = Section::answer;
+    };
+    Mark mark() const;
+    void rewind(const Mark& mark);
+
+    // Drops every record and sets TC: the header and question remain.
+    void truncate();
+
+    void set_authoritative(bool aa) { aa_ = aa; }
+    // Sets the full (extended) rcode; its upper bits go in the OPT.
+    void set_rcode(uint16_t rcode) { rcode_ = rcode; }
+    bool truncated() const { return tc_; }
+    uint16_t count(Section section) const { return counts_[static_cast<size_t>(section)]; }
+
+    // Writes the OPT if given (into the reserved space) and the header's flags
+    // and counts; returns the message size.
+    size_t finish(const OptRecord* opt);
+
+private:
+    bool name(std::string_view name);
+    bool matches(size_t offset, std::string_view suffix) const;
+    void remember(size_t offset);
+
+    // Offsets of names and name suffixes already in the message that later
+    // names may point to. Fixed size: once full, later names are written in
+    // full, which is correct, only longer.
+    static constexpr size_t compression_slots = 96;
+    std::array<uint16_t, compression_slots> compression_{};
+    size_t compression_count_ = 0;
+
+    Writer writer_;
+    size_t reserved_ = 0;
+    size_t question_end_ = 0;
+    size_t question_compression_count_ = 0;
+    std::array<uint16_t, 3> counts_{};
+    Section section_ = Section::answer;
+    uint16_t flags_ = 0;  // opcode, RD, CD from the query; QR
+    uint16_t rcode_ = 0;
+    bool aa_ = false;
+    bool tc_ = false;
+    bool has_question_ = false;
+};
+
+}  // namespace dnsd::wire
