@@ -1,1 +1,70 @@
-int main() { return 0; }
+// The dnsd command line (SPEC §1): serve, `check`, --version, --help.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "dnsd/control/check.hpp"
+#include "dnsd/control/server.hpp"
+#include "dnsd/core/address.hpp"
+
+namespace {
+
+const CLI::Validator& endpoint_validator() {
+    static const CLI::Validator validator(
+        [](std::string& text) -> std::string {
+            if (dnsd::core::Endpoint::parse(text)) return {};
+            return "expected ADDR:PORT or [ADDR6]:PORT, got \"" + text + "\"";
+        },
+        "ADDR:PORT");
+    return validator;
+}
+
+dnsd::core::Endpoint endpoint(const std::string& text) { return *dnsd::core::Endpoint::parse(text); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"dnsd: an authoritative DNS server that answers for pools of service instances"};
+    app.set_version_flag("--version", std::string("dnsd ") + DNSD_VERSION);
+
+    std::string config_file, zones_dir, geoip_path, http, log_level;
+    std::vector<std::string> listen;
+    unsigned threads = 0;
+    auto* config_option = app.add_option("--config", config_file, "JSON config file");
+    app.add_option("--listen", listen, "ADDR:PORT for UDP and TCP; repeatable; replaces the config's list")
+        ->check(endpoint_validator());
+    auto* zones_option = app.add_option("--zones", zones_dir, "directory of <zone>.json files");
+    auto* geoip_option = app.add_option("--geoip", geoip_path, "GeoIP database (.mmdb)");
+    auto* threads_option = app.add_option("--threads", threads, "worker threads; 0: one per CPU")
+                               ->check(CLI::Range(0u, 1024u));
+    auto* http_option =
+        app.add_option("--http", http, "ADDR:PORT of the HTTP endpoint")->check(endpoint_validator());
+    auto* log_level_option = app.add_option("--log-level", log_level, "debug, info, warn or error")
+                                 ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+    auto* check = app.add_subcommand("check", "validate the config and every zone, print a summary");
+    auto* check_config_option = check->add_option("--config", config_file, "JSON config file");
+    auto* check_zones_option = check->add_option("--zones", zones_dir, "directory of <zone>.json files");
+    app.require_subcommand(0, 1);
+
+    CLI11_PARSE(app, argc, argv);
+
+    dnsd::control::Flags flags;
+    if (config_option->count() || check_config_option->count()) flags.config_file = config_file;
+    if (zones_option->count() || check_zones_option->count()) flags.zones_dir = zones_dir;
+    for (const auto& text : listen) flags.listen.push_back(endpoint(text));
+    if (geoip_option->count()) flags.geoip_path = geoip_path;
+    if (threads_option->count()) flags.threads = threads;
+    if (http_option->count()) flags.http = endpoint(http);
+    if (log_level_option->count()) flags.log_level = log_level;
+
+    try {
+        return check->parsed() ? dnsd::control::check(flags) : dnsd::control::serve(flags);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "dnsd: %s\n", e.what());
+        return 1;
+    }
+}

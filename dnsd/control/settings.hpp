@@ -1,0 +1,27 @@
+#pragma once
+// What the command line says, and the settings it yields: the config file (or
+// the built-in defaults) with the flags laid over it (SPEC §1).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dnsd/config/config.hpp"
+#include "dnsd/core/address.hpp"
+#include "dnsd/core/diagnostic.hpp"
+
+namespace dnsd::control {
+
+struct Flags {
+    std::optional<std::string> config_file;
+    std::vector<core::Endpoint> listen;  // empty: the config's list
+    std::optional<std::string> zones_dir;
+    std::optional<std::string> geoip_path;
+    std::optional<unsigned> threads;
+    std::optional<core::Endpoint> http;
+    std::optional<std::string> log_level;
+};
+
+// Nullopt when the config file is unreadable or invalid; `diagnostics` says why.
+std::optional<config::Config> settle(const Flags& flags, core::Diagnostics& diagnostics);
+
+}  // namespace dnsd::control

@@ -1,0 +1,31 @@
+#include "dnsd/net/counters.hpp"
+
+namespace dnsd::net {
+
+size_t qtype_slot(uint16_t qtype) {
+    for (size_t i = 0; i < counted_qtypes.size(); ++i)
+        if (counted_qtypes[i] == qtype) return i;
+    return other_qtype_slot;
+}
+
+namespace {
+
+template <size_t N>
+void add_array(std::array<uint64_t, N>& totals, const std::array<Counter, N>& counters) {
+    for (size_t i = 0; i < N; ++i) totals[i] += counters[i].get();
+}
+
+}  // namespace
+
+void add_to(CounterTotals& totals, const Counters& counters) {
+    add_array(totals.queries, counters.queries);
+    add_array(totals.qtypes, counters.qtypes);
+    add_array(totals.rcodes, counters.rcodes);
+    totals.truncated += counters.truncated.get();
+    totals.dropped += counters.dropped.get();
+    totals.tcp_accepted += counters.tcp_accepted.get();
+    totals.tcp_refused += counters.tcp_refused.get();
+    totals.tcp_idle_closed += counters.tcp_idle_closed.get();
+}
+
+}  // namespace dnsd::net

@@ -1,0 +1,42 @@
+#include "dnsd/net/responder.hpp"
+
+namespace dnsd::net {
+
+namespace {
+
+constexpr size_t length_prefix_size = 2;
+constexpr size_t max_message_size = 65535;
+
+}  // namespace
+
+Responder::Responder(const core::Published<answer::View>& published)
+    : reader_(published), out_(new uint8_t[length_prefix_size + max_message_size]) {
+    state_.prepare(reader_.get());
+    prepared_generation_ = reader_.generation();
+}
+
+std::span<const uint8_t> Responder::answer(std::span<const uint8_t> query, const core::Address& source,
+                                           answer::Transport transport) {
+    counters_.queries[static_cast<size_t>(transport)].add();
+    const answer::View& view = reader_.get();
+    if (reader_.generation() != prepared_generation_) {
+        state_.prepare(view);
+        prepared_generation_ = reader_.generation();
+    }
+    const answer::Outcome outcome =
+        answer::respond({query, source, transport}, view, state_,
+                        {out_.get() + length_prefix_size, max_message_size});
+    if (outcome.size == 0) {
+        counters_.dropped.add();
+        return {};
+    }
+    counters_.qtypes[qtype_slot(outcome.qtype)].add();
+    counters_.rcodes[outcome.rcode].add();
+    if (outcome.truncated) counters_.truncated.add();
+    if (transport == answer::Transport::udp) return {out_.get() + length_prefix_size, outcome.size};
+    out_[0] = static_cast<uint8_t>(outcome.size >> 8);
+    out_[1] = static_cast<uint8_t>(outcome.size);
+    return {out_.get(), length_prefix_size + outcome.size};
+}
+
+}  // namespace dnsd::net

@@ -1,0 +1,73 @@
+#include "dnsd/net/worker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace dnsd::net {
+
+Worker::Loop::Loop() {
+    if (int error = uv_loop_init(&uv); error != 0)
+        throw std::runtime_error(std::string("cannot start a worker: ") + uv_strerror(error));
+}
+
+Worker::Worker(const core::Published<answer::View>& published, std::vector<ListenSockets> sockets,
+               const TcpSettings& tcp_settings, std::atomic<uint32_t>& tcp_open_connections)
+    : responder_(published),
+      udp_(&loop_.uv, responder_),
+      tcp_(&loop_.uv, responder_, tcp_settings, tcp_open_connections) {
+    uv_async_init(&loop_.uv, &stop_async_, on_stop);
+    stop_async_.data = this;
+    try {
+        for (ListenSockets& listen : sockets) {
+            udp_.open(std::move(listen.udp), listen.endpoint);
+            tcp_.listen(std::move(listen.tcp), listen.endpoint);
+        }
+    } catch (...) {
+        // No thread runs the loop yet: wind it down here.
+        close_handles();
+        run_until_closed();
+        throw;
+    }
+}
+
+Worker::~Worker() {
+    if (thread_.joinable()) {
+        stop();
+        join();
+    } else if (!loop_closed_) {
+        close_handles();
+        run_until_closed();
+    }
+}
+
+void Worker::start() {
+    thread_ = std::thread([this] { run_until_closed(); });
+}
+
+void Worker::stop() { uv_async_send(&stop_async_); }
+
+void Worker::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+void Worker::on_stop(uv_async_t* async) { static_cast<Worker*>(async->data)->close_handles(); }
+
+void Worker::close_handles() {
+    auto* async = reinterpret_cast<uv_handle_t*>(&stop_async_);
+    if (uv_is_closing(async)) return;
+    uv_close(async, nullptr);
+    udp_.close();
+    tcp_.shutdown();
+}
+
+// Runs the loop until every handle is closed: close_handles() starts that.
+void Worker::run_until_closed() {
+    uv_run(&loop_.uv, UV_RUN_DEFAULT);
+    if (int error = uv_loop_close(&loop_.uv); error != 0)
+        spdlog::error("a worker's loop still had open handles: {}", uv_strerror(error));
+    loop_closed_ = true;
+}
+
+}  // namespace dnsd::net

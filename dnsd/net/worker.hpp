@@ -1,0 +1,59 @@
+#pragma once
+// A worker: one thread, its own libuv loop, its own UDP and TCP sockets on
+// every endpoint, its own answer scratch and counters. Workers share nothing
+// but the published view and the TCP connection count.
+#include <uv.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "dnsd/answer/view.hpp"
+#include "dnsd/core/published.hpp"
+#include "dnsd/net/counters.hpp"
+#include "dnsd/net/responder.hpp"
+#include "dnsd/net/sockets.hpp"
+#include "dnsd/net/tcp.hpp"
+#include "dnsd/net/udp.hpp"
+
+namespace dnsd::net {
+
+class Worker {
+public:
+    // Adopts the sockets into a new loop (on the calling thread, before the
+    // worker's thread exists). Throws std::runtime_error.
+    Worker(const core::Published<answer::View>& published, std::vector<ListenSockets> sockets,
+           const TcpSettings& tcp_settings, std::atomic<uint32_t>& tcp_open_connections);
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+    // Stops and joins the thread if it runs, then closes the loop.
+    ~Worker();
+
+    void start();
+    // From any thread: stop receiving and accepting, deliver the TCP answers
+    // already written, then let the thread end.
+    void stop();
+    void join();
+
+    // Readable from any thread.
+    const Counters& counters() const { return responder_.counters(); }
+
+private:
+    struct Loop {
+        Loop();  // throws std::runtime_error
+        uv_loop_t uv;
+    };
+    static void on_stop(uv_async_t* async);
+    void close_handles();
+    void run_until_closed();
+
+    Loop loop_;
+    uv_async_t stop_async_;
+    Responder responder_;
+    Udp udp_;
+    Tcp tcp_;
+    bool loop_closed_ = false;  // written by the worker's thread, read after join
+    std::thread thread_;
+};
+
+}  // namespace dnsd::net
