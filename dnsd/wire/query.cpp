@@ -4,11 +4,6 @@ namespace dnsd::wire {
 
 namespace {
 
-constexpr uint16_t type_opt = 41;
-constexpr uint16_t flag_qr = 0x8000, flag_rd = 0x0100, flag_cd = 0x0010;
-constexpr uint32_t flag_do = 0x8000;
-constexpr uint16_t ecs_family_ipv4 = 1, ecs_family_ipv6 = 2;
-
 // RFC 7871 §6: a query's ECS must name family 1 or 2, a source prefix within
 // the family, exactly ceil(prefix / 8) address octets with no bits past the
 // prefix, and scope prefix 0.
@@ -19,9 +14,9 @@ bool parse_ecs(std::span<const uint8_t> data, Edns& edns) {
     uint8_t source_prefix = 0, scope_prefix = 0;
     if (!reader.u16(family) || !reader.u8(source_prefix) || !reader.u8(scope_prefix)) return false;
     ClientSubnet ecs;
-    if (family == ecs_family_ipv4)
+    if (family == ecs_family::ipv4)
         ecs.address.family = core::Family::v4;
-    else if (family == ecs_family_ipv6)
+    else if (family == ecs_family::ipv6)
         ecs.address.family = core::Family::v6;
     else
         return false;
@@ -76,7 +71,7 @@ bool parse_opt(Reader& reader, Edns& edns) {
         return false;
     edns.payload = payload < 512 ? 512 : payload;
     edns.version = static_cast<uint8_t>(ttl >> 16);
-    edns.dnssec_ok = (ttl & flag_do) != 0;
+    edns.dnssec_ok = (ttl & edns_flag_do) != 0;
     // Options of a version we do not speak may mean anything: BADVERS answers it.
     return edns.version != 0 || parse_options(rdata, edns);
 }
@@ -84,6 +79,29 @@ bool parse_opt(Reader& reader, Edns& edns) {
 bool skip_rest_of_record(Reader& reader) {
     uint16_t rdlength = 0;
     return reader.skip(2 + 4) && reader.u16(rdlength) && reader.skip(rdlength);
+}
+
+// The answer, authority and additional sections, up to the end of the packet.
+ParseStatus read_records(Reader& reader, uint32_t ancount_nscount, uint16_t arcount, Query& query) {
+    uint16_t type = 0;
+    for (uint32_t i = 0; i < ancount_nscount; ++i) {
+        if (!skip_name(reader) || !reader.u16(type) || type == type_opt || !skip_rest_of_record(reader))
+            return ParseStatus::formerr;
+    }
+    for (uint32_t i = 0; i < arcount; ++i) {
+        // The OPT's owner must be the root, which is one zero octet.
+        const bool root_owner = reader.remaining() > 0 && reader.data()[reader.position()] == 0;
+        if (!skip_name(reader) || !reader.u16(type)) return ParseStatus::formerr;
+        if (type != type_opt) {
+            if (!skip_rest_of_record(reader)) return ParseStatus::formerr;
+            continue;
+        }
+        if (query.has_edns) return ParseStatus::formerr;  // RFC 6891 §6.1.1: one OPT at most
+        query.has_edns = true;
+        if (!root_owner || !parse_opt(reader, query.edns)) return ParseStatus::formerr;
+    }
+    if (reader.remaining() != 0) return ParseStatus::formerr;
+    return ParseStatus::ok;
 }
 
 }  // namespace
@@ -94,36 +112,25 @@ ParseStatus parse_query(std::span<const uint8_t> packet, Query& query) {
     if (!reader.u16(query.id) || !reader.u16(flags) || !reader.u16(qdcount) ||
         !reader.u16(ancount) || !reader.u16(nscount) || !reader.u16(arcount))
         return ParseStatus::drop;
-    if ((flags & flag_qr) != 0) return ParseStatus::drop;
+    if ((flags & flag::qr) != 0) return ParseStatus::drop;
     query.opcode = static_cast<uint8_t>((flags >> 11) & 0xf);
-    query.rd = (flags & flag_rd) != 0;
-    query.cd = (flags & flag_cd) != 0;
-    if (query.opcode != opcode::query) return ParseStatus::notimp;
-    if (qdcount != 1) return ParseStatus::formerr;
+    query.rd = (flags & flag::rd) != 0;
+    query.cd = (flags & flag::cd) != 0;
+    const uint32_t ancount_nscount = uint32_t{ancount} + nscount;
+
+    if (query.opcode != opcode::query || qdcount != 1) {
+        // The status is settled; read on only to find the OPT the reply echoes.
+        bool questions_read = true;
+        for (uint16_t i = 0; i < qdcount && questions_read; ++i)
+            questions_read = skip_name(reader) && reader.skip(2 + 2);  // type, class
+        if (questions_read) read_records(reader, ancount_nscount, arcount, query);
+        return query.opcode != opcode::query ? ParseStatus::notimp : ParseStatus::formerr;
+    }
 
     if (!read_name(reader, query.qname) || !reader.u16(query.qtype) || !reader.u16(query.qclass))
         return ParseStatus::formerr;
     query.has_question = true;
-
-    ParsedName owner;  // scratch for the names of records we skip
-    uint16_t type = 0;
-    for (uint32_t i = 0; i < uint32_t{ancount} + nscount; ++i) {
-        if (!read_name(reader, owner) || !reader.u16(type) || type == type_opt ||
-            !skip_rest_of_record(reader))
-            return ParseStatus::formerr;
-    }
-    for (uint32_t i = 0; i < arcount; ++i) {
-        if (!read_name(reader, owner) || !reader.u16(type)) return ParseStatus::formerr;
-        if (type != type_opt) {
-            if (!skip_rest_of_record(reader)) return ParseStatus::formerr;
-            continue;
-        }
-        if (query.has_edns) return ParseStatus::formerr;  // RFC 6891 §6.1.1: one OPT at most
-        query.has_edns = true;
-        if (owner.size != 1 || !parse_opt(reader, query.edns)) return ParseStatus::formerr;
-    }
-    if (reader.remaining() != 0) return ParseStatus::formerr;
-    return ParseStatus::ok;
+    return read_records(reader, ancount_nscount, arcount, query);
 }
 
 }  // namespace dnsd::wire

@@ -6,26 +6,10 @@
 #include <span>
 
 #include "dnsd/core/address.hpp"
+#include "dnsd/wire/message.hpp"
 #include "dnsd/wire/name.hpp"
 
 namespace dnsd::wire {
-
-inline constexpr size_t header_size = 12;
-
-namespace opcode {
-inline constexpr uint8_t query = 0;
-}
-namespace rcode {
-inline constexpr uint8_t noerror = 0, formerr = 1, servfail = 2, nxdomain = 3, notimp = 4,
-                         refused = 5;
-inline constexpr uint16_t badvers = 16;  // extended: needs an OPT
-}  // namespace rcode
-namespace qclass {
-inline constexpr uint16_t in = 1;
-}
-namespace option {
-inline constexpr uint16_t nsid = 3, ecs = 8, cookie = 10;
-}
 
 // EDNS Client Subnet as sent: the address has no bits set past source_prefix.
 struct ClientSubnet {
@@ -48,7 +32,7 @@ struct Query {
     bool rd = false;
     bool cd = false;
     bool has_question = false;  // the question parsed; it may be echoed
-    ParsedName qname;
+    ParsedName qname;           // meaningful only with has_question
     uint16_t qtype = 0;
     uint16_t qclass = 0;
     bool has_edns = false;      // an OPT was found (even when an option in it was bad)
@@ -58,14 +42,20 @@ struct Query {
 enum class ParseStatus : uint8_t {
     ok,
     drop,     // shorter than a header, or QR set: never answered
-    notimp,   // opcode other than QUERY; only the header fields are filled in
+    notimp,   // opcode other than QUERY; the header fields and the OPT are filled in
     formerr,  // anything malformed; has_question/has_edns say what may be echoed
 };
 
 // Parses `packet` into `query`. FORMERR covers: QDCOUNT != 1, a malformed
 // name, record or option, an OPT outside the additional section, with a
 // non-root owner, or twice, an invalid ECS or cookie, and bytes after the
-// last counted record.
+// last counted record. With NOTIMP or with QDCOUNT != 1 the records are still
+// read, so that the reply can carry an OPT when the query had one (RFC 6891
+// §7); whatever they hold, the status stays.
+//
+// Only the question's name is expanded; the owners of the other records are
+// skipped without following their pointers, so a packet costs work in
+// proportion to its size.
 ParseStatus parse_query(std::span<const uint8_t> packet, Query& query);
 
 }  // namespace dnsd::wire

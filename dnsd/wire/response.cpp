@@ -4,9 +4,6 @@ namespace dnsd::wire {
 
 namespace {
 
-constexpr uint16_t type_opt = 41;
-constexpr uint16_t flag_qr = 0x8000, flag_aa = 0x0400, flag_tc = 0x0200, flag_rd = 0x0100,
-                   flag_cd = 0x0010;
 constexpr size_t max_pointer_offset = 0x3fff;
 constexpr size_t opt_fixed_size = 1 + 2 + 2 + 4 + 2;  // root owner, type, class, ttl, rdlength
 constexpr size_t option_header_size = 4;
@@ -28,8 +25,8 @@ ResponseWriter::ResponseWriter(std::span<uint8_t> out, size_t limit) : writer_(o
 }
 
 void ResponseWriter::begin(const Query& query) {
-    flags_ = static_cast<uint16_t>(flag_qr | (query.opcode & 0xf) << 11 | (query.rd ? flag_rd : 0) |
-                                   (query.cd ? flag_cd : 0));
+    flags_ = static_cast<uint16_t>(flag::qr | (query.opcode & 0xf) << 11 | (query.rd ? flag::rd : 0) |
+                                   (query.cd ? flag::cd : 0));
     // Flags and counts are patched by finish(); zero until then.
     writer_.u16(query.id);
     for (int i = 0; i < 5; ++i) writer_.u16(0);
@@ -113,7 +110,8 @@ size_t ResponseWriter::finish(const OptRecord* opt) {
         const size_t start = writer_.position();
         bool ok = writer_.u8(0) && writer_.u16(type_opt) && writer_.u16(opt->payload) &&
                   writer_.u8(static_cast<uint8_t>(rcode_ >> 4)) && writer_.u8(0) &&  // version 0
-                  writer_.u16(0) && writer_.u16(static_cast<uint16_t>(opt->size() - opt_fixed_size));
+                  writer_.u16(opt->dnssec_ok ? edns_flag_do : 0) &&
+                  writer_.u16(static_cast<uint16_t>(opt->size() - opt_fixed_size));
         if (ok && !opt->nsid.empty())
             ok = writer_.u16(option::nsid) && writer_.u16(static_cast<uint16_t>(opt->nsid.size())) &&
                  writer_.bytes(as_bytes(opt->nsid));
@@ -121,7 +119,7 @@ size_t ResponseWriter::finish(const OptRecord* opt) {
             const ClientSubnet& ecs = *opt->ecs;
             const size_t octets = ecs_address_size(ecs);
             ok = writer_.u16(option::ecs) && writer_.u16(static_cast<uint16_t>(ecs_fixed_size + octets)) &&
-                 writer_.u16(ecs.address.family == core::Family::v4 ? 1 : 2) &&
+                 writer_.u16(ecs.address.family == core::Family::v4 ? ecs_family::ipv4 : ecs_family::ipv6) &&
                  writer_.u8(ecs.source_prefix) && writer_.u8(opt->ecs_scope_prefix) &&
                  writer_.bytes({ecs.address.bytes.data(), octets});
         }
@@ -131,7 +129,7 @@ size_t ResponseWriter::finish(const OptRecord* opt) {
         else
             writer_.rewind(start);
     }
-    const uint16_t flags = static_cast<uint16_t>(flags_ | (aa_ ? flag_aa : 0) | (tc_ ? flag_tc : 0) |
+    const uint16_t flags = static_cast<uint16_t>(flags_ | (aa_ ? flag::aa : 0) | (tc_ ? flag::tc : 0) |
                                                  (rcode_ & 0xf));
     writer_.patch_u16(2, flags);
     writer_.patch_u16(4, has_question_ ? 1 : 0);

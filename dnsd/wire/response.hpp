@@ -17,6 +17,7 @@ enum class Section : uint8_t { answer, authority, additional };
 
 struct OptRecord {
     uint16_t payload = 1232;
+    bool dnssec_ok = false;  // the query's DO bit, which the reply must copy (RFC 3225 §3)
     std::string_view nsid;             // empty: no NSID option
     const ClientSubnet* ecs = nullptr;  // null: no ECS option
     uint8_t ecs_scope_prefix = 0;

@@ -44,6 +44,20 @@ wire::ParseStatus parse_with_options(const Octets& options) {
     return parse(b, query);
 }
 
+// Appends a root label, then `hops` pointers, each to the one before it (the
+// first to the root label). Returns the offset of the last pointer: a name
+// read there takes `hops` pointers to reach the root.
+size_t pointer_chain(Bytes& b, size_t hops) {
+    size_t target = b.size();
+    b.u8(0);
+    for (size_t i = 0; i < hops; ++i) {
+        const size_t at = b.size();
+        b.u16(static_cast<uint16_t>(0xc000 | target));
+        target = at;
+    }
+    return target;
+}
+
 Octets written(const wire::ResponseWriter&, std::span<const uint8_t> out, size_t size) {
     return Octets(out.begin(), out.begin() + static_cast<ptrdiff_t>(size));
 }
@@ -183,6 +197,50 @@ TEST_CASE("read_name rejects malformed names", "[wire]") {
     }
 }
 
+TEST_CASE("read_name follows at most max_pointer_hops pointers", "[wire]") {
+    STATIC_REQUIRE(wire::max_pointer_hops == 128);
+    Bytes b;
+    const size_t last = pointer_chain(b, wire::max_pointer_hops + 1);
+    wire::ParsedName name;
+    wire::Reader at_limit(b.data);
+    REQUIRE(at_limit.seek(last - 2));  // the pointer before the last: 128 hops
+    REQUIRE(wire::read_name(at_limit, name));
+    CHECK(name.size == 1);
+    CHECK(at_limit.position() == last);
+    wire::Reader over(b.data);
+    REQUIRE(over.seek(last));  // 129 hops
+    CHECK_FALSE(wire::read_name(over, name));
+    CHECK(over.position() == last);
+}
+
+TEST_CASE("skip_name passes labels and a pointer without following it", "[wire]") {
+    auto skips = [](const Bytes& b) {
+        wire::Reader r(b.data);
+        return wire::skip_name(r) ? r.position() : SIZE_MAX;
+    };
+    CHECK(skips(Bytes{}.name("www.example").u8(0x99)) == 13);
+    CHECK(skips(Bytes{}.raw({0}).u8(0x99)) == 1);
+    CHECK(skips(Bytes{}.raw({1, 'a', 0xc0, 0x30})) == 4);  // the target is past the end: not read
+    CHECK(skips(Bytes{}.raw({0xff, 0xff})) == 2);
+    CHECK(skips(Bytes{}.raw({0x40, 'a', 0})) == SIZE_MAX);  // label types 01 and 10
+    CHECK(skips(Bytes{}.raw({0x80, 'a', 0})) == SIZE_MAX);
+    CHECK(skips(Bytes{}.raw({1, 'a'})) == SIZE_MAX);  // no root
+    CHECK(skips(Bytes{}.raw({1, 'a', 0xc0})) == SIZE_MAX);  // pointer cut in half
+    CHECK(skips(Bytes{}.raw({5, 'a', 'b'})) == SIZE_MAX);
+    CHECK(skips(Bytes{}) == SIZE_MAX);
+    Bytes longest, too_long;
+    for (int i = 0; i < 4; ++i) longest.u8(62).raw(Octets(62, 'x'));  // 252 octets
+    too_long = longest;
+    longest.u8(1).u8('y').u8(0);                                  // 255
+    too_long.u8(2).raw({'y', 'y'}).u8(0);                         // 256
+    CHECK(skips(longest) == 255);
+    CHECK(skips(too_long) == SIZE_MAX);
+    Bytes failed = Bytes{}.raw({1, 'a'});
+    wire::Reader r(failed.data);
+    CHECK_FALSE(wire::skip_name(r));
+    CHECK(r.position() == 0);  // a failed skip does not move
+}
+
 TEST_CASE("read_name accepts exactly 255 octets and 63-octet labels", "[wire]") {
     Bytes b;
     for (int i = 0; i < 3; ++i) b.u8(63).raw(Octets(63, 'x'));  // 192
@@ -236,6 +294,49 @@ TEST_CASE("parse_query: opcodes other than QUERY are NOTIMP", "[wire]") {
         CHECK(parse(b, q) == wire::ParseStatus::notimp);
         CHECK(q.opcode == opcode);
         CHECK(q.id == 7);
+    }
+}
+
+TEST_CASE("parse_query: NOTIMP and FORMERR for QDCOUNT still find the OPT", "[wire]") {
+    SECTION("opcode other than QUERY") {
+        Bytes b;
+        b.header(7, 4 << 11, 1, 0, 0, 1).name("a").u16(6).u16(1);
+        b.u8(0).u16(41).u16(4096).u8(0).u8(0).u16(0x8000).u16(0);
+        wire::Query q;
+        CHECK(parse(b, q) == wire::ParseStatus::notimp);
+        CHECK(q.has_edns);
+        CHECK(q.edns.payload == 4096);
+        CHECK(q.edns.dnssec_ok);
+        CHECK_FALSE(q.has_question);
+    }
+    SECTION("no question") {
+        Bytes b;
+        b.header(7, 0, 0, 0, 0, 1);
+        opt(b, {});
+        wire::Query q;
+        CHECK(parse(b, q) == wire::ParseStatus::formerr);
+        CHECK(q.has_edns);
+    }
+    SECTION("two questions, one compressed, and a record before the OPT") {
+        Bytes b;
+        b.header(7, 0, 2, 0, 0, 2).name("a").u16(1).u16(1).raw({0xc0, 12}).u16(28).u16(1);
+        b.raw({0xc0, 12}).u16(16).u16(1).u32(0).u16(2).raw({1, 'x'});
+        opt(b, {});
+        wire::Query q;
+        CHECK(parse(b, q) == wire::ParseStatus::formerr);
+        CHECK(q.has_edns);
+        CHECK_FALSE(q.has_question);
+    }
+    SECTION("a malformed message keeps its status and has no OPT") {
+        Bytes b;
+        b.header(7, 4 << 11, 2, 0, 0, 1).name("a").u16(1).u16(1);  // the second question is missing
+        wire::Query q;
+        CHECK(parse(b, q) == wire::ParseStatus::notimp);
+        CHECK_FALSE(q.has_edns);
+        Bytes cut;
+        cut.header(7, 0, 3, 0, 0, 1).name("a").u16(1);
+        CHECK(parse(cut, q) == wire::ParseStatus::formerr);
+        CHECK_FALSE(q.has_edns);
     }
 }
 
@@ -293,6 +394,36 @@ TEST_CASE("parse_query skips answer, authority and additional records", "[wire]"
     CHECK_FALSE(q.has_edns);
 }
 
+TEST_CASE("parse_query does bounded work on a packet full of pointer chains", "[wire]") {
+    // A 64 KB packet: an answer whose RDATA is a chain of 8000 pointers
+    // (filling the 16 KB that pointers can reach), then additional records
+    // whose owners all point at the chain's end. Following every owner would
+    // cost 8000 hops each; those names are skipped instead.
+    constexpr size_t hops = 8000;
+    Bytes b;
+    b.header(1, 0, 1, 1, 0, 0).name("a").u16(1).u16(1);
+    b.u8(0).u16(16).u16(1).u32(0).u16(static_cast<uint16_t>(1 + 2 * hops));
+    const size_t end_of_chain = pointer_chain(b, hops);
+    REQUIRE(end_of_chain <= 0x3fff);
+    uint16_t additional = 0;
+    while (b.size() + 16 <= 65535) {
+        b.u16(static_cast<uint16_t>(0xc000 | end_of_chain)).u16(1).u16(1).u32(0).u16(4).raw({192, 0, 2, 1});
+        ++additional;
+    }
+    b.data[11] = static_cast<uint8_t>(additional);
+    b.data[10] = static_cast<uint8_t>(additional >> 8);
+    REQUIRE(additional > 3000);
+
+    wire::Query q;
+    CHECK(parse(b, q) == wire::ParseStatus::ok);
+    CHECK_FALSE(q.has_edns);
+    // Had they been followed, the hop limit would have made the packet FORMERR.
+    wire::Reader r(b.data);
+    REQUIRE(r.seek(end_of_chain));
+    wire::ParsedName name;
+    CHECK_FALSE(wire::read_name(r, name));
+}
+
 TEST_CASE("parse_query reads the OPT", "[wire]") {
     Bytes b = plain_query("a.example", 1);
     b.u8(0).u16(41).u16(4096).u8(0).u8(0).u16(0x8000).u16(0);
@@ -333,6 +464,11 @@ TEST_CASE("parse_query: malformed OPT records are FORMERR", "[wire]") {
     SECTION("OPT with a non-root owner") {
         Bytes b = plain_query("a", 1);
         b.raw({0xc0, 12}).u16(41).u16(1232).u32(0).u16(0);
+        CHECK(parse(b, q) == wire::ParseStatus::formerr);
+    }
+    SECTION("OPT owner given as a pointer to a root label") {
+        Bytes b = plain_query("a", 1);
+        b.raw({0xc0, 14}).u16(41).u16(1232).u32(0).u16(0);  // 14: the root label ending "a"
         CHECK(parse(b, q) == wire::ParseStatus::formerr);
     }
     SECTION("OPT in the authority section") {
@@ -495,6 +631,26 @@ TEST_CASE("ResponseWriter writes the OPT with NSID, ECS and the extended rcode",
     expected.u16(3).u16(4).raw({'n', 's', '-', '1'});
     expected.u16(8).u16(7).u16(1).u8(22).u8(20).raw({192, 0, 4});
     CHECK(written(w, out, size) == expected.data);
+}
+
+TEST_CASE("ResponseWriter copies the DO bit into the OPT", "[wire]") {
+    Bytes query = plain_query("a", 1);
+    query.u8(0).u16(41).u16(1232).u8(0).u8(0).u16(0x8000).u16(0);
+    wire::Query q;
+    REQUIRE(wire::parse_query(query.data, q) == wire::ParseStatus::ok);
+    for (bool dnssec_ok : {true, false}) {
+        std::array<uint8_t, 512> out{};
+        wire::ResponseWriter w(out, out.size());
+        w.begin(q);
+        REQUIRE(w.question(q.qname.as_is_bytes(), q.qtype, q.qclass));
+        wire::OptRecord record;
+        record.dnssec_ok = dnssec_ok;
+        const size_t size = w.finish(&record);
+        Bytes expected;
+        expected.header(0x1234, 0x8100, 1, 0, 0, 1).name("a").u16(1).u16(1);
+        expected.u8(0).u16(41).u16(1232).u8(0).u8(0).u16(dnssec_ok ? 0x8000 : 0).u16(0);
+        CHECK(written(w, out, size) == expected.data);
+    }
 }
 
 TEST_CASE("ResponseWriter refuses a record that does not fit and can truncate", "[wire]") {
