@@ -24,7 +24,26 @@ Config defaults() {
     Config config;
     config.listen = {*core::Endpoint::parse("127.0.0.1:5353"), *core::Endpoint::parse("[::1]:5353")};
     config.zones_dir = "zones";
+    // geoip/SOURCE.md: the shipped database's records are {"country_code": "XX"};
+    // continents and coordinates come from the built-in country table.
     config.geoip_path = "geoip/country.mmdb";
+    config.geoip_fields.country = {"country_code"};
+    config.geoip_fields.continent = {};
+    config.geoip_fields.latitude = {};
+    config.geoip_fields.longitude = {};
+    // Three sites a small fleet typically starts with: Frankfurt, Ashburn and
+    // Singapore. Without fallback lists, a region's clients go next to the
+    // nearest other site. Antarctica (AN) is placed by distance.
+    auto site = [](std::string name, std::vector<std::string> continents, double latitude, double longitude) {
+        Region region;
+        region.name = std::move(name);
+        region.continents = std::move(continents);
+        region.location = std::pair{latitude, longitude};
+        return region;
+    };
+    config.regions = {site("eu", {"EU", "AF"}, 50.11, 8.68), site("us", {"NA", "SA"}, 39.04, -77.49),
+                      site("ap", {"AS", "OC"}, 1.35, 103.82)};
+    config.default_region = "us";
     config.http = core::Endpoint::parse("127.0.0.1:8053");
     return config;
 }
@@ -154,9 +173,12 @@ private:
                 config_.tcp_max_connections = static_cast<uint32_t>(*n);
     }
 
+    // A database named here must open at start-up; "" means none. Field paths
+    // not given are GeoIP2's, so that naming a GeoIP2/GeoLite2 file is one line.
     void read_geoip(const json::Value& value) {
+        config_.geoip_fields = GeoipFields{};
         if (value.kind == json::Kind::string) {
-            config_.geoip_path = value.string.empty() ? "" : resolve(value.string);
+            set_geoip_path(value.string);
             return;
         }
         if (!fields_.expect(value, json::Kind::object, "\"geoip\"",
@@ -164,8 +186,7 @@ private:
             return;
         fields_.known_keys(value, geoip_keys, "in \"geoip\"");
         if (const json::Value* v = value.find("path"))
-            if (const std::string* s = fields_.string(*v, "\"path\""))
-                config_.geoip_path = s->empty() ? "" : resolve(*s);
+            if (const std::string* s = fields_.string(*v, "\"path\"")) set_geoip_path(*s);
         struct Field {
             std::string_view key;
             std::vector<std::string> GeoipFields::*member;
@@ -174,6 +195,11 @@ private:
                                Field{"latitude", &GeoipFields::latitude}, Field{"longitude", &GeoipFields::longitude}})
             if (const json::Value* v = value.find(f.key))
                 if (auto path = lookup_path(*v, f.key)) config_.geoip_fields.*f.member = std::move(*path);
+    }
+
+    void set_geoip_path(const std::string& path) {
+        config_.geoip_path = path.empty() ? "" : resolve(path);
+        config_.geoip_named = !path.empty();
     }
 
     // "country.iso_code" or ["country", "iso_code"].
@@ -206,6 +232,9 @@ private:
     }
 
     void read_regions(const json::Value& value) {
+        // The file's regions replace the default ones, default_region with them.
+        config_.regions.clear();
+        config_.default_region.clear();
         if (!fields_.is_object(value, "\"regions\"")) return;
         // Every name first, so that a fallback may name a region defined after it.
         for (const auto& member : value.members) {

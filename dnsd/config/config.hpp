@@ -39,6 +39,9 @@ struct Config {
     std::vector<core::Endpoint> listen;
     std::string zones_dir = "zones";
     std::string geoip_path;  // resolved at start-up; empty: no database
+    // The config file or --geoip named the database, so it must open. The
+    // built-in default may be missing (dnsd started outside its source tree).
+    bool geoip_named = false;
     GeoipFields geoip_fields;
     std::vector<Region> regions;  // config order
     std::string default_region;   // empty: none
@@ -61,7 +64,10 @@ struct Config {
 std::optional<Config> load_file(const std::string& path, core::Diagnostics& diagnostics);
 
 // The built-in defaults (SPEC §1): listen on 127.0.0.1:5353 and [::1]:5353,
-// zones/, the shipped GeoIP database, HTTP on 127.0.0.1:8053.
+// zones/, the shipped GeoIP database with its layout (`country_code` only),
+// regions eu, us and ap (default us), HTTP on 127.0.0.1:8053. A config file
+// overrides them key by key; its "regions" replace the default regions and
+// their default_region, and its "geoip" starts from the GeoIP2 layout.
 Config defaults();
 
 }  // namespace dnsd::config

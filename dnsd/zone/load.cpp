@@ -1,14 +1,13 @@
 #include "dnsd/zone/load.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <tuple>
 
 #include "dnsd/zone/name.hpp"
@@ -47,34 +46,19 @@ Loaded load(std::string_view text, const std::string& file, const config::Config
     return loaded;
 }
 
-// The file's text and its modification time in seconds, the "auto" serial.
-std::optional<std::pair<std::string, uint32_t>> read_file(const std::string& path,
-                                                          core::Diagnostics& diagnostics) {
-    std::ifstream in(path, std::ios::binary);
-    struct stat st{};
-    if (!in || ::stat(path.c_str(), &st) != 0) {
-        diagnostics.push_back({path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
-        return std::nullopt;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) {
-        diagnostics.push_back({path, 0, 0, "cannot read the file"});
-        return std::nullopt;
-    }
-    return std::pair{text.str(), static_cast<uint32_t>(st.st_mtime)};
-}
-
-Loaded load_file(const std::string& path, const config::Config& config, core::Diagnostics& diagnostics) {
-    auto content = read_file(path, diagnostics);
-    if (!content) return {};
-    return load(content->first, path, config, content->second, diagnostics);
-}
-
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
     return s;
 }
+
+// The "auto" serial of a file read at start-up: its modification time in seconds.
+uint32_t mtime_serial(const FileContent& content) { return static_cast<uint32_t>(content.mtime_ns / 1'000'000'000); }
+
+// Closes the descriptor however the read ends.
+struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+};
 
 }  // namespace
 
@@ -86,48 +70,110 @@ std::shared_ptr<const Zone> load_zone(std::string_view text, const std::string& 
 
 std::shared_ptr<const Zone> load_zone_file(const std::string& path, const config::Config& config,
                                            core::Diagnostics& diagnostics) {
-    return load_file(path, config, diagnostics).zone;
+    auto content = read_zone_file(path, diagnostics);
+    if (!content) return nullptr;
+    return load(content->text, path, config, mtime_serial(*content), diagnostics).zone;
 }
 
-DirectoryLoad load_directory(const std::string& dir, const config::Config& config) {
+std::vector<std::string> list_zone_files(const std::string& dir, core::Diagnostics& diagnostics) {
     namespace fs = std::filesystem;
-    DirectoryLoad result;
-    auto snapshot = std::make_shared<Snapshot>();
-    std::vector<fs::path> files;
+    std::vector<std::string> files;
     std::error_code error;
     for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
         const fs::path& path = it->path();
         std::string name = path.filename().string();
-        // Dot files are editors' scratch copies, not zones.
-        if (path.extension() == ".json" && name.front() != '.' && it->is_regular_file(error))
-            files.push_back(path);
+        // Dot files are editors' scratch copies, not zones. A file that goes
+        // away between the listing and the check is simply not listed; one
+        // whose type cannot be read (a dangling link, say) is, so that reading
+        // it reports the problem under its name. Each entry has its own error
+        // codes: its failure must not end the listing.
+        if (path.extension() != ".json" || name.front() == '.') continue;
+        std::error_code entry_error, link_error;
+        const bool regular = it->is_regular_file(entry_error);
+        const bool gone = entry_error == std::errc::no_such_file_or_directory && !it->is_symlink(link_error);
+        if (regular || (entry_error && !gone)) files.push_back(path.string());
     }
-    if (error)
-        result.diagnostics.push_back({dir, 0, 0, "cannot read the zones directory: " + error.message()});
+    if (error) diagnostics.push_back({dir, 0, 0, "cannot read the zones directory: " + error.message()});
     std::sort(files.begin(), files.end());
-    result.files = files.size();
+    return files;
+}
 
-    std::map<std::string, std::string> zone_files;  // zone name → the file that defines it
-    for (const auto& path : files) {
-        std::string file = path.string();
-        Loaded loaded = load_file(file, config, result.diagnostics);
-        if (loaded.name.empty()) continue;
-        std::string expected = path.stem().string();
-        if (lower(expected) != loaded.name) {
-            result.diagnostics.push_back(
-                {file, loaded.position.line, loaded.position.column,
-                 "zone \"" + loaded.name + "\" is in the file \"" + path.filename().string() +
-                     "\"; rename the file to \"" + loaded.name + ".json\" or correct \"zone\""});
-            continue;
+std::optional<FileContent> read_zone_file(const std::string& path, core::Diagnostics& diagnostics, bool* missing) {
+    auto fail = [&](int error) -> std::optional<FileContent> {
+        // A link to nothing is a broken zone file, not a missing one.
+        std::error_code link_error;
+        const bool dangling = error == ENOENT && std::filesystem::is_symlink(path, link_error);
+        if (error == ENOENT && !dangling && missing != nullptr) {
+            *missing = true;
+        } else {
+            diagnostics.push_back({path, 0, 0,
+                                   dangling ? "cannot read the file: it is a link to a file that does not exist"
+                                            : std::string("cannot read the file: ") + std::strerror(error)});
         }
-        auto [it, fresh] = zone_files.try_emplace(loaded.name, file);
-        if (!fresh) {
-            result.diagnostics.push_back({file, loaded.position.line, loaded.position.column,
-                                          "zone \"" + loaded.name + "\" is also defined by \"" + it->second +
-                                              "\"; keep one file per zone"});
+        return std::nullopt;
+    };
+    if (missing != nullptr) *missing = false;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(errno);
+    FdCloser closer{fd};
+    struct stat st{};
+    if (::fstat(fd, &st) != 0) return fail(errno);
+    FileContent content;
+    content.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    // Read to the end, not to st_size: a writer may still be appending.
+    content.text.resize(static_cast<size_t>(st.st_size) + 1);
+    size_t size = 0;
+    for (;;) {
+        if (size == content.text.size()) content.text.resize(content.text.size() * 2);
+        const ssize_t got = ::read(fd, content.text.data() + size, content.text.size() - size);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return fail(errno);
+        if (got == 0) break;
+        size += static_cast<size_t>(got);
+    }
+    content.text.resize(size);
+    return content;
+}
+
+FileLoad load_zone_text(std::string_view text, const std::string& path, const config::Config& config,
+                        uint32_t auto_serial, core::Diagnostics& diagnostics) {
+    Loaded loaded = load(text, path, config, auto_serial, diagnostics);
+    FileLoad result{std::move(loaded.zone), std::move(loaded.name), loaded.position.line, loaded.position.column};
+    if (result.zone_name.empty()) return result;
+    const std::filesystem::path file(path);
+    if (lower(file.stem().string()) != result.zone_name) {
+        diagnostics.push_back({path, result.line, result.column,
+                               "zone \"" + result.zone_name + "\" is in the file \"" + file.filename().string() +
+                                   "\"; rename the file to \"" + result.zone_name + ".json\" or correct \"zone\""});
+        result.zone.reset();
+        result.zone_name.clear();
+    }
+    return result;
+}
+
+bool ZoneClaims::claim(const std::string& zone_name, const std::string& path, uint32_t line, uint32_t column,
+                       core::Diagnostics& diagnostics) {
+    if (zone_name.empty()) return false;
+    auto [it, fresh] = files_.try_emplace(zone_name, path);
+    if (!fresh)
+        diagnostics.push_back({path, line, column,
+                               "zone \"" + zone_name + "\" is also defined by \"" + it->second +
+                                   "\"; keep one file per zone"});
+    return fresh;
+}
+
+DirectoryLoad load_directory(const std::string& dir, const config::Config& config) {
+    DirectoryLoad result;
+    auto snapshot = std::make_shared<Snapshot>();
+    const std::vector<std::string> files = list_zone_files(dir, result.diagnostics);
+    result.files = files.size();
+    ZoneClaims claims;
+    for (const auto& file : files) {
+        auto content = read_zone_file(file, result.diagnostics);
+        if (!content) continue;
+        FileLoad loaded = load_zone_text(content->text, file, config, mtime_serial(*content), result.diagnostics);
+        if (!claims.claim(loaded.zone_name, file, loaded.line, loaded.column, result.diagnostics) || !loaded.zone)
             continue;
-        }
-        if (!loaded.zone) continue;
         snapshot->max_pool_members = std::max(snapshot->max_pool_members, loaded.zone->max_pool_members);
         snapshot->zones.push_back(std::move(loaded.zone));
     }

@@ -2,12 +2,11 @@
 
 #include <cctype>
 
+#include "dnsd/wire/name.hpp"
+
 namespace dnsd::zone {
 
 namespace {
-
-constexpr size_t max_label = 63;
-constexpr size_t max_name = 255;
 
 bool allowed(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '/';
@@ -42,7 +41,7 @@ std::optional<std::string> to_wire(std::string_view text, std::string_view origi
             problem = "empty label in name " + printable(text) + "; remove the extra \".\"";
             return std::nullopt;
         }
-        if (label.size() > max_label) {
+        if (label.size() > wire::max_label_size) {
             problem = "label " + printable(label) + " is " + std::to_string(label.size()) +
                       " octets; a label holds at most 63";
             return std::nullopt;
@@ -68,7 +67,7 @@ std::optional<std::string> to_wire(std::string_view text, std::string_view origi
         wire.push_back('\0');
     else
         wire.append(origin);
-    if (wire.size() > max_name) {
+    if (wire.size() > wire::max_name_size) {
         problem = "name " + printable(text) + " is " + std::to_string(wire.size()) +
                   " octets in wire form; a name holds at most 255";
         return std::nullopt;
@@ -90,15 +89,10 @@ std::string to_text(std::string_view wire) {
 }
 
 bool is_at_or_below(std::string_view wire, std::string_view ancestor) {
-    for (std::string_view rest = wire;; rest = parent(rest)) {
+    for (std::string_view rest = wire;; rest = wire::parent(rest)) {
         if (rest == ancestor) return true;
         if (rest.size() <= 1) return false;
     }
-}
-
-std::string_view parent(std::string_view wire) {
-    if (wire.size() <= 1) return wire;
-    return wire.substr(1 + static_cast<uint8_t>(wire[0]));
 }
 
 }  // namespace dnsd::zone

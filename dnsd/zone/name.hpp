@@ -20,7 +20,4 @@ std::string to_text(std::string_view wire);
 // Whether `wire` is `ancestor` or below it (both wire form, lower case).
 bool is_at_or_below(std::string_view wire, std::string_view ancestor);
 
-// `wire` without its leftmost label; the root stays the root.
-std::string_view parent(std::string_view wire);
-
 }  // namespace dnsd::zone

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <map>
 #include <span>
 
+#include "dnsd/wire/message.hpp"
 #include "dnsd/zone/name.hpp"
 #include "dnsd/zone/source.hpp"
 
@@ -30,6 +32,19 @@ constexpr std::string_view state_names[] = {"auto", "up", "down"};
 constexpr size_t max_txt_string = 255;
 constexpr size_t max_rdata = 65535;
 constexpr size_t max_caa_tag = 15;
+// A record in a message besides its RDATA, at best: its owner as a pointer to
+// the question, then type, class, TTL and RDLENGTH.
+constexpr size_t record_overhead = 2 + 2 + 2 + 4 + 2;
+constexpr size_t question_overhead = 2 + 2;  // type and class after the name
+
+// The smallest message that answers with the whole RRset: header, question,
+// every record. RDATA names are counted as stored, though the encoder may
+// compress some of them.
+size_t smallest_answer_size(std::string_view owner, const std::vector<Rdata>& rdatas) {
+    size_t size = wire::header_size + owner.size() + question_overhead;
+    for (const Rdata& r : rdatas) size += record_overhead + r.wire.size();
+    return size;
+}
 
 class Reader {
 public:
@@ -71,8 +86,10 @@ public:
 
         if (const json::Value* records = root.find("records")) {
             zone_.records_position = records->position;
-            if (fields_.is_object(*records, "\"records\""))
+            if (fields_.is_object(*records, "\"records\"")) {
+                zone_.owners.reserve(records->members.size());
                 for (const auto& owner : records->members) read_owner(owner);
+            }
         } else {
             zone_.records_position = root.position;
         }
@@ -210,6 +227,12 @@ private:
                 set.rdatas.push_back(std::move(*r));
             }
         }
+        // Over UDP it would be truncated, and TCP has nothing more to offer.
+        if (const size_t size = smallest_answer_size(owner.wire, set.rdatas); size > wire::max_message_size)
+            fields_.error(entry.key_position, "the " + type_name + " records at " + quote(owner.text) +
+                                                  " need " + std::to_string(size) +
+                                                  " octets in an answer, more than the 65535 a DNS message holds; "
+                                                  "remove some or move them to another name");
         if (!set.rdatas.empty()) owner.sets.push_back(std::move(set));
     }
 
@@ -385,6 +408,8 @@ private:
             fields_.error(members.position, "pool " + quote(pool.name) +
                                                 " has no members; add { \"address\": ... } entries");
         std::vector<json::Position> positions;
+        // Each address once, found in log time: pools may have thousands of members.
+        std::map<std::pair<core::Family, std::array<uint8_t, 16>>, size_t> indices;
         for (const json::Value& item : members.items) {
             if (!fields_.expect(item, json::Kind::object, "a member", "an object { \"address\": \"192.0.2.10\" }"))
                 continue;
@@ -401,10 +426,9 @@ private:
                 continue;
             }
             m.address = *parsed;
-            auto same = std::find_if(pool.members.begin(), pool.members.end(),
-                                     [&](const Member& other) { return other.address == m.address; });
-            if (same != pool.members.end()) {
-                json::Position first = positions[static_cast<size_t>(same - pool.members.begin())];
+            auto [same, fresh] = indices.try_emplace({m.address.family, m.address.bytes}, pool.members.size());
+            if (!fresh) {
+                json::Position first = positions[same->second];
                 fields_.error(address->position, *text + " is listed twice in pool " + quote(pool.name) +
                                                      " (first at line " + std::to_string(first.line) +
                                                      "); remove one");

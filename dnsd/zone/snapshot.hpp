@@ -19,7 +19,7 @@ namespace dnsd::zone {
 
 namespace rrtype {
 inline constexpr uint16_t A = 1, NS = 2, CNAME = 5, SOA = 6, PTR = 12, MX = 15, TXT = 16,
-                          AAAA = 28, SRV = 33, OPT = 41, DS = 43, IXFR = 251, AXFR = 252,
+                          AAAA = 28, SRV = 33, DS = 43, IXFR = 251, AXFR = 252,
                           ANY = 255, CAA = 257;
 }
 
@@ -59,6 +59,16 @@ struct Check {
     // dns
     std::string query;
     uint16_t query_type = rrtype::A;
+
+    bool operator==(const Check&) const = default;
+};
+
+// One thing a zone's health checks probe: an address with the check that
+// probes it. check.port is the effective port (the member's override, else the
+// check's, else the type's default), never 0.
+struct ProbeTarget {
+    core::Address address;
+    Check check;
 };
 
 struct Member {
@@ -68,7 +78,8 @@ struct Member {
     uint32_t priority = 0;
     MemberState state = MemberState::automatic;
     uint16_t port = 0;       // probe port override; 0: the check's port
-    uint32_t health_slot = UINT32_MAX;  // index into the health view; UINT32_MAX: no probe
+    // Index into Zone::probe_targets and health::ZoneHealth::up; UINT32_MAX: not probed.
+    uint32_t health_slot = UINT32_MAX;
 };
 
 struct Pool {
@@ -114,6 +125,12 @@ struct Zone {
     std::unordered_map<std::string, Node, NameHash, std::equal_to<>> nodes;  // by wire name
     std::vector<Pool> pools;
     size_t max_pool_members = 0;
+    // Static RRsets of several records plus pools (one set per family): the
+    // sets that rotate, each with its own counter in every worker.
+    size_t rotating_sets = 0;
+    // Distinct within the zone: members of several pools probed the same way
+    // share one slot.
+    std::vector<ProbeTarget> probe_targets;
 
     const Node* find(std::string_view wire_name) const {
         auto it = nodes.find(wire_name);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "dnsd/wire/name.hpp"
 #include "dnsd/zone/name.hpp"
 #include "dnsd/zone/source.hpp"
 
@@ -93,7 +94,7 @@ private:
     // Below a zone cut the data belongs to the child zone; only glue stays.
     void check_occluded(const SourceOwner& owner) {
         const SourceOwner* cut = nullptr;
-        for (std::string_view up = parent(owner.wire); up != zone_.apex && up.size() > 1; up = parent(up)) {
+        for (std::string_view up = wire::parent(owner.wire); up != zone_.apex && up.size() > 1; up = wire::parent(up)) {
             auto it = owners_.find(std::string(up));
             if (it != owners_.end() && it->second->find(rrtype::NS)) cut = it->second;
         }

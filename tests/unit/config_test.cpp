@@ -28,9 +28,22 @@ TEST_CASE("config: defaults per SPEC §1") {
     CHECK(c.listen[1].to_string() == "[::1]:5353");
     CHECK(c.zones_dir == "zones");
     CHECK(c.geoip_path == "geoip/country.mmdb");
+    CHECK_FALSE(c.geoip_named);
+    // The shipped database's layout: a country code and nothing else.
+    CHECK(c.geoip_fields.country == std::vector<std::string>{"country_code"});
+    CHECK(c.geoip_fields.continent.empty());
+    CHECK(c.geoip_fields.latitude.empty());
     REQUIRE(c.http);
     CHECK(c.http->to_string() == "127.0.0.1:8053");
-    CHECK(c.regions.empty());
+    REQUIRE(c.regions.size() == 3);
+    CHECK(c.regions[0].name == "eu");
+    CHECK(c.regions[0].continents == std::vector<std::string>{"EU", "AF"});
+    CHECK(c.regions[1].name == "us");
+    CHECK(c.regions[1].continents == std::vector<std::string>{"NA", "SA"});
+    CHECK(c.regions[2].name == "ap");
+    CHECK(c.regions[2].continents == std::vector<std::string>{"AS", "OC"});
+    for (const auto& region : c.regions) CHECK(region.location);
+    CHECK(c.default_region == "us");
     CHECK(c.file.empty());
     CHECK(c.udp_payload == 1232);
     CHECK(c.log_level == "info");
@@ -77,8 +90,23 @@ TEST_CASE("config: the SPEC §2 example loads with every key") {
     CHECK(c->tcp_idle_timeout_ms == 10000);
     CHECK(c->tcp_max_connections == 1000);
     CHECK(c->log_level == "warn");
-    // Not in the file: the default lookup paths.
+    // Not in the file: GeoIP2's lookup paths, not the shipped database's.
     CHECK(c->geoip_fields.country == std::vector<std::string>{"country", "iso_code"});
+    CHECK(c->geoip_fields.latitude == std::vector<std::string>{"location", "latitude"});
+    CHECK(c->geoip_named);
+}
+
+TEST_CASE("config: keys the file leaves out keep their defaults, its regions replace the default ones") {
+    core::Diagnostics diagnostics;
+    auto c = config::load_file((data / "regions-only.json").string(), diagnostics);
+    INFO(all(diagnostics));
+    REQUIRE(c);
+    REQUIRE(c->regions.size() == 1);
+    CHECK(c->regions[0].name == "lab");
+    CHECK(c->default_region.empty());
+    CHECK(c->geoip_path == "geoip/country.mmdb");
+    CHECK_FALSE(c->geoip_named);
+    CHECK(c->geoip_fields.country == std::vector<std::string>{"country_code"});
 }
 
 TEST_CASE("config: geoip as an object, single listen, http off, absolute zones") {

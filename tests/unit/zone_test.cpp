@@ -19,9 +19,17 @@ using namespace dnsd;
 
 namespace {
 
+// A config without the default regions.
+config::Config config_without_regions() {
+    config::Config config = config::defaults();
+    config.regions.clear();
+    config.default_region.clear();
+    return config;
+}
+
 // The corpus and the model tests name regions "eu" and "us".
 config::Config config_with_regions() {
-    config::Config config = config::defaults();
+    config::Config config = config_without_regions();
     for (const char* name : {"eu", "us"}) {
         config::Region region;
         region.name = name;
@@ -182,7 +190,7 @@ TEST_CASE("validation: with no regions configured every region is undefined") {
     auto text = read_text(fs::path(DNSD_SOURCE_DIR) / "tests/data/zones/valid/regions.example.json");
     CHECK(zone::load_zone(text, "regions.example.json", config_with_regions(), diagnostics));
     CHECK(all(diagnostics).empty());
-    CHECK_FALSE(zone::load_zone(text, "regions.example.json", config::defaults(), diagnostics));
+    CHECK_FALSE(zone::load_zone(text, "regions.example.json", config_without_regions(), diagnostics));
     REQUIRE(diagnostics.size() == 2);
     CHECK(diagnostics[0].message.find("the config has no \"regions\"") != std::string::npos);
 }
@@ -435,6 +443,59 @@ TEST_CASE("load_directory and load_zone_file: unreadable paths are diagnostics")
     CHECK_FALSE(zone::load_zone_file("/nonexistent/z.json", config::defaults(), diagnostics));
     REQUIRE(diagnostics.size() == 1);
     CHECK(diagnostics[0].to_string().rfind("/nonexistent/z.json: cannot read", 0) == 0);
+}
+
+TEST_CASE("load_directory: a dangling link is reported by name and the scan goes on") {
+    TempDir dir("dangling");
+    const std::string small = R"({"zone": "%.example", "soa": {"mname": "ns", "rname": "h"},
+        "records": {"@": {"NS": ["ns"]}, "ns": {"A": ["192.0.2.1"]}}})";
+    for (const char* zone : {"a", "c"}) {
+        std::string text = small;
+        text.replace(text.find('%'), 1, zone);
+        dir.write(std::string(zone) + ".example.json", text);
+    }
+    const fs::path link = dir.path / "b.example.json";
+    fs::create_symlink(dir.path / "gone.example.json", link);
+
+    zone::DirectoryLoad load = zone::load_directory(dir.path.string(), config::defaults());
+    CHECK(load.files == 3);
+    REQUIRE(load.snapshot);
+    CHECK(load.snapshot->zones.size() == 2);
+    REQUIRE(load.diagnostics.size() == 1);
+    CHECK(load.diagnostics[0].file == link.string());
+    CHECK(load.diagnostics[0].message.find("link to a file that does not exist") != std::string::npos);
+
+    // Reload reads one file at a time: a dangling link is broken, not missing.
+    core::Diagnostics diagnostics;
+    bool missing = true;
+    CHECK_FALSE(zone::read_zone_file(link.string(), diagnostics, &missing));
+    CHECK_FALSE(missing);
+    CHECK(diagnostics.size() == 1);
+    CHECK_FALSE(zone::read_zone_file((dir.path / "gone.example.json").string(), diagnostics, &missing));
+    CHECK(missing);
+    CHECK(diagnostics.size() == 1);
+}
+
+TEST_CASE("validation: an RRset must fit one DNS message") {
+    // Header 12, question 18 + 4 for "big.demo.example", 28 octets per AAAA
+    // record with its owner compressed: 2339 records make 65526 octets, 2340
+    // make 65554. The corpus has the failing file; this pins the boundary.
+    auto with_records = [](size_t count) {
+        std::string text = R"({"zone": "demo.example", "soa": {"mname": "ns1", "rname": "h"},
+            "records": {"@": {"NS": ["ns1"]}, "ns1": {"A": ["192.0.2.53"]}, "big": {"AAAA": [)";
+        for (size_t i = 1; i <= count; ++i) {
+            std::ostringstream address;
+            address << (i > 1 ? "," : "") << "\"::" << std::hex << i << '"';
+            text += address.str();
+        }
+        return text + "]}}}";
+    };
+    core::Diagnostics diagnostics;
+    CHECK(zone::load_zone(with_records(2339), "demo.example.json", config::defaults(), diagnostics));
+    CHECK(all(diagnostics).empty());
+    CHECK_FALSE(zone::load_zone(with_records(2340), "demo.example.json", config::defaults(), diagnostics));
+    REQUIRE(diagnostics.size() == 1);
+    CHECK(diagnostics[0].message.find("need 65554 octets") != std::string::npos);
 }
 
 TEST_CASE("examples: every zone in zones/ loads") {
