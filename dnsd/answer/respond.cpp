@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "dnsd/answer/lookup.hpp"
+#include "dnsd/answer/pool.hpp"
 #include "dnsd/answer/select.hpp"
 #include "dnsd/wire/query.hpp"
 #include "dnsd/wire/response.hpp"
@@ -21,8 +22,6 @@ using wire::Section;
 constexpr size_t max_cname_links = 8;
 constexpr size_t tcp_limit = 65535;
 constexpr size_t udp_minimum = 512;
-// Sticky hashes the client's /24 or /56: every client in it gets the same answer.
-constexpr uint8_t sticky_scope_v4 = 24, sticky_scope_v6 = 56;
 
 // A name taken from RDATA, lower-cased for lookup.
 struct Target {
@@ -69,15 +68,16 @@ uint64_t xorshift64(uint64_t& state) {
 // except referral glue (RFC 9471).
 class Responder {
 public:
-    Responder(const View& view, WorkerState& state, const wire::Query& query, const core::Address& client,
-              uint64_t counter, wire::ResponseWriter& writer)
-        : view_(view), state_(state), query_(query), client_(client), counter_(counter), writer_(writer) {}
+    Responder(const View& view, WorkerState& state, const wire::Query& query, const Client& client,
+              wire::ResponseWriter& writer)
+        : view_(view), state_(state), query_(query), client_(client), writer_(writer) {}
 
     uint16_t answer();
     bool authoritative() const { return authoritative_; }
     bool overflow() const { return overflow_; }
     bool failed() const { return failed_; }
     uint8_t ecs_scope_prefix() const { return ecs_scope_prefix_; }
+    const PoolAnswer& pool_answer() const { return pool_answer_; }
 
 private:
     const zone::Zone* zone_for(std::string_view name) const;
@@ -96,14 +96,14 @@ private:
     const View& view_;
     WorkerState& state_;
     const wire::Query& query_;
-    const core::Address& client_;
-    const uint64_t counter_;
+    const Client& client_;
     wire::ResponseWriter& writer_;
     bool authoritative_ = false;
     bool overflow_ = false;
     bool failed_ = false;
     bool glue_required_ = false;
     uint8_t ecs_scope_prefix_ = 0;
+    PoolAnswer pool_answer_;
 };
 
 uint16_t Responder::answer() {
@@ -248,14 +248,15 @@ bool Responder::already_named(const zone::RRset& rrset, size_t before, std::stri
     return false;
 }
 
-// Static RRsets of several records rotate like round-robin pools: the
-// counter picks which record goes first.
+// Static RRsets of several records rotate like round-robin pools: the set's
+// own counter picks which record goes first.
 bool Responder::write_rrset(Section section, std::string_view owner, const zone::RRset& rrset, uint32_t ttl) {
     if (overflow_) return false;
     const auto mark = writer_.mark();
     const size_t count = rrset.rdatas.size();
+    const uint64_t rotation = count > 1 ? state_.rotation_offset + state_.rotations.next(rrset) : 0;
     for (size_t i = 0; i < count; ++i) {
-        const zone::Rdata& rdata = rrset.rdatas[(counter_ + i) % count];
+        const zone::Rdata& rdata = rrset.rdatas[(rotation + i) % count];
         if (!writer_.record(section, owner, rrset.type, ttl, rdata.wire, {rdata.name_offsets.data(), rdata.name_count}))
             return fail_rrset(section, mark);
     }
@@ -273,27 +274,21 @@ size_t Responder::write_pool(Section section, const zone::Zone& zone, const zone
         failed_ = true;
         return 0;
     }
-    SelectInput input;
-    input.pool = &pool;
-    input.family = family;
-    input.health = view_.health.get();
-    input.client = client_;
-    input.counter = counter_;
-    input.random = xorshift64(state_.rng_state);
-    const Selection selection = select(input, state_.members, state_.scratch);
+    PoolQuestion question;
+    question.zone = &zone;
+    question.node = &node;
+    question.family = family;
+    question.client = client_;
+    question.health = view_.health.get();
+    question.geo = view_.geo.get();
+    question.counter = state_.rotation_offset + state_.rotations.next(pool, family);
+    question.random = xorshift64(state_.rng_state);
+    const PoolChoice choice = choose(question, state_.members, state_.scratch);
+    const Selection& selection = choice.selection;
     if (selection.count == 0) return 0;
-
-    // With ecs off the answer follows the packet's source, not the subnet, so
-    // the subnet's scope stays 0.
-    if (pool.policy == zone::Policy::sticky && query_.edns.has_ecs && view_.options.ecs) {
-        const auto& ecs = query_.edns.ecs;
-        const uint8_t network = ecs.address.family == core::Family::v4 ? sticky_scope_v4 : sticky_scope_v6;
-        ecs_scope_prefix_ = std::max(ecs_scope_prefix_, std::min(network, ecs.source_prefix));
-    }
-    // The name's own TTL (record, else pool, else zone) unless select() chose
-    // the degraded one.
-    const uint32_t ttl =
-        selection.tier == Tier::primary ? node.pool_ttl : std::min(node.pool_ttl, selection.ttl);
+    // Every pool in the response narrows the scope the whole response holds for.
+    ecs_scope_prefix_ = std::max(ecs_scope_prefix_, choice.scope_prefix);
+    const uint32_t ttl = choice.ttl;
     const uint16_t type = family == core::Family::v4 ? rrtype::A : rrtype::AAAA;
     const auto mark = writer_.mark();
     for (size_t i = 0; i < selection.count; ++i) {
@@ -303,6 +298,7 @@ size_t Responder::write_pool(Section section, const zone::Zone& zone, const zone
             return 0;
         }
     }
+    if (section == Section::answer) pool_answer_ = {&zone, node.pool, selection.region, selection.tier};
     return selection.count;
 }
 
@@ -326,6 +322,10 @@ void WorkerState::prepare(const View& view) {
     const size_t size = view.snapshot ? view.snapshot->max_pool_members : 0;
     members.assign(size, 0);
     scratch.assign(size, 0);
+    size_t rotating_sets = 0;
+    if (view.snapshot)
+        for (const auto& zone : view.snapshot->zones) rotating_sets += zone->rotating_sets;
+    rotations.reset(rotating_sets);
 }
 
 Outcome respond(const Request& request, const View& view, WorkerState& state, std::span<uint8_t> out) {
@@ -335,7 +335,6 @@ Outcome respond(const Request& request, const View& view, WorkerState& state, st
     const size_t limit = std::min(out.size(), response_limit(request.transport, query, view.options));
     // A buffer below the smallest limit breaks respond()'s contract: drop.
     if (status == wire::ParseStatus::drop || limit < udp_minimum) return outcome;
-    const uint64_t counter = state.counter++;
 
     wire::ResponseWriter writer(out, limit);
     writer.begin(query);
@@ -346,6 +345,7 @@ Outcome respond(const Request& request, const View& view, WorkerState& state, st
     const bool understood = status == wire::ParseStatus::ok && query.edns.version == 0;
     wire::OptRecord opt;
     opt.payload = view.options.udp_payload;
+    opt.dnssec_ok = query.edns.dnssec_ok;
     if (understood && query.edns.nsid) opt.nsid = view.options.nsid;
     if (understood && query.edns.has_ecs) opt.ecs = &query.edns.ecs;
     if (query.has_edns) writer.reserve(opt.size());
@@ -361,16 +361,16 @@ Outcome respond(const Request& request, const View& view, WorkerState& state, st
                !view.snapshot) {
         rcode = rcode::refused;
     } else {
-        // Source prefix 0 is the resolver declining to say (RFC 7871 §7.1.2).
-        const bool use_ecs = view.options.ecs && query.edns.has_ecs && query.edns.ecs.source_prefix > 0;
-        const core::Address& client = use_ecs ? query.edns.ecs.address : request.source;
-        Responder responder(view, state, query, client, counter, writer);
+        const Client client =
+            client_of(request.source, query.edns.has_ecs ? &query.edns.ecs : nullptr, view.options.ecs);
+        Responder responder(view, state, query, client, writer);
         rcode = responder.answer();
         if (responder.failed()) {
             writer.rewind(start);
             rcode = rcode::servfail;
         } else {
             if (responder.overflow()) writer.truncate();
+            else outcome.pool_answer = responder.pool_answer();
             writer.set_authoritative(responder.authoritative());
             opt.ecs_scope_prefix = responder.ecs_scope_prefix();
         }

@@ -6,6 +6,8 @@
 #include <span>
 #include <vector>
 
+#include "dnsd/answer/rotation.hpp"
+#include "dnsd/answer/select.hpp"
 #include "dnsd/answer/view.hpp"
 #include "dnsd/core/address.hpp"
 
@@ -15,7 +17,8 @@ enum class Transport : uint8_t { udp, tcp };
 
 // Per-worker mutable state; one per thread, never shared.
 struct WorkerState {
-    uint64_t counter = 0;      // rotation: bumped once per query
+    Rotations rotations;           // each rotating set's counter, reset by prepare()
+    uint64_t rotation_offset = 0;  // added to every set's counter: 0 in a server, pinned by tests
     uint64_t rng_state = 0x9e3779b97f4a7c15ull;  // xorshift state for weighted
     std::vector<uint32_t> members;  // selection output, sized by prepare()
     std::vector<uint64_t> scratch;  // selection scratch, sized by prepare()
@@ -31,12 +34,21 @@ struct Request {
     Transport transport = Transport::udp;
 };
 
+// The pool whose members answered the question (the answer section).
+struct PoolAnswer {
+    const zone::Zone* zone = nullptr;  // in the view's snapshot; null: no pool answered
+    int32_t pool = -1;                 // index into zone->pools
+    int32_t region = -1;               // Selection::region
+    Tier tier = Tier::primary;
+};
+
 // What the worker needs for its counters and logs besides the bytes.
 struct Outcome {
     size_t size = 0;           // response bytes written to `out`; 0: drop the packet
     uint16_t qtype = 0;
     uint8_t rcode = 0;
     bool truncated = false;
+    PoolAnswer pool_answer;    // only in a complete (untruncated) answer
 };
 
 // `out` must hold at least 65535 bytes; the response is limited to what the

@@ -38,26 +38,6 @@ double weighted_key(uint64_t bits, uint32_t weight) {
     return std::log(open_unit(bits)) / static_cast<double>(std::max<uint32_t>(weight, 1));
 }
 
-bool eligible(const Member& member, const health::HealthView* health) {
-    switch (member.state) {
-        case MemberState::up: return true;
-        case MemberState::down: return false;
-        case MemberState::automatic: break;
-    }
-    return health == nullptr || health->is_up(member.health_slot);
-}
-
-// The member's tier: its region's position in `order`. A member without a
-// region belongs to every tier, so to the first one it is tried in; one whose
-// region is not listed gets order.size(), past every tier. With no order, every
-// member is in tier 0.
-uint64_t tier_of(const Member& member, std::span<const int32_t> order) {
-    if (member.region < 0) return 0;
-    for (size_t i = 0; i < order.size(); ++i)
-        if (order[i] == member.region) return i;
-    return order.size();
-}
-
 // Keeps the entries of `list` for which `keep` holds, in their order; returns
 // how many there are.
 template <class Keep>
@@ -137,6 +117,26 @@ uint64_t client_network_key(const core::Address& client) {
 
 }  // namespace
 
+zone::MemberState state_of(const SelectInput& in, uint32_t m) {
+    return m < in.states.size() ? in.states[m] : in.pool->members[m].state;
+}
+
+bool eligible(const SelectInput& in, uint32_t m) {
+    switch (state_of(in, m)) {
+        case MemberState::up: return true;
+        case MemberState::down: return false;
+        case MemberState::automatic: break;
+    }
+    return in.health == nullptr || in.health->is_up(in.pool->members[m].health_slot);
+}
+
+uint64_t tier_of(const zone::Member& member, std::span<const int32_t> order) {
+    if (member.region < 0) return 0;
+    for (size_t i = 0; i < order.size(); ++i)
+        if (order[i] == member.region) return i;
+    return order.size();
+}
+
 Selection select(const SelectInput& in, std::span<uint32_t> out, std::span<uint64_t> scratch) {
     assert(in.pool != nullptr);
     const Pool& pool = *in.pool;
@@ -153,20 +153,20 @@ Selection select(const SelectInput& in, std::span<uint32_t> out, std::span<uint6
     for (uint32_t m : family) {
         scratch[m] = tier_of(pool.members[m], order);
         bool in_a_tier = order.empty() || scratch[m] < order.size();
-        if (in_a_tier && eligible(pool.members[m], in.health)) best = std::min(best, scratch[m]);
+        if (in_a_tier && eligible(in, m)) best = std::min(best, scratch[m]);
     }
 
     size_t count = 0;
     if (best != UINT64_MAX) {
         for (uint32_t m : family)
-            if (scratch[m] == best && eligible(pool.members[m], in.health)) out[count++] = m;
+            if (scratch[m] == best && eligible(in, m)) out[count++] = m;
         result.tier = best == 0 ? Tier::primary : Tier::fallback;
         result.region = order.empty() ? -1 : order[best];
     } else {
         // Fail open: health is more likely wrong than every member dead, so
         // answer with everything the operator has not drained, tier by tier.
         for (uint32_t m : family)
-            if (pool.members[m].state != MemberState::down) out[count++] = m;
+            if (state_of(in, m) != MemberState::down) out[count++] = m;
         std::sort(out.begin(), out.begin() + static_cast<ptrdiff_t>(count), [&](uint32_t a, uint32_t b) {
             return scratch[a] < scratch[b] || (scratch[a] == scratch[b] && a < b);
         });

@@ -16,7 +16,10 @@ enum class Tier : uint8_t { primary, fallback, fail_open };
 struct SelectInput {
     const zone::Pool* pool = nullptr;
     core::Family family = core::Family::v4;
-    const health::HealthView* health = nullptr;
+    const health::ZoneHealth* health = nullptr;  // the pool's zone's; nullptr: every member up
+    // Each member's effective state (runtime overrides), by index into
+    // pool->members; empty: the states the zone file gave them.
+    std::span<const zone::MemberState> states;
     core::Address client;        // ECS address or packet source, for sticky
     // Regions in the order to try them (the client's region first); empty: the
     // pool ignores geo and all its members form one tier.
@@ -36,6 +39,16 @@ struct Selection {
 // capped at max_answers, to `out`. `out` must hold pool->members.size() entries;
 // `scratch` is working space of the same size.
 Selection select(const SelectInput& in, std::span<uint32_t> out, std::span<uint64_t> scratch);
+
+// Member m's state: its runtime override (in.states) if any, else the zone file's.
+zone::MemberState state_of(const SelectInput& in, uint32_t m);
+// SPEC §4 step 3: state up, or state auto and health up.
+bool eligible(const SelectInput& in, uint32_t m);
+// The member's tier: its region's position in `order`. A member without a
+// region belongs to every tier, so to the first one it is tried in; one whose
+// region is not listed gets order.size(), past every tier. With no order, every
+// member is in tier 0.
+uint64_t tier_of(const zone::Member& member, std::span<const int32_t> order);
 
 // A stable 64-bit hash (the same on every machine and across restarts), for
 // sticky's rendezvous hashing.

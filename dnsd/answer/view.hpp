@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "dnsd/geo/geo.hpp"
 #include "dnsd/health/view.hpp"
 #include "dnsd/zone/snapshot.hpp"
 
@@ -19,6 +20,9 @@ struct Options {
 struct View {
     std::shared_ptr<const zone::Snapshot> snapshot;
     std::shared_ptr<const health::HealthView> health;
+    // Client address → region order and ECS scope; null: no region places any
+    // client, so pools answer as if their members named no region.
+    std::shared_ptr<const geo::Geo> geo;
     Options options;
 };
 

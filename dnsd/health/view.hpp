@@ -1,15 +1,52 @@
 #pragma once
-// What the answer path knows about member health: one flag per probed target,
-// indexed by zone::Member::health_slot. Published whole by the control loop.
+// What the answer path knows about member health and runtime overrides.
+// Published whole by the control loop (health::Monitor through
+// control::State); never mutated after it is published.
+//
+// Health is kept per zone because Zones are shared between snapshots and a
+// reload rebuilds only the zones that changed: a zone's probe slots
+// (zone::Member::health_slot) index that zone's own table. Entries are found by
+// the Zone they were built for rather than by position, so that a snapshot
+// published a moment before its health (they are published one after the
+// other) never reads another zone's slots.
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <vector>
+
+#include "dnsd/zone/snapshot.hpp"
 
 namespace dnsd::health {
 
-struct HealthView {
-    std::vector<uint8_t> up;  // 1: up. A slot past the end (or no slot) counts as up.
+// One zone's health.
+struct ZoneHealth {
+    std::vector<uint8_t> up;  // by zone::Member::health_slot; 1: up. A slot past the end (or no slot) counts as up.
+    // Runtime overrides: states[pool][member] is each member's effective state
+    // (the override where one is set, else the zone file's). A pool past the
+    // end or with an empty list has no override.
+    std::vector<std::vector<zone::MemberState>> states;
 
     bool is_up(uint32_t slot) const { return slot >= up.size() || up[slot] != 0; }
+    std::span<const zone::MemberState> states_of(size_t pool) const {
+        if (pool >= states.size()) return {};
+        return states[pool];
+    }
+};
+
+struct HealthView {
+    struct Entry {
+        std::shared_ptr<const zone::Zone> zone;  // held, so that its address is not reused while we are
+        ZoneHealth health;
+    };
+    std::vector<Entry> zones;
+
+    // The health of `zone`, or nullptr (every member up, no override) when the
+    // view has none for it. Zones are few; a scan of pointers is cheap.
+    const ZoneHealth* find(const zone::Zone* zone) const {
+        for (const auto& entry : zones)
+            if (entry.zone.get() == zone) return &entry.health;
+        return nullptr;
+    }
 };
 
 }  // namespace dnsd::health

@@ -2,6 +2,8 @@
 // expected for them, run in-process against zones loaded by the real loader.
 //
 // A file is a list of directives and cases; '#' starts a comment line.
+//   config FILE                the server config tests/golden/FILE: its regions
+//                              and GeoIP database place clients (default: none)
 //   zone FILE                  load tests/golden/zones/FILE (serial "auto" is 1)
 //   option udp_payload N       answer::Options for every case in the file
 //   option nsid TEXT
@@ -10,18 +12,20 @@
 //                              the response as tests/unit/packet.hpp renders it
 // Flags: +edns  +udpsize=N  +ednsversion=N  +do  +nsid  +ecs=ADDR/PREFIX
 //        +source=ADDR (default 127.0.0.1)  +tcp  +norec  +class=N  +id=N  +opcode=N
-//        +counter=N (the worker's rotation counter, default 0)
+//        +counter=N (added to the rotation counters, which start at 0; default 0)
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "dnsd/answer/respond.hpp"
 #include "dnsd/config/config.hpp"
+#include "dnsd/geo/geo.hpp"
 #include "dnsd/zone/load.hpp"
 #include "packet.hpp"
 
@@ -39,6 +43,7 @@ struct Case {
 };
 
 struct GoldenFile {
+    std::optional<std::string> config;
     std::vector<std::string> zones;
     answer::Options options;
     std::vector<Case> cases;
@@ -76,7 +81,9 @@ GoldenFile parse_golden(const fs::path& path) {
             continue;
         }
         const auto w = words(line);
-        if (w[0] == "zone" && w.size() == 2) {
+        if (w[0] == "config" && w.size() == 2) {
+            file.config = w[1];
+        } else if (w[0] == "zone" && w.size() == 2) {
             file.zones.push_back(w[1]);
         } else if (w[0] == "option" && w.size() == 3 && w[1] == "udp_payload") {
             file.options.udp_payload = static_cast<uint16_t>(std::stoul(w[2]));
@@ -184,7 +191,14 @@ TEST_CASE("golden: every query in tests/golden gets exactly its recorded respons
         REQUIRE_FALSE(golden.cases.empty());
 
         auto snapshot = std::make_shared<zone::Snapshot>();
-        const config::Config config;
+        config::Config config;
+        if (golden.config) {
+            core::Diagnostics diagnostics;
+            auto loaded = config::load_file((golden_dir / *golden.config).string(), diagnostics);
+            for (const auto& d : diagnostics) UNSCOPED_INFO(d.to_string());
+            REQUIRE(loaded);
+            config = std::move(*loaded);
+        }
         for (const auto& name : golden.zones) {
             const fs::path zone_path = golden_dir / "zones" / name;
             core::Diagnostics diagnostics;
@@ -197,13 +211,19 @@ TEST_CASE("golden: every query in tests/golden gets exactly its recorded respons
         answer::View view;
         view.snapshot = snapshot;
         view.options = golden.options;
+        if (golden.config) {
+            std::string error;
+            view.geo = geo::Geo::load(config, error);
+            INFO(error);
+            REQUIRE(view.geo);
+        }
 
         std::vector<uint8_t> out(65535);
         for (const Case& c : golden.cases) {
             const Query q = build(c.query);
             answer::WorkerState state;
             state.prepare(view);
-            state.counter = q.counter;
+            state.rotation_offset = q.counter;
             const answer::Outcome outcome =
                 answer::respond({q.packet, q.source, q.transport}, view, state, out);
             const test::Decoded decoded = test::decode({out.data(), outcome.size});

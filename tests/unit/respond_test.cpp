@@ -93,6 +93,7 @@ public:
         zone::Node& n = node(name);
         const bool at_apex = n.name == zone_->apex;
         if (rrset.type == rrtype::NS && !at_apex) n.delegation = true;
+        zone_->rotating_sets += rrset.rdatas.size() > 1;
         n.rrsets.push_back(std::move(rrset));
         std::sort(n.rrsets.begin(), n.rrsets.end(), [](const auto& a, const auto& b) { return a.type < b.type; });
         return *this;
@@ -116,6 +117,7 @@ public:
         for (uint32_t i = 0; i < pool.members.size(); ++i)
             (pool.members[i].address.family == core::Family::v4 ? pool.v4 : pool.v6).push_back(i);
         zone_->max_pool_members = std::max(zone_->max_pool_members, pool.members.size());
+        zone_->rotating_sets += 2;
         zone_->pools.push_back(std::move(pool));
         zone::Node& n = node(name);
         n.pool = static_cast<int32_t>(zone_->pools.size() - 1);
@@ -240,7 +242,6 @@ TEST_CASE("respond drops packets too short for a header and responses", "[respon
     response.header(1, 0x8000, 1, 0, 0, 0).name("www.demo.example").u16(1).u16(1);
     c.ask(response.data);
     CHECK(c.outcome.size == 0);
-    CHECK(c.state.counter == 0);  // nothing was answered
 }
 
 TEST_CASE("respond: NOTIMP, FORMERR and REFUSED", "[respond]") {
@@ -255,6 +256,16 @@ TEST_CASE("respond: NOTIMP, FORMERR and REFUSED", "[respond]") {
         CHECK(d.opcode == 4);
         CHECK(d.id == 0xbeef);
     }
+    SECTION("opcode other than QUERY, with an OPT: the OPT comes back (RFC 6891 §7)") {
+        test::QuerySpec spec;
+        spec.name = "www.demo.example";
+        spec.opcode = 4;
+        spec.edns = true;
+        spec.dnssec_ok = true;
+        auto d = c.ask(spec);
+        REQUIRE(d.ok);
+        CHECK(d.lines == Lines{"rcode NOTIMP flags qr rd", "edns version=0 udp=1232 do"});
+    }
     SECTION("two questions") {
         Bytes b;
         b.header(0x0102, 0x0100, 2, 0, 0, 0).name("a.demo.example").u16(1).u16(1).name("b.demo.example").u16(1).u16(1);
@@ -262,6 +273,19 @@ TEST_CASE("respond: NOTIMP, FORMERR and REFUSED", "[respond]") {
         REQUIRE(d.ok);
         CHECK(d.lines == Lines{"rcode FORMERR flags qr rd"});
         CHECK(d.id == 0x0102);
+    }
+    SECTION("two questions or none, with an OPT: the OPT comes back") {
+        Bytes two;
+        two.header(0x0102, 0x0100, 2, 0, 0, 1).name("a.demo.example").u16(1).u16(1).name("b.demo.example").u16(1).u16(1);
+        two.u8(0).u16(41).u16(4096).u32(0).u16(0);
+        auto d = c.ask(two.data);
+        REQUIRE(d.ok);
+        CHECK(d.lines == Lines{"rcode FORMERR flags qr rd", "edns version=0 udp=1232"});
+        Bytes none;
+        none.header(0x0103, 0x0100, 0, 0, 0, 1).u8(0).u16(41).u16(4096).u32(0x8000).u16(0);
+        d = c.ask(none.data);
+        REQUIRE(d.ok);
+        CHECK(d.lines == Lines{"rcode FORMERR flags qr rd", "edns version=0 udp=1232 do"});
     }
     SECTION("malformed question keeps no question but an OPT for an EDNS query") {
         Bytes b;
@@ -307,7 +331,7 @@ TEST_CASE("respond: NOTIMP, FORMERR and REFUSED", "[respond]") {
     }
 }
 
-TEST_CASE("respond echoes ID, opcode, RD and the question's case; QR and AA set, RA clear", "[respond]") {
+TEST_CASE("respond echoes ID, opcode, RD and the question's case, QR and AA set, RA clear", "[respond]") {
     Client c;
     test::QuerySpec spec;
     spec.name = "RR.Demo.EXAMPLE";
@@ -491,7 +515,6 @@ TEST_CASE("respond answers ANY with one RRset (RFC 8482)", "[respond]") {
     auto apex = c.ask("demo.example", rrtype::ANY);
     REQUIRE(apex.answer.size() == 2);
     CHECK(apex.answer[0].starts_with("demo.example. 3600 NS"));
-    c.state.counter = 0;
     CHECK(c.ask("www.demo.example", rrtype::ANY).answer ==
           Lines{"www.demo.example. 20 A 198.51.100.1", "www.demo.example. 20 A 198.51.100.2"});
     CHECK(c.ask("v6only.demo.example", rrtype::ANY).answer == Lines{"v6only.demo.example. 20 AAAA 2001:db8::6"});
@@ -504,25 +527,45 @@ TEST_CASE("respond answers ANY with one RRset (RFC 8482)", "[respond]") {
 TEST_CASE("respond rotates pools and static RRsets by one per query", "[respond]") {
     Client c;
     std::multiset<std::string> rr_first, pool_first;
-    for (int i = 0; i < 3; ++i) {
-        const uint64_t before = c.state.counter;
-        rr_first.insert(c.ask("rr.demo.example", rrtype::A).answer.at(0));
-        CHECK(c.state.counter == before + 1);  // once per query
-    }
+    for (int i = 0; i < 3; ++i) rr_first.insert(c.ask("rr.demo.example", rrtype::A).answer.at(0));
     CHECK(rr_first == std::multiset<std::string>{"rr.demo.example. 20 A 192.0.2.1", "rr.demo.example. 20 A 192.0.2.2",
                                                   "rr.demo.example. 20 A 192.0.2.3"});
     for (int i = 0; i < 2; ++i) pool_first.insert(c.ask("www.demo.example", rrtype::A).answer.at(0));
     CHECK(pool_first == std::multiset<std::string>{"www.demo.example. 20 A 198.51.100.1",
                                                     "www.demo.example. 20 A 198.51.100.2"});
-    c.state.counter = 1;
+    c.state.rotation_offset = 1;
     CHECK(c.ask("rr.demo.example", rrtype::A).answer ==
           Lines{"rr.demo.example. 20 A 192.0.2.2", "rr.demo.example. 20 A 192.0.2.3", "rr.demo.example. 20 A 192.0.2.1"});
+}
+
+TEST_CASE("respond rotates each set on its own, whatever is asked in between", "[respond]") {
+    // Resolvers ask A and AAAA together: a pool of two must still alternate,
+    // and a static RRset of three must rotate with two other queries between.
+    Client c;
+    std::vector<std::string> pool_first, rr_first;
+    for (int i = 0; i < 4; ++i) {
+        pool_first.push_back(c.ask("www.demo.example", rrtype::A).answer.at(0));
+        c.ask("www.demo.example", rrtype::AAAA);
+    }
+    CHECK(pool_first == std::vector<std::string>{"www.demo.example. 20 A 198.51.100.1", "www.demo.example. 20 A 198.51.100.2",
+                                                 "www.demo.example. 20 A 198.51.100.1", "www.demo.example. 20 A 198.51.100.2"});
+    for (int i = 0; i < 3; ++i) {
+        rr_first.push_back(c.ask("rr.demo.example", rrtype::A).answer.at(0));
+        c.ask("www.demo.example", rrtype::A);
+        c.ask("note.demo.example", rrtype::TXT);
+    }
+    CHECK(rr_first == std::vector<std::string>{"rr.demo.example. 20 A 192.0.2.1", "rr.demo.example. 20 A 192.0.2.2",
+                                               "rr.demo.example. 20 A 192.0.2.3"});
 }
 
 TEST_CASE("respond uses the degraded TTL when select() fails open", "[respond]") {
     Client c;
     auto health = std::make_shared<health::HealthView>();
-    health->up.assign(8, 0);  // every probed member down
+    for (const auto& zone : c.view.snapshot->zones) {
+        health::ZoneHealth down;
+        down.up.assign(8, 0);  // every probed member down
+        health->zones.push_back({zone, down});
+    }
     c.view.health = health;
     CHECK(c.ask("www.demo.example", rrtype::A).answer ==
           Lines{"www.demo.example. 5 A 198.51.100.1", "www.demo.example. 5 A 198.51.100.2"});
@@ -550,9 +593,11 @@ TEST_CASE("respond speaks EDNS(0): payload, BADVERS, NSID", "[respond]") {
     spec.udp_size = 4096;
     CHECK(c.ask(spec).lines.back() == "edns version=0 udp=1400");
 
-    SECTION("DO is not echoed: dnsd does not sign") {
+    SECTION("DO is copied (RFC 3225 §3), though dnsd does not sign") {
         spec.dnssec_ok = true;
-        CHECK(c.ask(spec).lines.back() == "edns version=0 udp=1400");
+        CHECK(c.ask(spec).lines.back() == "edns version=0 udp=1400 do");
+        spec.edns_version = 1;
+        CHECK(c.ask(spec).lines.back() == "edns version=0 udp=1400 do");  // BADVERS too
     }
     SECTION("version 1") {
         spec.edns_version = 1;

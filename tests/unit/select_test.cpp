@@ -19,7 +19,7 @@ using dnsd::answer::stable_hash;
 using dnsd::answer::Tier;
 using dnsd::core::Address;
 using dnsd::core::Family;
-using dnsd::health::HealthView;
+using dnsd::health::ZoneHealth;
 using dnsd::zone::Member;
 using dnsd::zone::MemberState;
 using dnsd::zone::Policy;
@@ -59,8 +59,8 @@ Pool make_pool(Policy policy, std::vector<MemberSpec> specs) {
 }
 
 // Health with the listed members' slots down, every other slot up.
-HealthView health_down(const Pool& pool, std::vector<size_t> down) {
-    HealthView view;
+ZoneHealth health_down(const Pool& pool, std::vector<size_t> down) {
+    ZoneHealth view;
     view.up.assign(pool.members.size(), 1);
     for (size_t m : down) view.up[m] = 0;
     return view;
@@ -83,7 +83,7 @@ Answer run(const SelectInput& in) {
     return answer;
 }
 
-std::vector<std::string> order(const Pool& pool, const HealthView* health = nullptr, uint64_t counter = 0,
+std::vector<std::string> order(const Pool& pool, const ZoneHealth* health = nullptr, uint64_t counter = 0,
                                std::vector<int32_t> regions = {}) {
     SelectInput in;
     in.pool = &pool;
@@ -93,7 +93,7 @@ std::vector<std::string> order(const Pool& pool, const HealthView* health = null
     return run(in).addresses;
 }
 
-std::string first_for_client(const Pool& pool, const char* client, const HealthView* health = nullptr,
+std::string first_for_client(const Pool& pool, const char* client, const ZoneHealth* health = nullptr,
                              Family family = Family::v4) {
     SelectInput in;
     in.pool = &pool;
@@ -121,7 +121,7 @@ TEST_CASE("round-robin gives each of N members the first place once in N consecu
           "[answer][select]") {
     auto pool = make_pool(Policy::round_robin,
                           {{"192.0.2.1"}, {"192.0.2.2"}, {"192.0.2.3"}, {"192.0.2.4"}, {"192.0.2.5"}});
-    HealthView health = health_down(pool, {1});  // the tier is the 4 others
+    ZoneHealth health = health_down(pool, {1});  // the tier is the 4 others
     for (uint64_t start : {uint64_t{0}, uint64_t{7}, uint64_t{1} << 40}) {
         std::map<std::string, int> firsts;
         for (uint64_t counter = start; counter < start + 4; ++counter)
@@ -131,7 +131,7 @@ TEST_CASE("round-robin gives each of N members the first place once in N consecu
     }
 }
 
-TEST_CASE("each family answers only with its own members; none is NODATA", "[answer][select]") {
+TEST_CASE("each family answers only with its own members, none is NODATA", "[answer][select]") {
     auto pool = make_pool(Policy::round_robin, {{"192.0.2.1"}, {"2001:db8::1"}, {"192.0.2.2"}, {"2001:db8::2"}});
     SelectInput in;
     in.pool = &pool;
@@ -146,18 +146,18 @@ TEST_CASE("each family answers only with its own members; none is NODATA", "[ans
     CHECK(answer.selection.count == 0);
 }
 
-TEST_CASE("forced states override health; auto follows it", "[answer][select]") {
+TEST_CASE("forced states override health, auto follows it", "[answer][select]") {
     auto pool = make_pool(Policy::round_robin, {{"192.0.2.1", -1, 1, 0, MemberState::up},
                                                 {"192.0.2.2", -1, 1, 0, MemberState::down},
                                                 {"192.0.2.3"},
                                                 {"192.0.2.4"}});
     // Forced up answers although its probe says down; forced down never
     // answers although its probe says up; auto follows the probe.
-    HealthView health = health_down(pool, {0, 3});
+    ZoneHealth health = health_down(pool, {0, 3});
     CHECK(order(pool, &health) == Strings{"192.0.2.1", "192.0.2.3"});
     // No health view, or slots past its end, count as up.
     CHECK(order(pool) == Strings{"192.0.2.1", "192.0.2.3", "192.0.2.4"});
-    HealthView short_view;
+    ZoneHealth short_view;
     short_view.up = {1};
     CHECK(order(pool, &short_view) == Strings{"192.0.2.1", "192.0.2.3", "192.0.2.4"});
 }
@@ -165,7 +165,7 @@ TEST_CASE("forced states override health; auto follows it", "[answer][select]") 
 TEST_CASE("a member without a probe slot counts as up", "[answer][select]") {
     auto pool = make_pool(Policy::round_robin, {{"192.0.2.1"}, {"192.0.2.2"}});
     pool.members[1].health_slot = UINT32_MAX;
-    HealthView health;
+    ZoneHealth health;
     health.up = {0, 0};
     auto answer = order(pool, &health);
     CHECK(answer == Strings{"192.0.2.2"});
@@ -175,7 +175,7 @@ TEST_CASE("with nothing eligible, fail open answers every member not forced down
     auto pool = make_pool(Policy::round_robin, {{"192.0.2.1"},
                                                 {"192.0.2.2", -1, 1, 0, MemberState::down},
                                                 {"192.0.2.3"}});
-    HealthView health = health_down(pool, {0, 1, 2});
+    ZoneHealth health = health_down(pool, {0, 1, 2});
     SelectInput in;
     in.pool = &pool;
     in.health = &health;
@@ -199,7 +199,7 @@ TEST_CASE("fail open lists members in region order, no-region members once with 
                                                 {"192.0.2.3", 1},
                                                 {"192.0.2.4", 2},
                                                 {"192.0.2.5", 0}});
-    HealthView health = health_down(pool, {0, 1, 2, 3, 4});
+    ZoneHealth health = health_down(pool, {0, 1, 2, 3, 4});
     // Region 2 first, then 0; region 1 is listed nowhere and comes last.
     std::vector<int32_t> regions{2, 0};
     SelectInput in;
@@ -236,7 +236,7 @@ TEST_CASE("region tiers: the first region with an eligible member answers", "[an
         CHECK(region0.selection.region == 0);
     }
     SECTION("a no-region member alone keeps the primary tier up") {
-        HealthView health = health_down(pool, {1, 2});
+        ZoneHealth health = health_down(pool, {1, 2});
         in.health = &health;
         auto answer = run(in);
         CHECK(answer.addresses == Strings{"192.0.2.9"});
@@ -244,7 +244,7 @@ TEST_CASE("region tiers: the first region with an eligible member answers", "[an
         CHECK(answer.selection.region == 1);
     }
     SECTION("fallback: the next region in order, with the degraded ttl") {
-        HealthView health = health_down(pool, {1, 2, 3});
+        ZoneHealth health = health_down(pool, {1, 2, 3});
         in.health = &health;
         auto answer = run(in);
         CHECK(answer.addresses == Strings{"192.0.2.1"});
@@ -253,7 +253,7 @@ TEST_CASE("region tiers: the first region with an eligible member answers", "[an
         CHECK(answer.selection.ttl == 10);
     }
     SECTION("fallback goes further down the order") {
-        HealthView health = health_down(pool, {0, 1, 2, 3});
+        ZoneHealth health = health_down(pool, {0, 1, 2, 3});
         in.health = &health;
         auto answer = run(in);
         CHECK(answer.addresses == Strings{"192.0.2.4"});
@@ -263,7 +263,7 @@ TEST_CASE("region tiers: the first region with an eligible member answers", "[an
     SECTION("members of a region not in the order are in no tier") {
         std::vector<int32_t> only_zero{0};
         in.region_order = only_zero;
-        HealthView health = health_down(pool, {0, 3});
+        ZoneHealth health = health_down(pool, {0, 3});
         in.health = &health;
         auto answer = run(in);
         CHECK(answer.selection.tier == Tier::fail_open);
@@ -285,7 +285,7 @@ TEST_CASE("max_answers keeps the first N of the ordered tier", "[answer][select]
     pool.max_answers = 5;
     CHECK(order(pool, nullptr, 0).size() == 3);
     pool.max_answers = 1;
-    HealthView health = health_down(pool, {0, 1, 2});
+    ZoneHealth health = health_down(pool, {0, 1, 2});
     SelectInput in;
     in.pool = &pool;
     in.health = &health;
@@ -350,7 +350,7 @@ TEST_CASE("weight 0 is used only when nothing weighted is eligible", "[answer][s
     }
 
     // With the weighted members down, the weight-0 ones answer, uniformly.
-    HealthView health = health_down(pool, {1, 3});
+    ZoneHealth health = health_down(pool, {1, 3});
     in.health = &health;
     int first_of_two = 0;
     constexpr int total = 10000;
@@ -447,7 +447,7 @@ TEST_CASE("sticky: a client moves only when its own member leaves", "[answer][se
     auto pool = make_pool(Policy::sticky,
                           {{"192.0.2.1"}, {"192.0.2.2"}, {"192.0.2.3"}, {"192.0.2.4"}, {"192.0.2.5"}});
     auto without_third = make_pool(Policy::sticky, {{"192.0.2.1"}, {"192.0.2.2"}, {"192.0.2.4"}, {"192.0.2.5"}});
-    HealthView third_down = health_down(pool, {2});
+    ZoneHealth third_down = health_down(pool, {2});
     int moved = 0;
     for (int net = 0; net < 500; ++net) {
         std::string client = "172." + std::to_string(16 + net / 250) + "." + std::to_string(net % 250) + ".9";
@@ -492,15 +492,15 @@ TEST_CASE("priority: the lowest priority number with an eligible member, round-r
     CHECK(order(pool, nullptr, 0) == Strings{"192.0.2.2", "192.0.2.4"});
     CHECK(order(pool, nullptr, 1) == Strings{"192.0.2.4", "192.0.2.2"});
 
-    HealthView group0_down = health_down(pool, {1, 3});
+    ZoneHealth group0_down = health_down(pool, {1, 3});
     CHECK(order(pool, &group0_down, 0) == Strings{"192.0.2.1", "192.0.2.5"});
     CHECK(order(pool, &group0_down, 1) == Strings{"192.0.2.5", "192.0.2.1"});
 
-    HealthView only_last = health_down(pool, {0, 1, 3, 4});
+    ZoneHealth only_last = health_down(pool, {0, 1, 3, 4});
     CHECK(order(pool, &only_last, 0) == Strings{"192.0.2.3"});
 
     SECTION("fail open applies priority over the members not forced down") {
-        HealthView all_down = health_down(pool, {0, 1, 2, 3, 4});
+        ZoneHealth all_down = health_down(pool, {0, 1, 2, 3, 4});
         SelectInput in;
         in.pool = &pool;
         in.health = &all_down;
