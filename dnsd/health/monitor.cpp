@@ -1,0 +1,451 @@
+#include "dnsd/health/monitor.hpp"
+
+#include <algorithm>
+#include <random>
+#include <unordered_map>
+
+#include "dnsd/core/log.hpp"
+#include "dnsd/core/uv_handle.hpp"
+#include "dnsd/health/dns_probe.hpp"
+#include "dnsd/health/probe.hpp"
+#include "dnsd/health/rise_fall.hpp"
+#include "dnsd/health/tls.hpp"
+
+namespace dnsd::health {
+
+namespace {
+
+using zone::Check;
+using zone::MemberState;
+using SteadyClock = std::chrono::steady_clock;
+using SystemClock = std::chrono::system_clock;
+
+// SPEC §5: the first round is spread over at most one second; later rounds
+// come up to this fraction of an interval early, so that targets first probed
+// together drift apart. Never late: a member that stops answering leaves within
+// fall × interval + timeout, as promised.
+constexpr uint64_t first_round_spread_ms = 1000;
+constexpr double jitter_fraction = 0.1;
+
+// What is probed, as the log and status name it: "192.0.2.10:80 http /healthz".
+std::string describe(const zone::ProbeTarget& target) {
+    const Check& check = target.check;
+    std::string text = core::Endpoint{target.address, check.port}.to_string();
+    text += ' ';
+    text += check_type_name(check.type);
+    if (check.type == Check::Type::http || check.type == Check::Type::https) text += " " + check.path;
+    if (check.type == Check::Type::dns) text += " " + check.query;
+    return text;
+}
+
+// Targets are the same when the address and every part of the check are: the
+// key spells them all out, each string prefixed by its length.
+std::string key_of(const zone::ProbeTarget& target) {
+    const Check& check = target.check;
+    std::string key(reinterpret_cast<const char*>(target.address.bytes.data()), target.address.bytes.size());
+    auto add = [&key](std::string_view part) {
+        key += std::to_string(part.size());
+        key += ':';
+        key += part;
+    };
+    for (uint64_t number : {uint64_t(target.address.family), uint64_t(check.type), uint64_t(check.port),
+                            uint64_t(check.interval_ms), uint64_t(check.timeout_ms), uint64_t(check.rise),
+                            uint64_t(check.fall), uint64_t(check.verify_tls), uint64_t(check.query_type)})
+        add(std::to_string(number));
+    add(check.path);
+    add(check.host);
+    add(check.expect_body);
+    add(check.query);
+    for (const auto& [low, high] : check.expect_status) add(std::to_string(low) + "-" + std::to_string(high));
+    return key;
+}
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    return out;
+}
+
+// "Svc.Example.COM." → "svc.example.com", as zone::Zone::name spells it.
+std::string zone_key(std::string_view name) {
+    if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
+    return lower(name);
+}
+
+}  // namespace
+
+std::string_view state_name(MemberState state) {
+    switch (state) {
+        case MemberState::up: return "up";
+        case MemberState::down: return "down";
+        case MemberState::automatic: break;
+    }
+    return "auto";
+}
+
+std::optional<MemberState> parse_state(std::string_view text) {
+    if (text == "auto") return MemberState::automatic;
+    if (text == "up") return MemberState::up;
+    if (text == "down") return MemberState::down;
+    return std::nullopt;
+}
+
+std::string_view check_type_name(Check::Type type) {
+    constexpr std::string_view names[check_type_count] = {"none", "tcp", "http", "https", "dns"};
+    return names[static_cast<size_t>(type)];
+}
+
+std::string_view outcome_name(ProbeOutcome outcome) {
+    constexpr std::string_view names[probe_outcome_count] = {"success", "failure", "timeout"};
+    return names[static_cast<size_t>(outcome)];
+}
+
+class Monitor::Impl {
+public:
+    Impl(uv_loop_t* loop, std::vector<std::string> region_names, Publish publish)
+        : loop_(loop),
+          region_names_(std::move(region_names)),
+          publish_(std::move(publish)),
+          random_(std::random_device{}()) {}
+
+    void update(const zone::Snapshot& snapshot);
+    OverrideResult set_override(std::string_view zone, std::string_view pool, const core::Address& address,
+                                MemberState state);
+    Status status() const;
+    const Counters& counters() const { return counters_; }
+    void close();
+
+private:
+    class Target;
+    struct ZoneTargets {
+        std::shared_ptr<const zone::Zone> zone;
+        std::vector<Target*> slots;  // by zone::Member::health_slot
+    };
+    struct Override {
+        std::string zone, pool;  // zone as zone::Zone::name spells it
+        core::Address address;
+        MemberState state;
+    };
+
+    void publish();
+    void on_result(Target& target, ProbeOutcome outcome, SteadyClock::duration latency, bool changed);
+    uint64_t jittered(uint64_t interval_ms);
+    uint64_t first_delay_ms() { return std::uniform_int_distribution<uint64_t>(0, first_round_spread_ms - 1)(random_); }
+    const Override* find_override(const std::string& zone, const std::string& pool, const core::Address& address) const;
+
+    uv_loop_t* loop_;
+    const std::vector<std::string> region_names_;
+    const Publish publish_;
+    TlsContexts tls_;
+    std::mt19937_64 random_;
+    std::unordered_map<std::string, std::unique_ptr<Target>> targets_;  // by key_of
+    std::vector<ZoneTargets> zones_;                                   // snapshot order
+    std::vector<Override> overrides_;                                  // in the order they were set
+    Counters counters_;
+    const SystemClock::time_point started_ = SystemClock::now();
+    bool closed_ = false;
+};
+
+// One distinct target: its schedule, its probe in flight and its state.
+// The timer serves both as the probe's deadline and as the wait for the next
+// round: a round starts at `round_start_`, ends with the probe's result or
+// its timeout, and the next starts an interval (less the jitter) after it.
+class Monitor::Impl::Target {
+public:
+    Target(Impl& monitor, const zone::ProbeTarget& target, SystemClock::time_point since)
+        : monitor_(monitor),
+          target_(target),
+          name_(describe(target)),
+          timer_(this, [loop = monitor.loop_](uv_timer_t* timer) { return uv_timer_init(loop, timer); }),
+          since_(since) {
+        if (target.check.type == Check::Type::dns) dns_ = std::make_unique<DnsProber>(monitor.loop_, target);
+    }
+    Target(const Target&) = delete;
+    Target& operator=(const Target&) = delete;
+    ~Target() {
+        probe_.reset();  // before dns_, whose channel the probe may use
+        dns_.reset();
+    }
+
+    void start_in(uint64_t delay_ms) { uv_timer_start(timer_.get(), on_timer, delay_ms, 0); }
+
+    const zone::ProbeTarget& target() const { return target_; }
+    bool up() const { return rule_.up; }
+
+    void fill(MemberStatus& status) const {
+        status.probed = true;
+        status.target = name_;
+        status.up = rule_.up;
+        status.last_check = last_check_;
+        status.last_ok = last_ok_;
+        status.last_error = last_error_;
+        status.since = since_;
+        status.latency_us = latency_us_;
+    }
+
+private:
+    static void on_timer(uv_timer_t* timer) {
+        Target* self = Timer::owner_of(timer);
+        if (self == nullptr) return;
+        if (self->probing_)
+            self->finish({false, "timed out after " + std::to_string(self->target_.check.timeout_ms) + " ms"}, true);
+        else
+            self->begin();
+    }
+
+    void begin() {
+        round_start_ = SteadyClock::now();
+        next_round_ms_ = monitor_.jittered(target_.check.interval_ms);
+        probing_ = true;
+        probe_.reset();  // the previous round's, reported long ago
+        auto done = [this](ProbeResult result) { finish(std::move(result), false); };
+        switch (target_.check.type) {
+            case Check::Type::tcp: probe_ = start_tcp_probe(monitor_.loop_, target_, done); break;
+            case Check::Type::http:
+            case Check::Type::https: probe_ = start_http_probe(monitor_.loop_, target_, monitor_.tls_, done); break;
+            case Check::Type::dns: probe_ = dns_->start(done); break;
+            case Check::Type::none: return;  // never a target
+        }
+        // A probe that failed at once has already scheduled the next round.
+        if (probing_) uv_timer_start(timer_.get(), on_timer, target_.check.timeout_ms, 0);
+    }
+
+    void finish(ProbeResult result, bool timed_out) {
+        probing_ = false;
+        // A timed-out probe is cancelled now; one that reported stays until
+        // the next round, since it may still be on the stack below us.
+        if (timed_out) probe_.reset();
+        const auto now = SteadyClock::now();
+        const auto latency = timed_out ? std::chrono::milliseconds(target_.check.timeout_ms) : now - round_start_;
+        latency_us_ = static_cast<uint32_t>(
+            std::min<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(latency).count(), UINT32_MAX));
+        last_check_ = SystemClock::now();
+        last_ok_ = result.ok;
+        if (!result.ok) last_error_ = result.reason;
+        const uint32_t streak_before = rule_.streak;
+        const bool changed = apply(rule_, result.ok, target_.check.rise, target_.check.fall);
+        if (changed) {
+            since_ = *last_check_;
+            const uint32_t count = streak_before + 1;
+            if (rule_.up)
+                spdlog::info("health: {}: up after {} success{}", name_, count, count == 1 ? "" : "es");
+            else
+                spdlog::warn("health: {}: down after {} failure{}: {}", name_, count, count == 1 ? "" : "s",
+                             result.reason);
+        } else if (!result.ok) {
+            spdlog::debug("health: {}: probe failed: {}", name_, result.reason);
+        }
+        const auto elapsed = now - round_start_;
+        const auto wait = std::chrono::milliseconds(next_round_ms_) - elapsed;
+        uv_timer_start(timer_.get(), on_timer,
+                       static_cast<uint64_t>(std::max<int64_t>(
+                           0, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count())),
+                       0);
+        monitor_.on_result(*this, !result.ok ? (timed_out ? ProbeOutcome::timeout : ProbeOutcome::failure)
+                                             : ProbeOutcome::success,
+                           latency, changed);
+    }
+
+    using Timer = core::UvHandle<uv_timer_t, Target>;
+
+    Impl& monitor_;
+    const zone::ProbeTarget target_;
+    const std::string name_;
+    Timer timer_;
+    std::unique_ptr<DnsProber> dns_;  // dns checks only
+    std::unique_ptr<Probe> probe_;
+    bool probing_ = false;
+    SteadyClock::time_point round_start_;
+    uint64_t next_round_ms_ = 0;
+    RiseFall rule_;
+    std::optional<SystemClock::time_point> last_check_;
+    bool last_ok_ = true;
+    std::string last_error_;
+    SystemClock::time_point since_;
+    uint32_t latency_us_ = 0;
+};
+
+void Monitor::Impl::update(const zone::Snapshot& snapshot) {
+    if (closed_) return;
+    std::unordered_map<std::string, std::unique_ptr<Target>> targets;
+    std::vector<ZoneTargets> zones;
+    size_t added = 0;
+    for (const auto& zone : snapshot.zones) {
+        ZoneTargets entry{zone, {}};
+        for (const zone::ProbeTarget& probe_target : zone->probe_targets) {
+            std::string key = key_of(probe_target);
+            auto it = targets.find(key);
+            if (it == targets.end()) {
+                auto kept = targets_.find(key);
+                if (kept != targets_.end()) {
+                    it = targets.emplace(key, std::move(kept->second)).first;
+                } else {
+                    // Members start up, so a new target changes no answer
+                    // until it has failed `fall` times.
+                    auto target = std::make_unique<Target>(*this, probe_target, SystemClock::now());
+                    target->start_in(first_delay_ms());
+                    it = targets.emplace(key, std::move(target)).first;
+                    ++added;
+                }
+            }
+            entry.slots.push_back(it->second.get());
+        }
+        zones.push_back(std::move(entry));
+    }
+    const auto removed =
+        std::count_if(targets_.begin(), targets_.end(), [](const auto& t) { return t.second != nullptr; });
+    // What is left in targets_ is gone from every zone: destroying it stops its probes.
+    targets_ = std::move(targets);
+    zones_ = std::move(zones);
+    std::erase_if(overrides_, [&](const Override& o) {
+        for (const auto& entry : zones_) {
+            if (entry.zone->name != o.zone) continue;
+            for (const auto& pool : entry.zone->pools)
+                if (pool.name == o.pool &&
+                    std::any_of(pool.members.begin(), pool.members.end(),
+                                [&](const zone::Member& m) { return m.address == o.address; }))
+                    return false;
+        }
+        spdlog::info("health: override of {} in {}/{} dropped: the member is gone", o.address.to_string(), o.zone,
+                     o.pool);
+        return true;
+    });
+    if (added != 0 || removed != 0)
+        spdlog::info("health: {} target{} probed ({} new, {} gone)", targets_.size(), targets_.size() == 1 ? "" : "s",
+                     added, removed);
+    publish();
+}
+
+OverrideResult Monitor::Impl::set_override(std::string_view zone_name, std::string_view pool_name,
+                                           const core::Address& address, MemberState state) {
+    const std::string zone = zone_key(zone_name);
+    auto entry =
+        std::find_if(zones_.begin(), zones_.end(), [&](const ZoneTargets& z) { return z.zone->name == zone; });
+    if (entry == zones_.end()) return OverrideResult::no_such_zone;
+    const auto& pools = entry->zone->pools;
+    auto pool = std::find_if(pools.begin(), pools.end(), [&](const zone::Pool& p) { return p.name == pool_name; });
+    if (pool == pools.end()) return OverrideResult::no_such_pool;
+    if (std::none_of(pool->members.begin(), pool->members.end(),
+                     [&](const zone::Member& m) { return m.address == address; }))
+        return OverrideResult::no_such_member;
+    auto existing = std::find_if(overrides_.begin(), overrides_.end(), [&](const Override& o) {
+        return o.zone == zone && o.pool == pool->name && o.address == address;
+    });
+    if (existing != overrides_.end())
+        existing->state = state;
+    else
+        overrides_.push_back(Override{zone, pool->name, address, state});
+    spdlog::info("health: {} in {}/{} set to {} by override", address.to_string(), zone, pool->name, state_name(state));
+    publish();
+    return OverrideResult::ok;
+}
+
+const Monitor::Impl::Override* Monitor::Impl::find_override(const std::string& zone, const std::string& pool,
+                                                            const core::Address& address) const {
+    for (const auto& o : overrides_)
+        if (o.zone == zone && o.pool == pool && o.address == address) return &o;
+    return nullptr;
+}
+
+void Monitor::Impl::publish() {
+    auto view = std::make_shared<HealthView>();
+    view->zones.reserve(zones_.size());
+    for (const auto& entry : zones_) {
+        ZoneHealth health;
+        health.up.reserve(entry.slots.size());
+        for (const Target* target : entry.slots) health.up.push_back(target->up() ? 1 : 0);
+        const auto& pools = entry.zone->pools;
+        for (size_t p = 0; p < pools.size(); ++p) {
+            const auto& members = pools[p].members;
+            std::vector<MemberState> states;
+            for (size_t m = 0; m < members.size(); ++m) {
+                const Override* o = find_override(entry.zone->name, pools[p].name, members[m].address);
+                if (o == nullptr) continue;
+                if (states.empty())
+                    for (const auto& member : members) states.push_back(member.state);
+                states[m] = o->state;
+            }
+            if (states.empty()) continue;
+            health.states.resize(pools.size());
+            health.states[p] = std::move(states);
+        }
+        view->zones.push_back({entry.zone, std::move(health)});
+    }
+    publish_(std::move(view));
+}
+
+void Monitor::Impl::on_result(Target& target, ProbeOutcome outcome, SteadyClock::duration latency, bool changed) {
+    const auto type = static_cast<size_t>(target.target().check.type);
+    ++counters_.probes[type][static_cast<size_t>(outcome)];
+    LatencyHistogram& histogram = counters_.latency[type];
+    const double seconds = std::chrono::duration<double>(latency).count();
+    for (size_t i = 0; i < histogram.bounds_s.size(); ++i)
+        if (seconds <= histogram.bounds_s[i]) ++histogram.cumulative[i];
+    ++histogram.count;
+    histogram.sum_s += seconds;
+    if (!changed) return;
+    ++(target.up() ? counters_.transitions_up : counters_.transitions_down);
+    publish();
+}
+
+uint64_t Monitor::Impl::jittered(uint64_t interval_ms) {
+    std::uniform_real_distribution<double> factor(1.0 - jitter_fraction, 1.0);
+    return static_cast<uint64_t>(static_cast<double>(interval_ms) * factor(random_));
+}
+
+Status Monitor::Impl::status() const {
+    Status status;
+    for (const auto& entry : zones_) {
+        const zone::Zone& zone = *entry.zone;
+        ZoneStatus& zone_status = status.zones.emplace_back();
+        zone_status.name = zone.name;
+        for (const auto& pool : zone.pools) {
+            PoolStatus& pool_status = zone_status.pools.emplace_back();
+            pool_status.name = pool.name;
+            pool_status.check = pool.check.type;
+            for (const auto& member : pool.members) {
+                MemberStatus& m = pool_status.members.emplace_back();
+                m.address = member.address.to_string();
+                if (member.region >= 0 && static_cast<size_t>(member.region) < region_names_.size())
+                    m.region = region_names_[static_cast<size_t>(member.region)];
+                m.state = member.state;
+                if (const Override* o = find_override(zone.name, pool.name, member.address))
+                    m.override_state = o->state;
+                m.since = started_;
+                if (member.health_slot < entry.slots.size()) entry.slots[member.health_slot]->fill(m);
+            }
+        }
+    }
+    for (const auto& o : overrides_)
+        status.overrides.push_back(OverrideStatus{o.zone, o.pool, o.address.to_string(), o.state});
+    return status;
+}
+
+void Monitor::Impl::close() {
+    if (closed_) return;
+    closed_ = true;
+    zones_.clear();
+    targets_.clear();  // each Target closes its timer and cancels its probe
+    overrides_.clear();
+}
+
+Monitor::Monitor(uv_loop_t* loop, std::vector<std::string> region_names, Publish publish)
+    : impl_(std::make_unique<Impl>(loop, std::move(region_names), std::move(publish))) {}
+
+Monitor::~Monitor() { impl_->close(); }
+
+void Monitor::update(const zone::Snapshot& snapshot) { impl_->update(snapshot); }
+
+OverrideResult Monitor::set_override(std::string_view zone, std::string_view pool, const core::Address& address,
+                                     MemberState state) {
+    return impl_->set_override(zone, pool, address, state);
+}
+
+Status Monitor::status() const { return impl_->status(); }
+
+const Counters& Monitor::counters() const { return impl_->counters(); }
+
+void Monitor::close() { impl_->close(); }
+
+}  // namespace dnsd::health

@@ -1,0 +1,134 @@
+#pragma once
+// Health probes (SPEC §5) on the control loop, and the runtime member
+// overrides of SPEC §8. The Monitor probes every distinct target of every zone
+// once (one address, port and check, however many pools list it), applies the
+// rise/fall rule, and publishes a new HealthView on every change; the workers
+// pick it up on their next query. Nothing here runs on the query path.
+//
+// Single-threaded by design: every call, and every callback, happens on the
+// loop given to the constructor.
+#include <uv.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dnsd/core/address.hpp"
+#include "dnsd/health/view.hpp"
+#include "dnsd/zone/snapshot.hpp"
+
+namespace dnsd::health {
+
+// "auto", "up", "down": the zone file's and the HTTP API's spelling.
+std::string_view state_name(zone::MemberState state);
+std::optional<zone::MemberState> parse_state(std::string_view text);
+// "none", "tcp", "http", "https", "dns".
+std::string_view check_type_name(zone::Check::Type type);
+
+inline constexpr size_t check_type_count = 5;  // zone::Check::Type values, as array indices
+
+enum class ProbeOutcome : uint8_t { success, failure, timeout };
+inline constexpr size_t probe_outcome_count = 3;
+std::string_view outcome_name(ProbeOutcome outcome);  // "success", "failure", "timeout"
+
+// Probe latency, Prometheus-style: bucket i counts the probes that finished
+// within bounds_s[i] seconds (cumulative); `count` is the +Inf bucket.
+struct LatencyHistogram {
+    static constexpr std::array<double, 12> bounds_s{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                     0.1,   0.25,   0.5,   1.0,  2.5,   5.0};
+    std::array<uint64_t, bounds_s.size()> cumulative{};
+    uint64_t count = 0;
+    double sum_s = 0;
+};
+
+struct Counters {
+    // probes[type][outcome]: finished probes, by zone::Check::Type and ProbeOutcome.
+    std::array<std::array<uint64_t, probe_outcome_count>, check_type_count> probes{};
+    // By check type; a timed-out probe counts with the timeout as its latency.
+    std::array<LatencyHistogram, check_type_count> latency{};
+    uint64_t transitions_up = 0;
+    uint64_t transitions_down = 0;
+};
+
+struct MemberStatus {
+    std::string address;                             // core::Address::to_string form
+    std::string region;                              // region name; empty: none
+    zone::MemberState state = zone::MemberState::automatic;  // from the zone file
+    std::optional<zone::MemberState> override_state;          // runtime override, if any
+    bool probed = false;  // false: the pool's check is "none" and health is always up
+    std::string target;   // what is probed, e.g. "192.0.2.10:80 http /healthz"; empty if not probed
+    bool up = true;       // health
+    std::optional<std::chrono::system_clock::time_point> last_check;  // end of the last probe; none yet: unset
+    bool last_ok = true;         // the last probe's result (meaningful once last_check is set)
+    std::string last_error;      // the latest failure's reason, kept after successes; empty: none yet
+    std::chrono::system_clock::time_point since;  // health has been `up` since (start-up for a member never changed)
+    uint32_t latency_us = 0;     // of the last probe
+};
+
+struct PoolStatus {
+    std::string name;
+    zone::Check::Type check = zone::Check::Type::none;
+    std::vector<MemberStatus> members;  // zone file order
+};
+
+struct ZoneStatus {
+    std::string name;  // "svc.example.com"
+    std::vector<PoolStatus> pools;
+};
+
+struct OverrideStatus {
+    std::string zone, pool, address;
+    zone::MemberState state = zone::MemberState::automatic;
+};
+
+struct Status {
+    std::vector<ZoneStatus> zones;          // snapshot order
+    std::vector<OverrideStatus> overrides;  // in the order they were set
+};
+
+enum class OverrideResult : uint8_t { ok, no_such_zone, no_such_pool, no_such_member };
+
+class Monitor {
+public:
+    using Publish = std::function<void(std::shared_ptr<const HealthView>)>;
+
+    // `region_names`: config::Config::regions' names in order, for status.
+    // `publish` receives every new HealthView (control::State::set_health).
+    Monitor(uv_loop_t* loop, std::vector<std::string> region_names, Publish publish);
+    Monitor(const Monitor&) = delete;
+    Monitor& operator=(const Monitor&) = delete;
+    // Closes what is still open; the loop must run afterwards to free it.
+    ~Monitor();
+
+    // Adopts the zones to serve (at start-up and after every reload): targets
+    // that stay keep their state and schedule, new ones start up and are
+    // probed within a second, gone ones stop. Overrides of members that are
+    // gone are dropped. Publishes the new HealthView.
+    void update(const zone::Snapshot& snapshot);
+
+    // The runtime override of SPEC §8: the member answers as if its zone file
+    // said `state` until another override (it survives reloads while the member
+    // exists). `zone` is matched without case and with or without a final dot.
+    // Publishes the new HealthView.
+    OverrideResult set_override(std::string_view zone, std::string_view pool, const core::Address& address,
+                                zone::MemberState state);
+
+    Status status() const;
+    const Counters& counters() const;
+
+    // Stops every probe and closes every handle (MainLoop::on_stop). After it,
+    // update() and set_override() do nothing but report.
+    void close();
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dnsd::health
