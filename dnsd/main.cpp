@@ -1,4 +1,4 @@
-// The dnsd command line (SPEC §1): serve, `check`, --version, --help.
+// The dnsd command line (SPEC §1): serve, `check`, `explain`, --version, --help.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dnsd/control/check.hpp"
+#include "dnsd/control/explain.hpp"
 #include "dnsd/control/server.hpp"
 #include "dnsd/core/address.hpp"
 
@@ -48,21 +49,37 @@ int main(int argc, char** argv) {
     auto* check = app.add_subcommand("check", "validate the config and every zone, print a summary");
     auto* check_config_option = check->add_option("--config", config_file, "JSON config file");
     auto* check_zones_option = check->add_option("--zones", zones_dir, "directory of <zone>.json files");
+
+    std::string explain_name, explain_type, explain_client;
+    auto* explain = app.add_subcommand("explain", "why a client gets its answer: region, tiers, members, TTL, "
+                                                  "ECS scope (offline, from the config and zone files)");
+    auto* explain_config_option = explain->add_option("--config", config_file, "JSON config file");
+    auto* explain_zones_option = explain->add_option("--zones", zones_dir, "directory of <zone>.json files");
+    auto* explain_geoip_option = explain->add_option("--geoip", geoip_path, "GeoIP database (.mmdb)");
+    explain->add_option("NAME", explain_name, "the name asked for, such as www.demo.example")->required();
+    explain->add_option("TYPE", explain_type, "A (default), AAAA, or another record type");
+    explain->add_option("--client", explain_client,
+                        "ADDR: the address the query came from; ADDR/PREFIX: a resolver's client network (ECS)")
+        ->required();
     app.require_subcommand(0, 1);
 
     CLI11_PARSE(app, argc, argv);
 
     dnsd::control::Flags flags;
-    if (config_option->count() || check_config_option->count()) flags.config_file = config_file;
-    if (zones_option->count() || check_zones_option->count()) flags.zones_dir = zones_dir;
+    if (config_option->count() || check_config_option->count() || explain_config_option->count())
+        flags.config_file = config_file;
+    if (zones_option->count() || check_zones_option->count() || explain_zones_option->count())
+        flags.zones_dir = zones_dir;
     for (const auto& text : listen) flags.listen.push_back(endpoint(text));
-    if (geoip_option->count()) flags.geoip_path = geoip_path;
+    if (geoip_option->count() || explain_geoip_option->count()) flags.geoip_path = geoip_path;
     if (threads_option->count()) flags.threads = threads;
     if (http_option->count()) flags.http = endpoint(http);
     if (log_level_option->count()) flags.log_level = log_level;
 
     try {
-        return check->parsed() ? dnsd::control::check(flags) : dnsd::control::serve(flags);
+        if (check->parsed()) return dnsd::control::check(flags);
+        if (explain->parsed()) return dnsd::control::run_explain(flags, explain_name, explain_type, explain_client);
+        return dnsd::control::serve(flags);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "dnsd: %s\n", e.what());
         return 1;

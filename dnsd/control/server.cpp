@@ -2,17 +2,22 @@
 
 #include <uv.h>
 
+#include <chrono>
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <vector>
 
-#include "dnsd/answer/view.hpp"
+#include "dnsd/control/api.hpp"
+#include "dnsd/control/http.hpp"
+#include "dnsd/control/reload.hpp"
+#include "dnsd/control/state.hpp"
+#include "dnsd/control/zone_files.hpp"
 #include "dnsd/core/log.hpp"
-#include "dnsd/core/published.hpp"
+#include "dnsd/health/monitor.hpp"
 #include "dnsd/net/sockets.hpp"
 #include "dnsd/net/worker.hpp"
-#include "dnsd/zone/load.hpp"
 
 namespace dnsd::control {
 
@@ -25,19 +30,9 @@ unsigned worker_count(const config::Config& config) {
     return config.threads != 0 ? config.threads : uv_available_parallelism();
 }
 
-std::shared_ptr<const answer::View> make_view(const config::Config& config,
-                                              std::shared_ptr<const zone::Snapshot> snapshot) {
-    auto view = std::make_shared<answer::View>();
-    view->snapshot = std::move(snapshot);
-    view->health = std::make_shared<health::HealthView>();
-    view->options.udp_payload = config.udp_payload;
-    view->options.nsid = config.nsid;
-    view->options.ecs = config.ecs;
-    return view;
-}
-
-// The main thread's loop. It owns the signal handlers: SIGTERM or SIGINT asks
-// every worker to stop and closes the loop's handles, so that run() returns.
+// The main thread's loop: signals, and whatever else the control plane runs
+// (probes, reload, HTTP). SIGTERM or SIGINT asks every worker to stop and runs
+// every component's stop action, so that run() returns once their handles close.
 class MainLoop {
 public:
     explicit MainLoop(Workers& workers) : workers_(workers) {
@@ -51,23 +46,46 @@ public:
     }
     MainLoop(const MainLoop&) = delete;
     MainLoop& operator=(const MainLoop&) = delete;
-
-    // Returns once a signal came and every worker was asked to stop.
-    void run() {
-        uv_run(&loop_, UV_RUN_DEFAULT);
+    // After the workers are joined: only now may a repeated signal act as
+    // the default (end the process), so the handlers go last.
+    ~MainLoop() {
+        uv_close(reinterpret_cast<uv_handle_t*>(&term_), nullptr);
+        uv_close(reinterpret_cast<uv_handle_t*>(&interrupt_), nullptr);
+        uv_run(&loop_, UV_RUN_NOWAIT);
         uv_loop_close(&loop_);
     }
+
+    uv_loop_t* uv() { return &loop_; }
+
+    // `stop` must close every handle its component opened on this loop.
+    void on_stop(std::function<void()> stop) { stops_.push_back(std::move(stop)); }
+
+    // Returns once a signal came, every worker was asked to stop and every
+    // component closed its handles.
+    void run() { uv_run(&loop_, UV_RUN_DEFAULT); }
 
 private:
     static void on_signal(uv_signal_t* signal, int number) {
         auto& self = *static_cast<MainLoop*>(signal->data);
-        spdlog::info("stopping on {}", number == SIGTERM ? "SIGTERM" : "SIGINT");
+        const char* name = number == SIGTERM ? "SIGTERM" : "SIGINT";
+        // A signal often comes twice (to the process and to its group, as
+        // timeout(1) and shells send it): the shutdown under way goes on.
+        if (self.stopping_) {
+            spdlog::info("{} while stopping: already stopping", name);
+            return;
+        }
+        self.stopping_ = true;
+        spdlog::info("stopping on {}", name);
         for (auto& worker : self.workers_) worker->stop();
-        uv_close(reinterpret_cast<uv_handle_t*>(&self.term_), nullptr);
-        uv_close(reinterpret_cast<uv_handle_t*>(&self.interrupt_), nullptr);
+        for (auto& stop : self.stops_) stop();
+        // Still caught, but no longer keeping the loop alive.
+        uv_unref(reinterpret_cast<uv_handle_t*>(&self.term_));
+        uv_unref(reinterpret_cast<uv_handle_t*>(&self.interrupt_));
     }
 
     Workers& workers_;
+    std::vector<std::function<void()>> stops_;
+    bool stopping_ = false;
     uv_loop_t loop_;
     uv_signal_t term_;
     uv_signal_t interrupt_;
@@ -86,13 +104,22 @@ int serve(const Flags& flags) {
     // Both the config loader and the command line accept only known levels.
     spdlog::set_level(core::parse_log_level(config->log_level).value_or(spdlog::level::info));
 
-    zone::DirectoryLoad zones = zone::load_directory(config->zones_dir, *config);
-    if (!zones.diagnostics.empty()) {
-        for (const auto& diagnostic : zones.diagnostics) spdlog::error("{}", diagnostic.to_string());
+    // Start-up is strict: a problem in any zone file is fatal. Later reloads
+    // keep the previous version of a zone whose file is invalid.
+    Rescan zones = ZoneFiles{}.rescan(config->zones_dir, *config, std::chrono::system_clock::now());
+    if (!zones.found.empty()) {
+        for (const auto& diagnostic : zones.found) spdlog::error("{}", diagnostic.to_string());
         return 1;
     }
-    if (zones.files == 0) spdlog::warn("no zone files in {}: every query will be refused", config->zones_dir);
-    const core::Published<answer::View> published(make_view(*config, zones.snapshot));
+    if (zones.files.files().empty())
+        spdlog::warn("no zone files in {}: every query will be refused", config->zones_dir);
+    std::string geo_error;
+    std::shared_ptr<const geo::Geo> geo = load_geo(*config, geo_error);
+    if (!geo) {
+        spdlog::error("{}", geo_error);
+        return 1;
+    }
+    State state(*config, zones.files.snapshot(), std::move(geo));
 
     // A client that goes away mid-answer must cost a write error, not the process.
     std::signal(SIGPIPE, SIG_IGN);
@@ -108,16 +135,46 @@ int serve(const Flags& flags) {
             spdlog::info("listening on tcp {}", listen.endpoint.to_string());
         }
         for (auto& worker_sockets : sockets)
-            workers.push_back(std::make_unique<net::Worker>(published, std::move(worker_sockets), tcp,
-                                                            tcp_open_connections));
+            workers.push_back(std::make_unique<net::Worker>(
+                state.published(), static_cast<uint32_t>(config->regions.size()), std::move(worker_sockets), tcp,
+                tcp_open_connections));
     } catch (const std::runtime_error& e) {
         spdlog::error("{}", e.what());
         return 1;
     }
     MainLoop main_loop(workers);
+    // The HTTP endpoint binds before anything else runs on the loop, so that a
+    // taken port stops start-up cleanly; its first request comes once the loop
+    // runs, when `api` is there.
+    std::unique_ptr<Api> api;
+    std::unique_ptr<http::Server> http_server;
+    if (config->http) {
+        try {
+            http_server = std::make_unique<http::Server>(
+                main_loop.uv(), *config->http,
+                [&api](http::Request& request, http::Respond respond) { api->handle(request, std::move(respond)); });
+        } catch (const std::runtime_error& e) {
+            spdlog::error("{}", e.what());
+            return 1;
+        }
+        spdlog::info("listening on http {}", http_server->endpoint().to_string());
+        main_loop.on_stop([&http_server] { http_server->close(); });
+    }
+    Reloader reloader(main_loop.uv(), state, std::move(zones.files));
+    main_loop.on_stop([&reloader] { reloader.stop(); });
+    std::vector<std::string> region_names;
+    for (const auto& region : config->regions) region_names.push_back(region.name);
+    health::Monitor monitor(main_loop.uv(), std::move(region_names),
+                            [&state](std::shared_ptr<const health::HealthView> health) {
+                                state.set_health(std::move(health));
+                            });
+    monitor.update(*state.snapshot());
+    state.set_health_updater([&monitor](const zone::Snapshot& snapshot) { monitor.update(snapshot); });
+    main_loop.on_stop([&monitor] { monitor.close(); });
+    api = std::make_unique<Api>(ApiSources{state, workers, monitor, reloader});
     for (auto& worker : workers) worker->start();
-    spdlog::info("ready: {} zone{}, {} worker{}", zones.snapshot->zones.size(),
-                 zones.snapshot->zones.size() == 1 ? "" : "s", count, count == 1 ? "" : "s");
+    spdlog::info("ready: {} zone{}, {} worker{}", state.snapshot()->zones.size(),
+                 state.snapshot()->zones.size() == 1 ? "" : "s", count, count == 1 ? "" : "s");
 
     main_loop.run();
     for (auto& worker : workers) worker->join();

@@ -1,6 +1,7 @@
 #pragma once
 // What the command line says, and the settings it yields: the config file (or
 // the built-in defaults) with the flags laid over it (SPEC §1).
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "dnsd/config/config.hpp"
 #include "dnsd/core/address.hpp"
 #include "dnsd/core/diagnostic.hpp"
+#include "dnsd/geo/geo.hpp"
 
 namespace dnsd::control {
 
@@ -23,5 +25,12 @@ struct Flags {
 
 // Nullopt when the config file is unreadable or invalid; `diagnostics` says why.
 std::optional<config::Config> settle(const Flags& flags, core::Diagnostics& diagnostics);
+
+// The geo data for these settings. A database the config file or --geoip named
+// must open; the built-in default that is not there is skipped with a warning
+// (subnets and default_region still place clients). A database whose records
+// have no country at the configured path gets a warning too. On failure,
+// nullptr and one line naming the file in `error`.
+std::shared_ptr<const geo::Geo> load_geo(const config::Config& config, std::string& error);
 
 }  // namespace dnsd::control

@@ -1,7 +1,9 @@
 #pragma once
 // One writer publishes immutable values; many reader threads use them without a
 // lock on their hot path. Readers keep a thread-local copy (Reader) and refresh
-// it only when the generation moved, so a query costs one relaxed atomic load.
+// it only when the generation moved, so a query costs one acquire load (a
+// plain load on x86). Acquire pairs with publish()'s release: a reader that
+// sees a new generation then loads at least the value published with it.
 #include <atomic>
 #include <cstdint>
 #include <memory>

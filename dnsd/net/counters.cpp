@@ -8,6 +8,8 @@ size_t qtype_slot(uint16_t qtype) {
     return other_qtype_slot;
 }
 
+size_t rcode_slot(uint8_t rcode) { return rcode < other_rcode_slot ? rcode : other_rcode_slot; }
+
 namespace {
 
 template <size_t N>
@@ -19,8 +21,7 @@ void add_array(std::array<uint64_t, N>& totals, const std::array<Counter, N>& co
 
 void add_to(CounterTotals& totals, const Counters& counters) {
     add_array(totals.queries, counters.queries);
-    add_array(totals.qtypes, counters.qtypes);
-    add_array(totals.rcodes, counters.rcodes);
+    add_array(totals.answers, counters.answers);
     totals.truncated += counters.truncated.get();
     totals.dropped += counters.dropped.get();
     totals.tcp_accepted += counters.tcp_accepted.get();

@@ -31,16 +31,29 @@ inline constexpr std::array<uint16_t, 14> counted_qtypes{
     zone::rrtype::ANY,  zone::rrtype::CAA};
 inline constexpr size_t other_qtype_slot = counted_qtypes.size();
 
-// The slot of `qtype` in CounterSet::qtypes.
+inline constexpr size_t qtype_slots = counted_qtypes.size() + 1;
+// RCODEs 0-23 (up to BADCOOKIE, RFC 7873) are counted one by one; any higher
+// value shares the last slot.
+inline constexpr size_t other_rcode_slot = 24;
+inline constexpr size_t rcode_slots = other_rcode_slot + 1;
+inline constexpr size_t transport_slots = 2;  // by answer::Transport
+
+// The slot of `qtype` among counted_qtypes, or other_qtype_slot.
 size_t qtype_slot(uint16_t qtype);
+// The slot of `rcode`: the value itself, or other_rcode_slot.
+size_t rcode_slot(uint8_t rcode);
+// The slot of an answered query in CounterSet::answers.
+inline size_t answer_slot(size_t transport, size_t qtype_slot, size_t rcode_slot) {
+    return (transport * qtype_slots + qtype_slot) * rcode_slots + rcode_slot;
+}
 
 // One layout for a worker's live counts (T = Counter) and for their sum (T = uint64_t).
 template <typename T>
 struct CounterSet {
-    std::array<T, 2> queries{};                        // every message received, by answer::Transport
-    std::array<T, counted_qtypes.size() + 1> qtypes{};  // answered, by qtype_slot
-    std::array<T, 256> rcodes{};                       // answered, by rcode
-    T truncated{};                                     // UDP answers sent with TC set
+    std::array<T, transport_slots> queries{};  // every message received, by answer::Transport
+    // Answered, by answer_slot(transport, qtype, rcode).
+    std::array<T, transport_slots * qtype_slots * rcode_slots> answers{};
+    T truncated{};  // answers sent with TC set: UDP, and TCP when even 65535 octets are too few
     T dropped{};            // not answered: not a query, or the answer could not be sent
     T tcp_accepted{};       // TCP connections served
     T tcp_refused{};        // TCP connections closed at once: the connection cap was reached

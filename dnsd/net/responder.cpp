@@ -1,5 +1,7 @@
 #include "dnsd/net/responder.hpp"
 
+#include <sys/random.h>
+
 namespace dnsd::net {
 
 namespace {
@@ -9,9 +11,14 @@ constexpr size_t max_message_size = 65535;
 
 }  // namespace
 
-Responder::Responder(const core::Published<answer::View>& published)
-    : reader_(published), out_(new uint8_t[length_prefix_size + max_message_size]) {
+Responder::Responder(const core::Published<answer::View>& published, uint32_t region_count)
+    : reader_(published), out_(new uint8_t[length_prefix_size + max_message_size]), pool_counters_(region_count) {
+    // Each worker of each server draws its own weighted choices. xorshift
+    // never leaves 0, so a failed or zero draw keeps the default state.
+    uint64_t seed = 0;
+    if (::getrandom(&seed, sizeof seed, 0) == static_cast<ssize_t>(sizeof seed) && seed != 0) state_.rng_state = seed;
     state_.prepare(reader_.get());
+    pool_counters_.adopt(reader_.get().snapshot);
     prepared_generation_ = reader_.generation();
 }
 
@@ -21,6 +28,7 @@ std::span<const uint8_t> Responder::answer(std::span<const uint8_t> query, const
     const answer::View& view = reader_.get();
     if (reader_.generation() != prepared_generation_) {
         state_.prepare(view);
+        pool_counters_.adopt(view.snapshot);
         prepared_generation_ = reader_.generation();
     }
     const answer::Outcome outcome =
@@ -30,8 +38,9 @@ std::span<const uint8_t> Responder::answer(std::span<const uint8_t> query, const
         counters_.dropped.add();
         return {};
     }
-    counters_.qtypes[qtype_slot(outcome.qtype)].add();
-    counters_.rcodes[outcome.rcode].add();
+    counters_.answers[answer_slot(static_cast<size_t>(transport), qtype_slot(outcome.qtype), rcode_slot(outcome.rcode))]
+        .add();
+    pool_counters_.count(outcome.pool_answer);
     if (outcome.truncated) counters_.truncated.add();
     if (transport == answer::Transport::udp) return {out_.get() + length_prefix_size, outcome.size};
     out_[0] = static_cast<uint8_t>(outcome.size >> 8);

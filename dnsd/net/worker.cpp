@@ -12,9 +12,10 @@ Worker::Loop::Loop() {
         throw std::runtime_error(std::string("cannot start a worker: ") + uv_strerror(error));
 }
 
-Worker::Worker(const core::Published<answer::View>& published, std::vector<ListenSockets> sockets,
-               const TcpSettings& tcp_settings, std::atomic<uint32_t>& tcp_open_connections)
-    : responder_(published),
+Worker::Worker(const core::Published<answer::View>& published, uint32_t region_count,
+               std::vector<ListenSockets> sockets, const TcpSettings& tcp_settings,
+               std::atomic<uint32_t>& tcp_open_connections)
+    : responder_(published, region_count),
       udp_(&loop_.uv, responder_),
       tcp_(&loop_.uv, responder_, tcp_settings, tcp_open_connections) {
     uv_async_init(&loop_.uv, &stop_async_, on_stop);

@@ -22,8 +22,10 @@ class Worker {
 public:
     // Adopts the sockets into a new loop (on the calling thread, before the
     // worker's thread exists). Throws std::runtime_error.
-    Worker(const core::Published<answer::View>& published, std::vector<ListenSockets> sockets,
-           const TcpSettings& tcp_settings, std::atomic<uint32_t>& tcp_open_connections);
+    // `region_count`: the config's regions, for the pool answer counters.
+    Worker(const core::Published<answer::View>& published, uint32_t region_count,
+           std::vector<ListenSockets> sockets, const TcpSettings& tcp_settings,
+           std::atomic<uint32_t>& tcp_open_connections);
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
     // Stops and joins the thread if it runs, then closes the loop.
@@ -37,6 +39,7 @@ public:
 
     // Readable from any thread.
     const Counters& counters() const { return responder_.counters(); }
+    const PoolCounters& pool_counters() const { return responder_.pool_counters(); }
 
 private:
     struct Loop {

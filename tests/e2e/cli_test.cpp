@@ -115,7 +115,7 @@ TEST_CASE("SIGTERM stops the server promptly with exit 0 even with stalled clien
 TEST_CASE("SIGINT stops the server with exit 0", "[e2e][cli]") {
     // timeout(1) sends SIGINT after 2 s and passes on dnsd's own exit status.
     CommandResult result = run_command({"timeout", "--preserve-status", "-s", "INT", "2", DNSD_BINARY,
-                                        "--listen", "127.0.0.1:0", "--zones", zones},
+                                        "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--zones", zones},
                                        15s);
     INFO(result.err);
     CHECK(result.exit_code == 0);
@@ -129,7 +129,7 @@ TEST_CASE("A port in use stops start-up with one line naming the address", "[e2e
         options.listen = {"127.0.0.1:0"};
         Dnsd first(options);
         const std::string endpoint = "127.0.0.1:" + std::to_string(first.port("127.0.0.1", "udp"));
-        CommandResult result = run_dnsd({"--listen", endpoint, "--zones", zones});
+        CommandResult result = run_dnsd({"--listen", endpoint, "--http", "127.0.0.1:0", "--zones", zones});
         INFO(result.err);
         CHECK(result.exit_code != 0);
         CHECK_FALSE(result.timed_out);
@@ -141,7 +141,7 @@ TEST_CASE("A port in use stops start-up with one line naming the address", "[e2e
     SECTION("TCP taken by a plain listener, UDP free") {
         PlainListener taken;
         const std::string endpoint = "127.0.0.1:" + std::to_string(taken.port());
-        CommandResult result = run_dnsd({"--listen", endpoint, "--zones", zones});
+        CommandResult result = run_dnsd({"--listen", endpoint, "--http", "127.0.0.1:0", "--zones", zones});
         INFO(result.err);
         CHECK(result.exit_code != 0);
         CHECK(lines_with(result.err, "error").size() == 1);

@@ -192,7 +192,7 @@ TEST_CASE("a malformed ECS option gets FORMERR", "[edns][ecs]") {
     CHECK(from_dig.status == "FORMERR");
 }
 
-TEST_CASE("an answer too large for UDP is truncated; over TCP it comes whole", "[tc]") {
+TEST_CASE("an answer too large for UDP is truncated, over TCP it comes whole", "[tc]") {
     Dnsd server = start_one_worker();
     // Without EDNS the limit is 512: 40 A records do not fit.
     auto truncated = dig(server.port(), {"big.static.test.", "A", "+noedns", "+ignore"});

@@ -549,6 +549,10 @@ Dnsd::Dnsd(DnsdOptions options) : log_path_(dir_.path() / "stderr.log") {
         argv.push_back("--listen");
         argv.push_back(listen);
     }
+    if (options.http) {
+        argv.push_back("--http");
+        argv.push_back(*options.http);
+    }
     argv.push_back("--zones");
     argv.push_back(options.zones_dir.string());
     argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
@@ -556,7 +560,7 @@ Dnsd::Dnsd(DnsdOptions options) : log_path_(dir_.path() / "stderr.log") {
     process_ = std::make_unique<Process>(argv, log_path_, DNSD_SOURCE_DIR);
 
     // One listener line per socket and then `ready`; poll the log until they are there.
-    const size_t expected = options.listen.size() * 2;
+    const size_t expected = options.listen.size() * 2 + (options.http ? 1 : 0);
     auto deadline = Clock::now() + options.start_timeout;
     for (;;) {
         listeners_.clear();
@@ -593,6 +597,12 @@ uint16_t Dnsd::port(std::string_view address, std::string_view transport) const 
     for (const auto& listener : listeners_)
         if (listener.address == address && listener.transport == transport) return listener.port;
     throw std::runtime_error("dnsd has no " + std::string(transport) + " listener on " + std::string(address) + ":\n" + log());
+}
+
+uint16_t Dnsd::http_port() const {
+    for (const auto& listener : listeners_)
+        if (listener.transport == "http") return listener.port;
+    throw std::runtime_error("dnsd has no http listener:\n" + log());
 }
 
 std::string Dnsd::log() const { return read_text(log_path_); }

@@ -70,6 +70,8 @@ public:
     int stop(std::chrono::milliseconds grace = 10s);
     // The exit status once exited(), else -1.
     int status() const { return status_; }
+    // The process id while it runs (for signals and /proc), else -1.
+    pid_t pid() const { return pid_; }
 
 private:
     pid_t pid_ = -1;
@@ -81,12 +83,15 @@ struct DnsdOptions {
     // Written to the server's temp dir and passed with --config when set.
     std::optional<std::string> config_json;
     std::vector<std::string> listen{"127.0.0.1:0", "[::1]:0"};
+    // Passed as --http; port 0 so that servers running side by side never
+    // collide on the default 8053. Nullopt: no flag, the config decides.
+    std::optional<std::string> http = "127.0.0.1:0";
     std::vector<std::string> extra_args;  // e.g. {"--threads", "1"}
     std::chrono::milliseconds start_timeout = 20s;
 };
 
 struct Listener {
-    std::string transport;  // "udp" or "tcp"
+    std::string transport;  // "udp", "tcp" or "http"
     std::string address;    // as logged: "127.0.0.1", "::1"
     uint16_t port = 0;
 };
@@ -102,11 +107,15 @@ public:
 
     // The port of the first listener on `address` with `transport`; throws if none.
     uint16_t port(std::string_view address = "127.0.0.1", std::string_view transport = "udp") const;
+    // The port of the HTTP endpoint (from its `listening on http` line); throws if none.
+    uint16_t http_port() const;
     // Everything the server wrote (stderr and stdout) so far.
     std::string log() const;
 
     // SIGTERM, then waits; the exit status (see Process::stop).
     int stop() { return process_->stop(); }
+    // The server's process id while it runs, else -1.
+    pid_t pid() const { return process_->pid(); }
 
 private:
     TempDir dir_;

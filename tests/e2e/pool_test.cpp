@@ -93,7 +93,7 @@ TEST_CASE("static multi-record RRsets rotate the same way", "[pool][round-robin]
     check_round_robin(over_dig, v6);
 }
 
-TEST_CASE("weighted: first place goes to members in proportion to weight; weight 0 never leads", "[pool][weighted]") {
+TEST_CASE("weighted: first place goes to members in proportion to weight, weight 0 never leads", "[pool][weighted]") {
     Dnsd server = start_one_worker();
     UdpClient client("127.0.0.1", server.port());
     constexpr int queries = 400;
@@ -241,7 +241,7 @@ TEST_CASE("TTL resolves record, then pool, then zone", "[pool][ttl]") {
     }
 }
 
-TEST_CASE("a member in state down is never answered; state up is", "[pool][state]") {
+TEST_CASE("a member in state down is never answered, state up is", "[pool][state]") {
     Dnsd server = start_one_worker();
     for (int i = 0; i < 6; ++i) {
         const Addresses v4 = ask(server, "drain.pools.test.", "A");

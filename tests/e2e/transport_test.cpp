@@ -3,6 +3,9 @@
 // several workers.
 #include <catch2/catch.hpp>
 
+#include <csignal>
+#include <thread>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -262,6 +265,31 @@ TEST_CASE("TCP: clients that stall or stop reading do not hold up others", "[e2e
         CHECK(tcp_answers(tcp_port, id));
         CHECK(udp_answers(udp_port, id));
     }
+}
+
+TEST_CASE("TCP: a repeated signal while answers drain does not cut the shutdown short", "[e2e][tcp]") {
+    // Shells and timeout(1) signal both the process and its group. A client
+    // that reads nothing keeps the stop draining (up to its grace period),
+    // so the second signal surely lands while dnsd is stopping.
+    DnsdOptions options;
+    options.extra_args = {"--threads", "1"};
+    Dnsd dnsd(options);
+    NonReadingClient greedy(dnsd.port("127.0.0.1", "tcp"));
+    const Bytes one = framed(make_query(2, "static.test", rrtype::TXT));
+    Bytes flood;
+    for (int i = 0; i < 400000; ++i) flood.insert(flood.end(), one.begin(), one.end());
+    REQUIRE(greedy.send_until_stalled(flood, 1000ms, Clock::now() + 60s));
+
+    REQUIRE(::kill(dnsd.pid(), SIGTERM) == 0);
+    const auto deadline = Clock::now() + 5s;
+    while (dnsd.log().find("stopping on SIGTERM") == std::string::npos && Clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    REQUIRE(dnsd.log().find("stopping on SIGTERM") != std::string::npos);
+    REQUIRE(::kill(dnsd.pid(), SIGTERM) == 0);
+    // Without its handler the second SIGTERM would end dnsd with status 143.
+    CHECK(dnsd.stop() == 0);
+    INFO(dnsd.log());
+    CHECK(dnsd.log().find("stopped") != std::string::npos);
 }
 
 TEST_CASE("UDP and TCP answer on IPv4 and IPv6 loopback", "[e2e][udp][tcp]") {

@@ -1,0 +1,154 @@
+#include "dnsd/control/api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+
+#include "dnsd/control/explain.hpp"
+#include "dnsd/control/exposition.hpp"
+#include "dnsd/control/metrics.hpp"
+#include "dnsd/control/status.hpp"
+
+namespace dnsd::control {
+
+namespace {
+
+using nlohmann::json;
+
+template <class Json>
+http::Response json_response(int status, const Json& body) {
+    http::Response response;
+    response.status = status;
+    // Names from the request need not be UTF-8.
+    response.body = body.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    return response;
+}
+
+// Compares without stopping at the first difference, so that the time taken
+// does not tell how much of a guessed token was right.
+bool same_secret(std::string_view given, std::string_view expected) {
+    if (given.size() != expected.size()) return false;
+    unsigned char differ = 0;
+    for (size_t i = 0; i < given.size(); ++i) differ |= static_cast<unsigned char>(given[i] ^ expected[i]);
+    return differ == 0;
+}
+
+// The token of an `Authorization: Bearer TOKEN` header (the scheme without
+// regard to case, RFC 7235 §2.1), or empty.
+std::string_view bearer_token(const http::Request& request) {
+    const std::string* header = request.header("Authorization");
+    if (header == nullptr) return {};
+    std::string_view value = *header;
+    constexpr std::string_view scheme = "bearer ";
+    if (value.size() <= scheme.size()) return {};
+    for (size_t i = 0; i < scheme.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(value[i])) != scheme[i]) return {};
+    value.remove_prefix(scheme.size());
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    return value;
+}
+
+}  // namespace
+
+Api::Api(ApiSources sources) : sources_(sources) {
+    router_.add("GET", "/metrics", [this](http::Request&, const http::Params&, http::Respond respond) {
+        metrics(respond);
+    });
+    router_.add("GET", "/v1/status", [this](http::Request&, const http::Params&, http::Respond respond) {
+        status(respond);
+    });
+    router_.add("GET", "/v1/explain", [this](http::Request& request, const http::Params&, http::Respond respond) {
+        explain(request, respond);
+    });
+    router_.add("POST", "/v1/reload",
+                mutating([this](http::Request&, const http::Params&, http::Respond respond) {
+                    reload(std::move(respond));
+                }));
+    router_.add("PUT", "/v1/zones/{zone}/pools/{pool}/members/{address}",
+                mutating([this](http::Request& request, const http::Params& captures, http::Respond respond) {
+                    set_override(request, captures, respond);
+                }));
+}
+
+http::RouteHandler Api::mutating(http::RouteHandler handler) const {
+    return [this, handler = std::move(handler)](http::Request& request, const http::Params& captures,
+                                                http::Respond respond) {
+        const std::string& token = sources_.state.config().http_token;
+        if (!token.empty() && !same_secret(bearer_token(request), token)) {
+            http::Response response = http::Response::error(
+                401, request.header("Authorization") ? "wrong bearer token" : "this call needs a bearer token");
+            response.headers.push_back({"WWW-Authenticate", "Bearer realm=\"dnsd\""});
+            return respond(std::move(response));
+        }
+        handler(request, captures, std::move(respond));
+    };
+}
+
+void Api::metrics(http::Respond& respond) const {
+    http::Response response;
+    response.content_type = exposition_content_type;
+    response.body = render_metrics({sources_.state, sources_.workers, sources_.monitor});
+    respond(std::move(response));
+}
+
+void Api::status(http::Respond& respond) const {
+    respond(json_response(200, status_json(sources_.state, sources_.monitor)));
+}
+
+void Api::explain(const http::Request& request, http::Respond& respond) const {
+    const auto params = http::parse_query(request.query);
+    if (!params) return respond(http::Response::error(400, "malformed percent-encoding in the query string"));
+    for (const auto& [key, value] : params->items())
+        if (key != "name" && key != "type" && key != "client")
+            return respond(http::Response::error(400, "unknown parameter \"" + key + "\"; use name, type and client"));
+    const std::string* name = params->find("name");
+    const std::string* client = params->find("client");
+    if (name == nullptr || client == nullptr)
+        return respond(http::Response::error(400, "name and client are required: /v1/explain?name=N&type=T&client=ADDR[/PREFIX]"));
+    const std::string* type = params->find("type");
+    std::string error;
+    const auto question = parse_explain_request(*name, type ? *type : "", *client, error);
+    if (!question) return respond(http::Response::error(400, error));
+
+    const State& state = sources_.state;
+    ExplainOptions options;
+    options.ecs = state.config().ecs;
+    const Explanation explanation =
+        control::explain(*state.snapshot(), state.health().get(), state.geo().get(), *question, options);
+    respond(json_response(200, to_json(explanation)));
+}
+
+void Api::reload(http::Respond respond) const {
+    sources_.reloader.request([respond = std::move(respond)](const ReloadResult& result) {
+        // 422: the reload ran, and some file is invalid (its previous version serves).
+        respond(json_response(result.ok() ? 200 : 422, reload_json(result)));
+    });
+}
+
+void Api::set_override(const http::Request& request, const http::Params& captures, http::Respond& respond) const {
+    const std::string& zone = *captures.find("zone");
+    const std::string& pool = *captures.find("pool");
+    const std::string& address_text = *captures.find("address");
+    const auto address = core::Address::parse(address_text);
+    if (!address) return respond(http::Response::error(400, "not an IP address: " + address_text));
+
+    const json body = json::parse(request.body, nullptr, false);
+    if (body.is_discarded()) return respond(http::Response::error(400, "the body is not JSON"));
+    if (!body.is_object() || body.size() != 1 || !body.contains("state") || !body["state"].is_string())
+        return respond(http::Response::error(400, R"(expected {"state": "up" | "down" | "auto"})"));
+    const std::string text = body["state"].get<std::string>();
+    const auto state = health::parse_state(text);
+    if (!state) return respond(http::Response::error(400, "state must be \"up\", \"down\" or \"auto\", not \"" + text + "\""));
+
+    switch (sources_.monitor.set_override(zone, pool, *address, *state)) {
+    case health::OverrideResult::no_such_zone: return respond(http::Response::error(404, "no zone " + zone));
+    case health::OverrideResult::no_such_pool:
+        return respond(http::Response::error(404, "no pool " + pool + " in zone " + zone));
+    case health::OverrideResult::no_such_member:
+        return respond(http::Response::error(404, "no member " + address->to_string() + " in pool " + pool));
+    case health::OverrideResult::ok: break;
+    }
+    respond(json_response(200, json{{"zone", zone}, {"pool", pool}, {"address", address->to_string()}, {"state", text}}));
+}
+
+}  // namespace dnsd::control

@@ -1,0 +1,48 @@
+#pragma once
+// The HTTP endpoint's resources (SPEC §8): metrics, status, explain, reload
+// and member overrides, behind an optional bearer token for the calls that
+// change something (POST, PUT). Lives on the control loop.
+#include <memory>
+#include <span>
+#include <string>
+
+#include "dnsd/control/http.hpp"
+#include "dnsd/control/reload.hpp"
+#include "dnsd/control/router.hpp"
+#include "dnsd/control/state.hpp"
+#include "dnsd/health/monitor.hpp"
+#include "dnsd/net/worker.hpp"
+
+namespace dnsd::control {
+
+struct ApiSources {
+    State& state;
+    std::span<const std::unique_ptr<net::Worker>> workers;
+    health::Monitor& monitor;
+    Reloader& reloader;
+};
+
+class Api {
+public:
+    explicit Api(ApiSources sources);
+    Api(const Api&) = delete;
+    Api& operator=(const Api&) = delete;
+
+    void handle(http::Request& request, http::Respond respond) const { router_.handle(request, std::move(respond)); }
+
+private:
+    // Wraps a handler that changes something: with a token configured, the
+    // request must carry it (`Authorization: Bearer TOKEN`), else 401.
+    http::RouteHandler mutating(http::RouteHandler handler) const;
+
+    void metrics(http::Respond& respond) const;
+    void status(http::Respond& respond) const;
+    void explain(const http::Request& request, http::Respond& respond) const;
+    void reload(http::Respond respond) const;
+    void set_override(const http::Request& request, const http::Params& captures, http::Respond& respond) const;
+
+    ApiSources sources_;
+    http::Router router_;
+};
+
+}  // namespace dnsd::control

@@ -1,0 +1,196 @@
+#include "dnsd/control/metrics.hpp"
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <tuple>
+
+#include "dnsd/control/exposition.hpp"
+#include "dnsd/net/counters.hpp"
+
+namespace dnsd::control {
+
+namespace {
+
+constexpr std::array<std::string_view, net::transport_slots> transport_names{"udp", "tcp"};
+constexpr std::array<std::string_view, net::tier_slots> tier_names{"primary", "fallback", "fail-open"};
+
+std::string qtype_name(size_t slot) {
+    if (slot == net::other_qtype_slot) return "other";
+    switch (net::counted_qtypes[slot]) {
+    case zone::rrtype::A: return "A";
+    case zone::rrtype::NS: return "NS";
+    case zone::rrtype::CNAME: return "CNAME";
+    case zone::rrtype::SOA: return "SOA";
+    case zone::rrtype::PTR: return "PTR";
+    case zone::rrtype::MX: return "MX";
+    case zone::rrtype::TXT: return "TXT";
+    case zone::rrtype::AAAA: return "AAAA";
+    case zone::rrtype::SRV: return "SRV";
+    case zone::rrtype::DS: return "DS";
+    case zone::rrtype::IXFR: return "IXFR";
+    case zone::rrtype::AXFR: return "AXFR";
+    case zone::rrtype::ANY: return "ANY";
+    case zone::rrtype::CAA: return "CAA";
+    default: return "TYPE" + std::to_string(net::counted_qtypes[slot]);
+    }
+}
+
+// RFC 6895 §2.3 mnemonics for the RCODEs a server sends.
+std::string rcode_name(size_t slot) {
+    constexpr std::array<std::string_view, 11> names{"NOERROR", "FORMERR",  "SERVFAIL", "NXDOMAIN",
+                                                     "NOTIMP",  "REFUSED",  "YXDOMAIN", "YXRRSET",
+                                                     "NXRRSET", "NOTAUTH",  "NOTZONE"};
+    if (slot < names.size()) return std::string(names[slot]);
+    if (slot == 16) return "BADVERS";
+    if (slot == 23) return "BADCOOKIE";
+    if (slot == net::other_rcode_slot) return "other";
+    return "RCODE" + std::to_string(slot);
+}
+
+double seconds_since_epoch(std::chrono::system_clock::time_point time) {
+    return std::chrono::duration<double>(time.time_since_epoch()).count();
+}
+
+void build_and_uptime(Exposition& out, const State& state) {
+    out.family("dnsd_build_info", MetricType::gauge, "The running dnsd's version.");
+    out.sample("dnsd_build_info", {{"version", DNSD_VERSION}}, 1);
+    out.family("dnsd_start_time_seconds", MetricType::gauge, "When dnsd started, in seconds since the Unix epoch.");
+    out.sample("dnsd_start_time_seconds", {}, seconds_since_epoch(state.started_at()));
+    out.family("dnsd_uptime_seconds", MetricType::gauge, "Seconds since dnsd started.");
+    out.sample("dnsd_uptime_seconds", {},
+               std::chrono::duration<double>(std::chrono::system_clock::now() - state.started_at()).count());
+}
+
+void queries(Exposition& out, const net::CounterTotals& totals) {
+    out.family("dnsd_received_messages_total", MetricType::counter,
+               "DNS messages received, answered or not, by transport.");
+    for (size_t t = 0; t < net::transport_slots; ++t)
+        out.sample_integer("dnsd_received_messages_total", {{"transport", transport_names[t]}}, totals.queries[t]);
+
+    out.family("dnsd_queries_total", MetricType::counter, "DNS queries answered, by transport, query type and RCODE.");
+    for (size_t t = 0; t < net::transport_slots; ++t)
+        for (size_t q = 0; q < net::qtype_slots; ++q)
+            for (size_t r = 0; r < net::rcode_slots; ++r) {
+                const uint64_t value = totals.answers[net::answer_slot(t, q, r)];
+                if (value == 0) continue;
+                const std::string type = qtype_name(q), rcode = rcode_name(r);
+                out.sample_integer("dnsd_queries_total",
+                                   {{"transport", transport_names[t]}, {"type", type}, {"rcode", rcode}}, value);
+            }
+
+    out.family("dnsd_truncated_total", MetricType::counter, "Answers sent truncated (TC set).");
+    out.sample_integer("dnsd_truncated_total", {}, totals.truncated);
+    out.family("dnsd_dropped_total", MetricType::counter,
+               "DNS messages not answered: not a query, or the answer could not be sent.");
+    out.sample_integer("dnsd_dropped_total", {}, totals.dropped);
+    out.family("dnsd_tcp_connections_total", MetricType::counter,
+               "TCP connections: accepted and served, or refused at the connection limit.");
+    out.sample_integer("dnsd_tcp_connections_total", {{"result", "accepted"}}, totals.tcp_accepted);
+    out.sample_integer("dnsd_tcp_connections_total", {{"result", "refused"}}, totals.tcp_refused);
+    out.family("dnsd_tcp_idle_timeouts_total", MetricType::counter, "TCP connections closed by the idle timeout.");
+    out.sample_integer("dnsd_tcp_idle_timeouts_total", {}, totals.tcp_idle_closed);
+}
+
+void pool_answers(Exposition& out, const MetricsSources& sources) {
+    // Summed by name: each worker's table follows the snapshot it answers
+    // from, and two workers may be one reload apart.
+    using Key = std::tuple<std::string, std::string, int32_t, size_t>;  // zone, pool, region, tier
+    std::map<Key, uint64_t> sums;
+    for (const auto& worker : sources.workers) {
+        const auto table = worker->pool_counters().table();
+        if (!table) continue;
+        for (size_t z = 0; z < table->zones().size(); ++z) {
+            const zone::Zone& zone = *table->zones()[z];
+            for (size_t p = 0; p < zone.pools.size(); ++p)
+                for (int32_t region = -1; region < static_cast<int32_t>(table->region_count()); ++region)
+                    for (size_t t = 0; t < net::tier_slots; ++t)
+                        if (uint64_t value = table->get(z, p, region, static_cast<answer::Tier>(t)))
+                            sums[{zone.name, zone.pools[p].name, region, t}] += value;
+        }
+    }
+    const auto& regions = sources.state.config().regions;
+    out.family("dnsd_pool_answers_total", MetricType::counter,
+               "Answers from a pool, by zone, pool, the region of the tier that answered (empty: none) and tier.");
+    for (const auto& [key, value] : sums) {
+        const auto& [zone, pool, region, tier] = key;
+        const std::string_view region_name =
+            region >= 0 && static_cast<size_t>(region) < regions.size() ? std::string_view(regions[region].name) : "";
+        out.sample_integer("dnsd_pool_answers_total",
+                           {{"zone", zone}, {"pool", pool}, {"region", region_name}, {"tier", tier_names[tier]}},
+                           value);
+    }
+}
+
+void members(Exposition& out, const health::Status& status) {
+    out.family("dnsd_member_up", MetricType::gauge, "Member health from its probes: 1 up, 0 down.");
+    for (const auto& zone : status.zones)
+        for (const auto& pool : zone.pools)
+            for (const auto& member : pool.members)
+                out.sample("dnsd_member_up", {{"zone", zone.name}, {"pool", pool.name}, {"member", member.address}},
+                           member.up ? 1 : 0);
+    out.family("dnsd_member_state", MetricType::gauge,
+               "The member's effective state (the runtime override, else the zone file's): 1 for that state.");
+    for (const auto& zone : status.zones)
+        for (const auto& pool : zone.pools)
+            for (const auto& member : pool.members) {
+                const auto state = health::state_name(member.override_state.value_or(member.state));
+                out.sample("dnsd_member_state",
+                           {{"zone", zone.name}, {"pool", pool.name}, {"member", member.address}, {"state", state}}, 1);
+            }
+}
+
+void probes(Exposition& out, const health::Counters& counters) {
+    out.family("dnsd_health_transitions_total", MetricType::counter, "Members whose health changed, by new health.");
+    out.sample_integer("dnsd_health_transitions_total", {{"to", "up"}}, counters.transitions_up);
+    out.sample_integer("dnsd_health_transitions_total", {{"to", "down"}}, counters.transitions_down);
+
+    out.family("dnsd_probes_total", MetricType::counter, "Health probes finished, by check type and result.");
+    for (size_t type = 0; type < health::check_type_count; ++type)
+        for (size_t outcome = 0; outcome < health::probe_outcome_count; ++outcome) {
+            const auto check = health::check_type_name(static_cast<zone::Check::Type>(type));
+            const auto result = health::outcome_name(static_cast<health::ProbeOutcome>(outcome));
+            out.sample_integer("dnsd_probes_total", {{"check", check}, {"result", result}},
+                               counters.probes[type][outcome]);
+        }
+
+    out.family("dnsd_probe_duration_seconds", MetricType::histogram,
+               "Health probe latency by check type; a timed-out probe counts as its timeout.");
+    for (size_t type = 0; type < health::check_type_count; ++type) {
+        const auto& histogram = counters.latency[type];
+        const Label label{"check", health::check_type_name(static_cast<zone::Check::Type>(type))};
+        out.histogram("dnsd_probe_duration_seconds", {&label, 1}, health::LatencyHistogram::bounds_s,
+                      histogram.cumulative, histogram.count, histogram.sum_s);
+    }
+}
+
+void zones(Exposition& out, const State& state) {
+    out.family("dnsd_zone_serial", MetricType::gauge, "The SOA serial of each zone served.");
+    for (const auto& zone : state.snapshot()->zones)
+        out.sample_integer("dnsd_zone_serial", {{"zone", zone->name}}, zone->serial);
+    out.family("dnsd_zone_file_errors", MetricType::gauge,
+               "Problems in each zone file's current content; while not 0, its previous version serves.");
+    for (const auto& file : state.zone_status())
+        out.sample_integer("dnsd_zone_file_errors", {{"file", file.file}}, file.errors.size());
+    out.family("dnsd_reloads_total", MetricType::counter, "Reloads since start-up, by result.");
+    out.sample_integer("dnsd_reloads_total", {{"result", "ok"}}, state.reload_counters().ok);
+    out.sample_integer("dnsd_reloads_total", {{"result", "failed"}}, state.reload_counters().failed);
+}
+
+}  // namespace
+
+std::string render_metrics(const MetricsSources& sources) {
+    net::CounterTotals totals;
+    for (const auto& worker : sources.workers) net::add_to(totals, worker->counters());
+
+    Exposition out;
+    build_and_uptime(out, sources.state);
+    queries(out, totals);
+    pool_answers(out, sources);
+    members(out, sources.monitor.status());
+    probes(out, sources.monitor.counters());
+    zones(out, sources.state);
+    return out.take();
+}
+
+}  // namespace dnsd::control

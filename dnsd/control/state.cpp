@@ -1,0 +1,45 @@
+#include "dnsd/control/state.hpp"
+
+namespace dnsd::control {
+
+State::State(config::Config config, std::shared_ptr<const zone::Snapshot> snapshot,
+             std::shared_ptr<const geo::Geo> geo)
+    : config_(std::move(config)),
+      snapshot_(std::move(snapshot)),
+      health_(std::make_shared<health::HealthView>()),
+      geo_(std::move(geo)),
+      published_(make_view()) {}
+
+void State::set_snapshot(std::shared_ptr<const zone::Snapshot> snapshot) {
+    snapshot_ = std::move(snapshot);
+    if (health_updater_) health_updater_(*snapshot_);
+    published_.publish(make_view());
+}
+
+void State::set_health(std::shared_ptr<const health::HealthView> health) {
+    health_ = std::move(health);
+    published_.publish(make_view());
+}
+
+void State::set_geo(std::shared_ptr<const geo::Geo> geo) {
+    geo_ = std::move(geo);
+    published_.publish(make_view());
+}
+
+void State::record_reload(ReloadResult result) {
+    ++(result.ok() ? reload_counters_.ok : reload_counters_.failed);
+    last_reload_ = std::move(result);
+}
+
+std::shared_ptr<const answer::View> State::make_view() const {
+    auto view = std::make_shared<answer::View>();
+    view->snapshot = snapshot_;
+    view->health = health_;
+    view->geo = geo_;
+    view->options.udp_payload = config_.udp_payload;
+    view->options.nsid = config_.nsid;
+    view->options.ecs = config_.ecs;
+    return view;
+}
+
+}  // namespace dnsd::control

@@ -1,0 +1,75 @@
+#pragma once
+// The control loop's picture of the server, and the only publisher of
+// answer::View. Zones (reload), health (probes) and geo each replace their own
+// part; every change publishes one new View that the workers pick up on their
+// next query. Lives on the control loop's thread: not thread-safe by design.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dnsd/answer/view.hpp"
+#include "dnsd/config/config.hpp"
+#include "dnsd/control/reload_status.hpp"
+#include "dnsd/core/published.hpp"
+#include "dnsd/geo/geo.hpp"
+#include "dnsd/zone/snapshot.hpp"
+
+namespace dnsd::control {
+
+class State {
+public:
+    State(config::Config config, std::shared_ptr<const zone::Snapshot> snapshot,
+          std::shared_ptr<const geo::Geo> geo);
+    State(const State&) = delete;
+    State& operator=(const State&) = delete;
+
+    // What the workers read.
+    const core::Published<answer::View>& published() const { return published_; }
+
+    const config::Config& config() const { return config_; }
+    const std::shared_ptr<const zone::Snapshot>& snapshot() const { return snapshot_; }
+    const std::shared_ptr<const health::HealthView>& health() const { return health_; }
+    const std::shared_ptr<const geo::Geo>& geo() const { return geo_; }
+    std::chrono::system_clock::time_point started_at() const { return started_at_; }
+
+    // Each replaces its part and publishes a new View.
+    void set_snapshot(std::shared_ptr<const zone::Snapshot> snapshot);
+    void set_health(std::shared_ptr<const health::HealthView> health);
+    void set_geo(std::shared_ptr<const geo::Geo> geo);
+
+    // Called by set_snapshot with the new snapshot before any View holds it,
+    // so that the health of changed zones (health::Monitor::update, which
+    // calls set_health) is never published after them: until it is, their
+    // members would all count as up. Single writer: serve(), at start-up.
+    void set_health_updater(std::function<void(const zone::Snapshot&)> update) {
+        health_updater_ = std::move(update);
+    }
+
+    // Reload's picture: every zone file's state and the outcome of reloads.
+    // Single writer: control::Reloader (reload.cpp).
+    const std::vector<ZoneStatus>& zone_status() const { return zone_status_; }
+    const std::optional<ReloadResult>& last_reload() const { return last_reload_; }  // none yet: nullopt
+    const ReloadCounters& reload_counters() const { return reload_counters_; }
+    void set_zone_status(std::vector<ZoneStatus> zones) { zone_status_ = std::move(zones); }
+    // Keeps `result` as the last reload's and counts it by its outcome.
+    void record_reload(ReloadResult result);
+
+private:
+    std::shared_ptr<const answer::View> make_view() const;
+
+    const config::Config config_;
+    std::shared_ptr<const zone::Snapshot> snapshot_;
+    std::shared_ptr<const health::HealthView> health_;
+    std::function<void(const zone::Snapshot&)> health_updater_;
+    std::shared_ptr<const geo::Geo> geo_;
+    const std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
+    core::Published<answer::View> published_;
+    std::vector<ZoneStatus> zone_status_;
+    std::optional<ReloadResult> last_reload_;
+    ReloadCounters reload_counters_;
+};
+
+}  // namespace dnsd::control

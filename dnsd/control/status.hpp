@@ -1,0 +1,22 @@
+#pragma once
+// GET /v1/status (SPEC §8): what the server serves and how its members are,
+// as JSON.
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "dnsd/control/state.hpp"
+#include "dnsd/health/monitor.hpp"
+
+namespace dnsd::control {
+
+// RFC 3339 in UTC with milliseconds: "2026-11-22T09:00:00.123Z".
+std::string format_time(std::chrono::system_clock::time_point time);
+
+// Keys in the order written, for people reading it.
+nlohmann::ordered_json status_json(const State& state, const health::Monitor& monitor);
+
+// A reload's outcome: in status as the last one, and as POST /v1/reload's answer.
+nlohmann::ordered_json reload_json(const ReloadResult& result);
+
+}  // namespace dnsd::control

@@ -1,0 +1,265 @@
+// Reload at scale (tools/bench-reload): a zone of N names and a pool of M
+// members, served by the real binary on loopback, reloaded R times while a
+// bounded query loop measures every answer's latency. Prints, per reload, the
+// time from the trigger to the new serial answering, the peak RSS during the
+// reload (from /proc), and the worst query latency while it ran.
+//
+//   dnsd_bench_reload [--names N] [--members M] [--reloads R] [--clients C] [--qps Q]
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "tests/e2e/harness.hpp"
+
+namespace {
+
+using namespace dnsd::e2e;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+struct Settings {
+    unsigned names = 100'000;
+    unsigned members = 10'000;
+    unsigned reloads = 5;
+    unsigned clients = 2;
+    unsigned qps = 2000;  // per client: a load that leaves the reload a core, as a real server has
+};
+
+std::string ipv4(unsigned base, unsigned index) {
+    return std::to_string(base) + "." + std::to_string(index >> 16 & 255) + "." + std::to_string(index >> 8 & 255) +
+           "." + std::to_string(index & 255);
+}
+
+// `version` is the A record of `ver`, so that a client can tell which version answered.
+std::string zone_text(const Settings& settings, unsigned version) {
+    std::string text;
+    text.reserve(settings.names * 48 + settings.members * 32 + 1024);
+    text += "{\"zone\": \"bench.test\", \"ttl\": 30,\n"
+            " \"soa\": {\"mname\": \"ns1\", \"rname\": \"hostmaster.bench.test.\", \"serial\": \"auto\"},\n"
+            " \"records\": {\n"
+            "  \"@\": {\"NS\": [\"ns1\"]},\n  \"ns1\": {\"A\": [\"192.0.2.53\"]},\n"
+            "  \"www\": {\"pool\": \"big\"},\n";
+    text += "  \"ver\": {\"A\": [\"" + ipv4(10, version) + "\"]}";
+    for (unsigned i = 0; i < settings.names; ++i) text += ",\n  \"h" + std::to_string(i) + "\": {\"A\": [\"" + ipv4(11, i) + "\"]}";
+    text += "\n },\n \"pools\": {\"big\": {\"max_answers\": 8, \"members\": [\n";
+    for (unsigned i = 0; i < settings.members; ++i)
+        text += std::string(i == 0 ? "" : ",\n") + "  {\"address\": \"" + ipv4(172, i) + "\"}";
+    text += "\n ]}}\n}\n";
+    return text;
+}
+
+// A /proc/PID/status field in kB ("VmRSS", "VmHWM").
+long proc_kb(pid_t pid, const std::string& field) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+    return -1;
+}
+
+// Resets VmHWM to the current RSS (Linux: "5" to clear_refs).
+bool reset_peak(pid_t pid) {
+    std::ofstream out("/proc/" + std::to_string(pid) + "/clear_refs");
+    out << "5";
+    return static_cast<bool>(out.flush());
+}
+
+unsigned version_of(const Response& response) {
+    if (response.answer_addresses.empty()) return 0;
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (std::sscanf(response.answer_addresses.front().c_str(), "%u.%u.%u.%u", &a, &b, &c, &d) != 4) return 0;
+    return b << 16 | c << 8 | d;
+}
+
+// Query latencies, summed up per interval by the main thread.
+struct Latencies {
+    std::mutex mutex;
+    std::vector<uint32_t> us;  // since the last take()
+    uint64_t lost = 0, failed = 0;
+
+    void add(uint32_t latency_us, bool answered, bool ok) {
+        std::lock_guard lock(mutex);
+        if (!answered) ++lost;
+        else if (!ok) ++failed;
+        else us.push_back(latency_us);
+    }
+    std::vector<uint32_t> take() {
+        std::lock_guard lock(mutex);
+        return std::exchange(us, {});
+    }
+};
+
+// Sends one query at a time, `qps` a second, alternating a random name and
+// the pool, until `stop`.
+void query_loop(uint16_t port, unsigned names, unsigned qps, unsigned seed, const std::atomic<bool>& stop,
+                Latencies& latencies) {
+    UdpClient socket("127.0.0.1", port);
+    uint32_t state = seed * 2654435761u + 1;
+    const auto deadline = Clock::now() + std::chrono::minutes(30);
+    const auto period = std::chrono::nanoseconds(1'000'000'000 / qps);
+    auto next = Clock::now();
+    for (uint64_t i = 0; i < 100'000'000 && !stop && Clock::now() < deadline; ++i) {
+        next += period;
+        std::this_thread::sleep_until(next);
+        state = state * 1664525u + 1013904223u;
+        const std::string name = i % 2 ? "www.bench.test" : "h" + std::to_string(state % names) + ".bench.test";
+        const auto id = static_cast<uint16_t>(i);
+        const auto sent = Clock::now();
+        socket.send(make_query(id, name, rrtype::A));
+        std::optional<Response> response;
+        while (auto bytes = socket.receive(std::chrono::seconds(1))) {
+            response = parse_response(*bytes);
+            if (response && response->header.id == id) break;
+            response.reset();
+        }
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent).count();
+        latencies.add(static_cast<uint32_t>(us), response.has_value(),
+                      response && response->header.rcode() == rcode::noerror && !response->answer_addresses.empty());
+    }
+}
+
+struct Summary {
+    size_t queries = 0;
+    uint32_t max_us = 0, p999_us = 0, p99_us = 0, median_us = 0;
+    size_t over_10ms = 0;
+};
+
+Summary summarise(std::vector<uint32_t> us) {
+    Summary s;
+    s.queries = us.size();
+    if (us.empty()) return s;
+    std::sort(us.begin(), us.end());
+    auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))]; };
+    s.max_us = us.back();
+    s.p999_us = at(0.999);
+    s.p99_us = at(0.99);
+    s.median_us = at(0.5);
+    s.over_10ms = static_cast<size_t>(us.end() - std::upper_bound(us.begin(), us.end(), 10'000u));
+    return s;
+}
+
+double ms_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+bool parse(int argc, char** argv, Settings& settings) {
+    for (int i = 1; i + 1 < argc; i += 2) {
+        unsigned* target = nullptr;
+        const std::string flag = argv[i];
+        if (flag == "--names") target = &settings.names;
+        else if (flag == "--members") target = &settings.members;
+        else if (flag == "--reloads") target = &settings.reloads;
+        else if (flag == "--clients") target = &settings.clients;
+        else if (flag == "--qps") target = &settings.qps;
+        const char* value = argv[i + 1];
+        if (target == nullptr || std::from_chars(value, value + std::strlen(value), *target).ec != std::errc())
+            return false;
+    }
+    return argc % 2 == 1 && settings.names > 0 && settings.members > 0 && settings.members < 65536 &&
+           settings.clients > 0 && settings.qps > 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Settings settings;
+    if (!parse(argc, argv, settings)) {
+        std::fprintf(stderr, "usage: %s [--names N] [--members M (< 65536)] [--reloads R] [--clients C] [--qps Q]\n", argv[0]);
+        return 2;
+    }
+    TempDir dir;
+    const fs::path zones = dir.path() / "zones";
+    const fs::path file = zones / "bench.test.json";
+    std::string text = zone_text(settings, 1);
+    dir.write("zones/bench.test.json", text);
+    std::printf("zone: %u names, a pool of %u members, %.1f MB of JSON\n", settings.names, settings.members,
+                static_cast<double>(text.size()) / 1e6);
+
+    DnsdOptions options;
+    options.zones_dir = zones;
+    options.listen = {"127.0.0.1:0"};
+    options.start_timeout = std::chrono::minutes(5);
+    const auto starting = Clock::now();
+    Dnsd server(options);
+    const pid_t pid = server.pid();
+    std::printf("start-up: %.0f ms to ready; RSS %ld MB, peak %ld MB\n", ms_since(starting), proc_kb(pid, "VmRSS") / 1024,
+                proc_kb(pid, "VmHWM") / 1024);
+
+    std::atomic<bool> stop{false};
+    Latencies latencies;
+    std::vector<std::thread> clients;
+    for (unsigned c = 0; c < settings.clients; ++c)
+        clients.emplace_back(query_loop, server.port(), settings.names, settings.qps, c + 1, std::cref(stop),
+                             std::ref(latencies));
+
+    // Latencies with no reload running, to compare against.
+    const auto quiet_until = Clock::now() + std::chrono::seconds(2);
+    while (Clock::now() < quiet_until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const Summary quiet = summarise(latencies.take());
+    std::printf("no reload, 2 s: %zu queries, median %u us, p99 %u us, p99.9 %u us, max %u us\n", quiet.queries,
+                quiet.median_us, quiet.p99_us, quiet.p999_us, quiet.max_us);
+
+    bool ok = true;
+    std::printf("%-8s %-7s %12s %14s %12s %9s %9s %9s %8s\n", "reload", "trigger", "publish ms", "peak RSS MB",
+                "RSS after MB", "queries", "p99 us", "max us", ">10ms");
+    UdpClient probe("127.0.0.1", server.port());
+    for (unsigned reload = 1; reload <= settings.reloads; ++reload) {
+        const unsigned version = reload + 1;
+        // Odd reloads come from the rename alone, through the directory
+        // watch and its debounce; even ones also from SIGHUP, sent at once,
+        // which starts the reload without the debounce.
+        const bool by_signal = reload % 2 == 0;
+        text = zone_text(settings, version);
+        dir.write("zones/.bench.test.json.tmp", text);
+        reset_peak(pid);
+        latencies.take();
+        const auto trigger = Clock::now();
+        fs::rename(zones / ".bench.test.json.tmp", file);
+        if (by_signal) ::kill(pid, SIGHUP);
+        double publish_ms = -1;
+        const auto deadline = trigger + std::chrono::seconds(60);
+        // One look a millisecond: the trigger-to-answer time is within 1 ms.
+        for (uint16_t id = 0; Clock::now() < deadline; ++id) {
+            if (id != 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            probe.send(make_query(id, "ver.bench.test", rrtype::A));
+            auto bytes = probe.receive(std::chrono::seconds(1));
+            if (!bytes) continue;
+            auto response = parse_response(*bytes);
+            if (response && response->header.id == id && version_of(*response) == version) {
+                publish_ms = ms_since(trigger);
+                break;
+            }
+        }
+        // The old version is freed after the workers move on: keep measuring a while.
+        const auto settle_until = Clock::now() + std::chrono::seconds(2);
+        while (Clock::now() < settle_until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        const Summary during = summarise(latencies.take());
+        std::printf("%-8u %-7s %12.1f %14ld %12ld %9zu %9u %9u %8zu\n", reload, by_signal ? "SIGHUP" : "rename",
+                    publish_ms, proc_kb(pid, "VmHWM") / 1024, proc_kb(pid, "VmRSS") / 1024, during.queries,
+                    during.p99_us, during.max_us, during.over_10ms);
+        if (publish_ms < 0) ok = false;
+    }
+    stop = true;
+    for (auto& client : clients) client.join();
+    std::printf("lost queries: %lu, failed (not NOERROR with an address): %lu\n",
+                static_cast<unsigned long>(latencies.lost), static_cast<unsigned long>(latencies.failed));
+    const std::string log = server.log();
+    std::printf("server log, reload lines:\n");
+    for (size_t at = log.find(" reload ("); at != std::string::npos; at = log.find(" reload (", at + 1)) {
+        const size_t start = log.rfind('\n', at) + 1;
+        std::printf("  %s\n", log.substr(start, log.find('\n', at) - start).c_str());
+    }
+    return ok && latencies.lost == 0 && latencies.failed == 0 && server.stop() == 0 ? 0 : 1;
+}
