@@ -4,15 +4,8 @@
 
 namespace dnsd::net {
 
-namespace {
-
-constexpr size_t length_prefix_size = 2;
-constexpr size_t max_message_size = 65535;
-
-}  // namespace
-
 Responder::Responder(const core::Published<answer::View>& published, uint32_t region_count)
-    : reader_(published), out_(new uint8_t[length_prefix_size + max_message_size]), pool_counters_(region_count) {
+    : reader_(published), pool_counters_(region_count) {
     // Each worker of each server draws its own weighted choices. xorshift
     // never leaves 0, so a failed or zero draw keeps the default state.
     uint64_t seed = 0;
@@ -22,8 +15,8 @@ Responder::Responder(const core::Published<answer::View>& published, uint32_t re
     prepared_generation_ = reader_.generation();
 }
 
-std::span<const uint8_t> Responder::answer(std::span<const uint8_t> query, const core::Address& source,
-                                           answer::Transport transport) {
+size_t Responder::answer(std::span<const uint8_t> query, const core::Address& source, answer::Transport transport,
+                         std::span<uint8_t> out) {
     counters_.queries[static_cast<size_t>(transport)].add();
     const answer::View& view = reader_.get();
     if (reader_.generation() != prepared_generation_) {
@@ -31,21 +24,16 @@ std::span<const uint8_t> Responder::answer(std::span<const uint8_t> query, const
         pool_counters_.adopt(view.snapshot);
         prepared_generation_ = reader_.generation();
     }
-    const answer::Outcome outcome =
-        answer::respond({query, source, transport}, view, state_,
-                        {out_.get() + length_prefix_size, max_message_size});
+    const answer::Outcome outcome = answer::respond({query, source, transport}, view, state_, out);
     if (outcome.size == 0) {
         counters_.dropped.add();
-        return {};
+        return 0;
     }
     counters_.answers[answer_slot(static_cast<size_t>(transport), qtype_slot(outcome.qtype), rcode_slot(outcome.rcode))]
         .add();
     pool_counters_.count(outcome.pool_answer);
     if (outcome.truncated) counters_.truncated.add();
-    if (transport == answer::Transport::udp) return {out_.get() + length_prefix_size, outcome.size};
-    out_[0] = static_cast<uint8_t>(outcome.size >> 8);
-    out_[1] = static_cast<uint8_t>(outcome.size);
-    return {out_.get(), length_prefix_size + outcome.size};
+    return outcome.size;
 }
 
 }  // namespace dnsd::net

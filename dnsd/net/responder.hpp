@@ -1,9 +1,8 @@
 #pragma once
-// One worker's answer path: the worker's cached view, its scratch, its output
-// buffer and its counters around answer::respond. Used by the worker's UDP and
-// TCP code on the worker's thread only.
+// One worker's answer path: the worker's cached view, its scratch and its
+// counters around answer::respond. Used by the worker's UDP and TCP code on
+// the worker's thread only; they own the buffers answers are written to.
 #include <cstdint>
-#include <memory>
 #include <span>
 
 #include "dnsd/answer/respond.hpp"
@@ -20,11 +19,11 @@ public:
     // `region_count`: the config's regions, for the pool answer counters.
     Responder(const core::Published<answer::View>& published, uint32_t region_count);
 
-    // Answers one message. UDP: the response; TCP: the response behind its
-    // 2-byte length. Empty: send nothing. The bytes stay valid until the next
-    // call. Takes no lock and allocates nothing, unless a new view was published.
-    std::span<const uint8_t> answer(std::span<const uint8_t> query, const core::Address& source,
-                                    answer::Transport transport);
+    // Answers one message into `out` (at least 65535 bytes): the response's
+    // size, 0 to send nothing. Takes no lock and allocates nothing, unless a
+    // new view was published.
+    size_t answer(std::span<const uint8_t> query, const core::Address& source, answer::Transport transport,
+                  std::span<uint8_t> out);
 
     Counters& counters() { return counters_; }
     const Counters& counters() const { return counters_; }
@@ -34,8 +33,6 @@ private:
     core::Published<answer::View>::Reader reader_;
     uint64_t prepared_generation_;
     answer::WorkerState state_;
-    // The TCP length prefix, then room for the largest DNS message.
-    std::unique_ptr<uint8_t[]> out_;
     Counters counters_;
     PoolCounters pool_counters_;
 };

@@ -10,9 +10,13 @@ namespace dnsd::net {
 
 namespace {
 
-// A client's unread answers may pile up to this many bytes (plus one answer)
+// A client's unread answers may pile up to this many bytes (plus one batch)
 // before we stop reading its queries; reading resumes once they drain.
 constexpr size_t max_pending_write_bytes = 128 * 1024;
+constexpr size_t max_message = 65535;
+constexpr size_t max_frame = 2 + max_message;
+// The worker's batch of answers holds at least one more frame until it is sent.
+constexpr size_t batch_size = 2 * max_frame;
 // Room for a few pipelined queries; grows to fit one larger message.
 constexpr size_t initial_read_buffer_size = 4096;
 // How long shutdown waits for clients to take answers already written.
@@ -81,23 +85,35 @@ struct Tcp::Connection {
     }
 
     // Answers every whole message in the buffer, in order, until the client's
-    // unread answers pile up; keeps a partial message for the next read.
+    // unread answers pile up; keeps a partial message for the next read. The
+    // answers to one read leave in one write, from the worker's batch buffer.
     void process() {
+        uint8_t* const batch = tcp.batch_.get();
+        size_t batched = 0;
         size_t position = 0;
         while (!closing && pending_write_bytes() <= max_pending_write_bytes && used - position >= 2) {
             const size_t length = size_t{in[position]} << 8 | in[position + 1];
             // There is no empty DNS message: the client's framing is broken,
             // and nothing after this point can be trusted.
             if (length == 0) {
+                send({batch, batched});
                 close();
                 return;
             }
             if (used - position - 2 < length) break;
-            const std::span<const uint8_t> answer = tcp.responder_.answer(
-                {in.data() + position + 2, length}, peer, answer::Transport::tcp);
+            if (batch_size - batched < max_frame) {
+                send({batch, batched});
+                batched = 0;
+            }
+            const size_t size = tcp.responder_.answer({in.data() + position + 2, length}, peer, answer::Transport::tcp,
+                                                      {batch + batched + 2, max_message});
             position += 2 + length;
-            if (!answer.empty()) send(answer);
+            if (size == 0) continue;
+            batch[batched] = static_cast<uint8_t>(size >> 8);
+            batch[batched + 1] = static_cast<uint8_t>(size);
+            batched += 2 + size;
         }
+        send({batch, batched});
         if (closing) return;
         std::memmove(in.data(), in.data() + position, used - position);
         used -= position;
@@ -113,6 +129,7 @@ struct Tcp::Connection {
 
     // Writes at once what the socket takes; queues the rest, in order.
     void send(std::span<const uint8_t> frame) {
+        if (frame.empty() || closing) return;
         size_t written = 0;
         if (pending_write_bytes() == 0) {
             uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(frame.data())),
@@ -211,7 +228,11 @@ struct Tcp::Connection {
 
 Tcp::Tcp(uv_loop_t* loop, Responder& responder, const TcpSettings& settings,
          std::atomic<uint32_t>& open_connections)
-    : loop_(loop), responder_(responder), settings_(settings), open_connections_(open_connections) {
+    : loop_(loop),
+      responder_(responder),
+      settings_(settings),
+      open_connections_(open_connections),
+      batch_(new uint8_t[batch_size]) {
     uv_timer_init(loop_, &grace_timer_);
     grace_timer_.data = this;
 }

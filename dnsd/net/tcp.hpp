@@ -56,6 +56,8 @@ private:
     Responder& responder_;
     TcpSettings settings_;
     std::atomic<uint32_t>& open_connections_;
+    // Answers to one read of one connection, framed, until they are written.
+    std::unique_ptr<uint8_t[]> batch_;
     // Handles live as long as the worker, beyond their close callbacks.
     std::vector<std::unique_ptr<Listener>> listeners_;
     // A connection's node is erased (and its handles' memory freed) only in

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -328,6 +329,36 @@ TEST_CASE("dnsd --threads N starts N workers with their own sockets and all serv
             CHECK(udp_answers(port, id));
             CHECK(tcp_answers(port, id));
         }
+    }
+}
+
+// Listening on 0.0.0.0 would reach other hosts' networks outside a namespace
+// of the test's own: the case runs only where loopback is the only interface.
+bool only_loopback() {
+    struct if_nameindex* interfaces = if_nameindex();
+    if (interfaces == nullptr) return false;
+    bool only_lo = true;
+    for (const struct if_nameindex* i = interfaces; i->if_index != 0; ++i)
+        if (std::string_view(i->if_name) != "lo") only_lo = false;
+    if_freenameindex(interfaces);
+    return only_lo;
+}
+
+TEST_CASE("UDP on a wildcard address answers from the address each query was sent to", "[e2e][udp]") {
+    if (!only_loopback()) {
+        WARN("skipped: interfaces other than lo are up (tools/test runs this in a namespace as root)");
+        return;
+    }
+    DnsdOptions options;
+    options.listen = {"0.0.0.0:0"};
+    options.extra_args = {"--threads", "1"};
+    Dnsd dnsd(options);
+    const uint16_t port = dnsd.port("0.0.0.0", "udp");
+    // A client connected to 127.0.0.2 takes only datagrams from 127.0.0.2;
+    // the route back to the client would pick 127.0.0.1 as the source.
+    for (std::string address : {"127.0.0.1", "127.0.0.2", "127.0.0.53"}) {
+        INFO(address);
+        CHECK(udp_answers(port, 31, address));
     }
 }
 
