@@ -33,6 +33,8 @@ enum class Protocol { udp, tcp };
 // TCP, or another program takes it in between.
 constexpr int port_zero_tries = 8;
 
+constexpr int udp_buffer_bytes = 4 * 1024 * 1024;
+
 const char* protocol_name(Protocol protocol) { return protocol == Protocol::udp ? "udp" : "tcp"; }
 
 // A failed socket call, with the errno that explains it.
@@ -78,6 +80,13 @@ Fd open_bound(Protocol protocol, const core::Endpoint& endpoint, bool shared) {
     // connections; a listening socket still conflicts.
     if (protocol == Protocol::tcp) set_flag(SOL_SOCKET, SO_REUSEADDR);
     if (shared) set_flag(SOL_SOCKET, SO_REUSEPORT);
+    // UDP: room for a burst while the worker answers the previous batch, rather
+    // than drops (the default holds ~200 small datagrams). The kernel caps
+    // the size at net.core.rmem_max / wmem_max; a smaller buffer still works.
+    if (protocol == Protocol::udp) {
+        for (int option : {SO_RCVBUF, SO_SNDBUF})
+            setsockopt(fd.get(), SOL_SOCKET, option, &udp_buffer_bytes, sizeof udp_buffer_bytes);
+    }
     socklen_t size = 0;
     const sockaddr_storage address = to_sockaddr(endpoint, size);
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), size) != 0)
