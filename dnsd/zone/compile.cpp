@@ -1,5 +1,7 @@
 // SourceZone → the immutable Zone the answer path reads.
 #include <algorithm>
+#include <iterator>
+#include <string_view>
 
 #include "dnsd/wire/name.hpp"
 #include "dnsd/zone/name.hpp"
@@ -49,15 +51,15 @@ void assign_probe_slots(Zone& zone) {
     }
 }
 
-Node& node_at(Zone& zone, const std::string& wire) {
-    auto [it, fresh] = zone.nodes.try_emplace(wire);
-    if (fresh) it->second.name = wire;
-    return it->second;
+// Sorts the node's RRsets for Node::find's callers and marks a zone cut.
+void finish_node(Zone& zone, Node& node) {
+    std::sort(node.rrsets.begin(), node.rrsets.end(), [](const RRset& a, const RRset& b) { return a.type < b.type; });
+    node.delegation = node.name != zone.apex && node.find(rrtype::NS) != nullptr;
 }
 
 }  // namespace
 
-std::shared_ptr<const Zone> compile(const SourceZone& source, const std::string& file) {
+std::shared_ptr<const Zone> compile(SourceZone&& source, const std::string& file) {
     auto zone = std::make_shared<Zone>();
     zone->apex = source.apex;
     zone->name = to_text(source.apex);
@@ -72,27 +74,32 @@ std::shared_ptr<const Zone> compile(const SourceZone& source, const std::string&
     }
     assign_probe_slots(*zone);
 
-    zone->nodes.reserve(source.owners.size() + 1);
-    node_at(*zone, zone->apex).rrsets.push_back(RRset{rrtype::SOA, source.ttl, {rdata::soa(source.soa)}});
-    for (const auto& owner : source.owners) {
-        Node& node = node_at(*zone, owner.wire);
-        uint32_t ttl = owner.ttl.value_or(source.ttl);
-        for (const auto& set : owner.sets) node.rrsets.push_back(RRset{set.type, ttl, set.rdatas});
-        if (owner.pool) {
-            auto it = std::find_if(zone->pools.begin(), zone->pools.end(),
-                                   [&](const Pool& p) { return p.name == *owner.pool; });
-            node.pool = static_cast<int32_t>(it - zone->pools.begin());
-            node.pool_ttl = owner.ttl.value_or(it->ttl);
+    zone->reserve_nodes(source.owners.size() + 1);
+    Node& apex = zone->node_at(zone->apex);
+    apex.rrsets.push_back(RRset{rrtype::SOA, source.ttl, {rdata::soa(source.soa)}});
+    finish_node(*zone, apex);
+    // Names are unique after validation: each owner fills one node, whole.
+    for (auto& owner : source.owners) {
+        Node& node = zone->node_at(owner.wire);
+        const uint32_t ttl = owner.ttl.value_or(source.ttl);
+        for (auto& set : owner.sets) {
+            set.ttl = ttl;
+            zone->rotating_sets += set.rdatas.size() > 1;
         }
+        if (node.rrsets.empty())
+            node.rrsets = std::move(owner.sets);
+        else  // the apex, which has its SOA already
+            std::move(owner.sets.begin(), owner.sets.end(), std::back_inserter(node.rrsets));
+        if (owner.has_pool()) {
+            node.pool = source.pool_references[owner.pool_reference].pool;
+            node.pool_ttl = owner.ttl.value_or(zone->pools[static_cast<size_t>(node.pool)].ttl);
+        }
+        finish_node(*zone, node);
         // Every name between the owner and the apex exists (empty non-terminals).
         for (std::string_view up = wire::parent(owner.wire); up.size() > zone->apex.size(); up = wire::parent(up))
-            node_at(*zone, std::string(up));
-    }
-    for (auto& [wire, node] : zone->nodes) {
-        std::sort(node.rrsets.begin(), node.rrsets.end(),
-                  [](const RRset& a, const RRset& b) { return a.type < b.type; });
-        node.delegation = wire != zone->apex && node.find(rrtype::NS) != nullptr;
-        for (const auto& rrset : node.rrsets) zone->rotating_sets += rrset.rdatas.size() > 1;
+            zone->node_at(up);
+        // Its records are in the node now; the rest is not needed again.
+        owner = SourceOwner{};
     }
     zone->rotating_sets += 2 * zone->pools.size();
     return zone;

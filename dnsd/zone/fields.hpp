@@ -3,6 +3,7 @@
 // each read either yields a value in range or reports, at the value's
 // position, what is wrong and what to write instead.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,6 +38,11 @@ public:
         : file_(file), diagnostics_(diagnostics) {}
 
     void error(json::Position at, std::string message);
+
+    // Calls `visit` with each member of `object` (see json::for_each_member).
+    void each_member(const json::Value& object, const std::function<void(const json::Member&)>& visit) {
+        json::for_each_member(object, file_, diagnostics_, visit);
+    }
 
     // Each key of `object` not in `known`: "unknown key "k" WHERE; did you mean ...".
     void known_keys(const json::Value& object, Words known, std::string_view where);

@@ -3,6 +3,7 @@
 // zone and config validation can point at FILE:LINE:COL. nlohmann::json does
 // not keep positions, so the document is built from its SAX events.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,13 @@ struct Value {
     std::string string;
     std::vector<Value> items;     // array
     std::vector<Member> members;  // object, in file order, keys unique
+    // An object whose members were left in the text (see parse's
+    // `deferred_key`): its bytes, from '{' to '}', and how many members it
+    // has, duplicates included. for_each_member reads them.
+    struct Deferred {
+        std::string_view text;
+        size_t members = 0;
+    } deferred;
 
     const Value* find(std::string_view key) const;
 };
@@ -45,8 +53,20 @@ struct Member {
 
 // Parses `text` read from `file`. Malformed JSON returns nullopt with one
 // diagnostic; a duplicate key is a diagnostic too, and the first one is kept.
+//
+// With a `deferred_key`, the members of the root object's first member of
+// that name, when it is an object, may be left in the text (Value::deferred)
+// rather than built into the tree, so that a zone of a million names is read
+// one name at a time: the text must then outlive the tree, and
+// for_each_member reads them (reporting their duplicate keys then).
 std::optional<Value> parse(std::string_view text, const std::string& file,
-                           core::Diagnostics& diagnostics);
+                           core::Diagnostics& diagnostics, std::string_view deferred_key = {});
+
+// Calls `visit` with each member of the object `object` in file order, but
+// for duplicate keys, which it reports as parse does; for a deferred object
+// each member is built just for the call.
+void for_each_member(const Value& object, const std::string& file, core::Diagnostics& diagnostics,
+                     const std::function<void(const Member&)>& visit);
 
 // "an object", "a string", ... for messages.
 std::string_view describe(Kind kind);

@@ -27,17 +27,19 @@ Loaded load(std::string_view text, const std::string& file, const config::Config
             uint32_t auto_serial, core::Diagnostics& diagnostics) {
     Loaded loaded;
     core::Diagnostics found;
-    auto root = json::parse(text, file, found);
+    // The records are read one name at a time, straight from the text.
+    auto root = json::parse(text, file, found, "records");
     if (root) {
         Fields fields(file, found);
         SourceZone source = read_zone(*root, config, auto_serial, fields);
+        root.reset();  // before the compiled zone takes its memory
         validate(source, fields);
         if (!source.apex.empty()) {
             loaded.name = to_text(source.apex);
             if (loaded.name.size() > 1) loaded.name.pop_back();
             loaded.position = source.position;
         }
-        if (found.empty()) loaded.zone = compile(source, file);
+        if (found.empty()) loaded.zone = compile(std::move(source), file);
     }
     std::stable_sort(found.begin(), found.end(), [](const core::Diagnostic& a, const core::Diagnostic& b) {
         return std::tie(a.line, a.column) < std::tie(b.line, b.column);

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <span>
+#include <unordered_map>
 
 #include "dnsd/wire/message.hpp"
 #include "dnsd/zone/name.hpp"
@@ -84,19 +85,24 @@ public:
                           "missing \"soa\"; add \"soa\": { \"mname\": \"ns1\", \"rname\": "
                           "\"hostmaster\", \"serial\": \"auto\" }");
 
+        // Pools first, so that each name's "pool" is resolved as it is read.
+        if (const json::Value* pools = root.find("pools"))
+            if (fields_.is_object(*pools, "\"pools\""))
+                for (const auto& pool : pools->members) read_pool(pool);
+        for (size_t i = 0; i < zone_.pools.size(); ++i)
+            pool_index_.emplace(zone_.pools[i].pool.name, static_cast<int32_t>(i));
+
         if (const json::Value* records = root.find("records")) {
             zone_.records_position = records->position;
             if (fields_.is_object(*records, "\"records\"")) {
-                zone_.owners.reserve(records->members.size());
-                for (const auto& owner : records->members) read_owner(owner);
+                const size_t count = records->members.size() + records->deferred.members;
+                zone_.owners.reserve(count);
+                zone_.set_positions.reserve(count);
+                fields_.each_member(*records, [this](const json::Member& owner) { read_owner(owner); });
             }
         } else {
             zone_.records_position = root.position;
         }
-
-        if (const json::Value* pools = root.find("pools"))
-            if (fields_.is_object(*pools, "\"pools\""))
-                for (const auto& pool : pools->members) read_pool(pool);
         return std::move(zone_);
     }
 
@@ -174,9 +180,12 @@ private:
                               "; use a relative name or one ending in " + quote(to_text(zone_.apex)));
             return;
         }
-        owner.wire = *wire;
+        owner.wire = std::move(*wire);
+        owner.first_set_position = static_cast<uint32_t>(zone_.set_positions.size());
         const json::Value& body = member.value;
-        if (!fields_.expect(body, json::Kind::object, "the records of " + quote(member.key),
+        // The name is built into the message only when it is needed: this runs once a name.
+        if (body.kind != json::Kind::object &&
+            !fields_.expect(body, json::Kind::object, "the records of " + quote(member.key),
                             "an object such as { \"A\": [\"192.0.2.1\"] }"))
             return;
         if (std::all_of(body.members.begin(), body.members.end(), [](const json::Member& m) { return m.key == "ttl"; }))
@@ -189,8 +198,10 @@ private:
                     owner.ttl = static_cast<uint32_t>(*v);
             } else if (key == "pool") {
                 if (const std::string* pool = fields_.string(entry.value, "\"pool\"")) {
-                    owner.pool = *pool;
-                    owner.pool_position = entry.value.position;
+                    const auto it = pool_index_.find(*pool);
+                    owner.pool_reference = static_cast<uint32_t>(zone_.pool_references.size());
+                    zone_.pool_references.push_back(
+                        {*pool, entry.value.position, it == pool_index_.end() ? -1 : it->second});
                 }
             } else if (key == "SOA") {
                 fields_.error(entry.key_position,
@@ -206,7 +217,7 @@ private:
     }
 
     void read_set(SourceOwner& owner, uint16_t type, const json::Member& entry) {
-        SourceSet set{type, entry.key_position, {}};
+        RRset set{type, 0, {}};
         const std::string& type_name = entry.key;
         if (type == rrtype::CNAME) {
             if (auto wire = name(entry.value, "CNAME (one name)")) set.rdatas.push_back(rdata::name(*wire));
@@ -233,7 +244,9 @@ private:
                                                   " need " + std::to_string(size) +
                                                   " octets in an answer, more than the 65535 a DNS message holds; "
                                                   "remove some or move them to another name");
-        if (!set.rdatas.empty()) owner.sets.push_back(std::move(set));
+        if (set.rdatas.empty()) return;
+        owner.sets.push_back(std::move(set));
+        zone_.set_positions.push_back(entry.key_position);
     }
 
     std::optional<Rdata> read_rdata(uint16_t type, const std::string& type_name, const json::Value& item) {
@@ -470,6 +483,7 @@ private:
     const config::Config& config_;
     Fields& fields_;
     SourceZone zone_;
+    std::unordered_map<std::string_view, int32_t> pool_index_;  // into zone_.pools, by name
 };
 
 }  // namespace

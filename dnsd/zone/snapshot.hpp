@@ -10,10 +10,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "dnsd/core/address.hpp"
+#include "dnsd/zone/key_index.hpp"
 
 namespace dnsd::zone {
 
@@ -97,7 +97,7 @@ struct Pool {
 // A name in the zone. Every name between a record's owner and the apex exists
 // as a Node (empty non-terminals have no rrsets and no pool).
 struct Node {
-    std::string name;             // wire form, lower case
+    std::string_view name;        // wire form, lower case; its bytes belong to the Zone
     std::vector<RRset> rrsets;    // sorted by type
     int32_t pool = -1;            // index into Zone::pools: A/AAAA come from it
     uint32_t pool_ttl = 30;       // record → pool → zone
@@ -111,18 +111,15 @@ struct Node {
     bool empty() const { return rrsets.empty() && pool < 0; }
 };
 
-struct NameHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-
 struct Zone {
     std::string name;        // presentation form without the final dot ("demo.example")
     std::string apex;        // wire form, lower case
     std::string file;        // the file it was loaded from
     uint32_t serial = 0;
     uint32_t negative_ttl = 30;  // min(SOA TTL, SOA minimum), for NXDOMAIN/NODATA
-    std::unordered_map<std::string, Node, NameHash, std::equal_to<>> nodes;  // by wire name
+    // Every name once, in the order added; find() looks them up. Flat, so
+    // that a zone of a million names is a few allocations per name, not ten.
+    std::vector<Node> nodes;
     std::vector<Pool> pools;
     size_t max_pool_members = 0;
     // Static RRsets of several records plus pools (one set per family): the
@@ -132,11 +129,33 @@ struct Zone {
     // share one slot.
     std::vector<ProbeTarget> probe_targets;
 
+    Zone() = default;
+    // Nodes point into the zone's own name storage.
+    Zone(const Zone&) = delete;
+    Zone& operator=(const Zone&) = delete;
+
     const Node* find(std::string_view wire_name) const {
-        auto it = nodes.find(wire_name);
-        return it == nodes.end() ? nullptr : &it->second;
+        const uint32_t i = index_.find(wire_name, [this](uint32_t n) { return nodes[n].name; });
+        return i == KeyIndex::none ? nullptr : &nodes[i];
     }
-    const Node& apex_node() const { return nodes.find(apex)->second; }
+    const Node& apex_node() const { return *find(apex); }
+
+    // ---- Building, before the zone is shared.
+
+    // Room for `count` nodes without moving them.
+    void reserve_nodes(size_t count) {
+        nodes.reserve(count);
+        index_.reserve(count);
+    }
+    // The node named `wire_name` (lower case), added without data when there
+    // is none. Adding a node may move the others.
+    Node& node_at(std::string_view wire_name);
+
+private:
+    KeyIndex index_;  // into nodes, by name
+    // The bytes of node names, in blocks that never move.
+    std::vector<std::unique_ptr<char[]>> name_blocks_;
+    size_t name_block_used_ = 0;
 };
 
 struct Snapshot {

@@ -15,26 +15,34 @@
 
 namespace dnsd::zone {
 
-struct SourceSet {
-    uint16_t type = 0;
-    json::Position position;  // of the type's key
-    std::vector<Rdata> rdatas;
-};
-
+// An owner name's records as the compiled Node will hold them (the TTL is set
+// by compile), with where each piece came from for the checks that span
+// names. Positions and pool references live in SourceZone's side tables, so
+// that a million plain names cost as little as can be.
 struct SourceOwner {
     std::string wire;  // lower case
     std::string text;  // as written
     json::Position position;
     std::optional<uint32_t> ttl;
-    std::vector<SourceSet> sets;  // file order
-    std::optional<std::string> pool;
-    json::Position pool_position;
+    std::vector<RRset> sets;       // file order
+    uint32_t first_set_position = 0;  // sets[i] is at SourceZone::set_positions[first_set_position + i]
+    uint32_t pool_reference = no_pool;  // index into SourceZone::pool_references
 
-    const SourceSet* find(uint16_t type) const {
-        for (const auto& set : sets)
-            if (set.type == type) return &set;
-        return nullptr;
+    static constexpr uint32_t no_pool = UINT32_MAX;
+
+    bool has_pool() const { return pool_reference != no_pool; }
+    // The index of the set of `type` in `sets`, else -1.
+    int find(uint16_t type) const {
+        for (size_t i = 0; i < sets.size(); ++i)
+            if (sets[i].type == type) return static_cast<int>(i);
+        return -1;
     }
+};
+
+struct PoolReference {
+    std::string name;
+    json::Position position;  // of the value
+    int32_t pool = -1;        // index into SourceZone::pools; -1: not defined
 };
 
 struct SourcePool {
@@ -49,7 +57,13 @@ struct SourceZone {
     uint32_t ttl = 30;
     rdata::Soa soa;
     std::vector<SourceOwner> owners;  // file order
+    std::vector<json::Position> set_positions;    // of each owner's sets' type keys, see SourceOwner
+    std::vector<PoolReference> pool_references;  // the owners' "pool" values
     std::vector<SourcePool> pools;    // file order
+
+    json::Position set_position(const SourceOwner& owner, size_t set) const {
+        return set_positions[owner.first_set_position + set];
+    }
 };
 
 // Reads the document into a SourceZone, reporting every problem that a single
@@ -64,7 +78,8 @@ void read_check(const json::Value& value, std::string_view apex, Fields& fields,
 // cuts and occluded data, undefined pools, one entry per owner name.
 void validate(const SourceZone& zone, Fields& fields);
 
-// The immutable model; `zone` must have passed read_zone and validate cleanly.
-std::shared_ptr<const Zone> compile(const SourceZone& zone, const std::string& file);
+// The immutable model; `zone` must have passed read_zone and validate
+// cleanly. Its records are moved into the model, not copied.
+std::shared_ptr<const Zone> compile(SourceZone&& zone, const std::string& file);
 
 }  // namespace dnsd::zone

@@ -1,9 +1,10 @@
 // The zone rules that span records and names (SPEC §3): what one field alone
 // cannot show.
 #include <algorithm>
-#include <unordered_map>
+#include <vector>
 
 #include "dnsd/wire/name.hpp"
+#include "dnsd/zone/key_index.hpp"
 #include "dnsd/zone/name.hpp"
 #include "dnsd/zone/source.hpp"
 
@@ -18,41 +19,46 @@ public:
     Validator(const SourceZone& zone, Fields& fields) : zone_(zone), fields_(fields) {}
 
     void run() {
-        for (const auto& owner : zone_.owners) {
-            auto [it, fresh] = owners_.try_emplace(owner.wire, &owner);
-            if (!fresh) {
-                fields_.error(owner.position, "name " + quote(owner.text) + " is the same name as " +
-                                                  quote(it->second->text) + " (line " +
-                                                  std::to_string(it->second->position.line) +
+        const auto& owners = zone_.owners;
+        owners_.reserve(owners.size());
+        std::vector<bool> repeated(owners.size());
+        for (uint32_t i = 0; i < owners.size(); ++i) {
+            const uint32_t first = owners_.insert(owners[i].wire, i, wire_of());
+            if (first == KeyIndex::none) continue;
+            repeated[i] = true;
+            fields_.error(owners[i].position, "name " + quote(owners[i].text) + " is the same name as " +
+                                                  quote(owners[first].text) + " (line " +
+                                                  std::to_string(owners[first].position.line) +
                                                   "); merge their records");
-                continue;
-            }
         }
         for (const auto& pool : zone_.pools) pool_names_.push_back(pool.pool.name);
-        for (const auto& [wire, owner] : owners_) check_owner(*owner);
+        for (uint32_t i = 0; i < owners.size(); ++i)
+            if (!repeated[i]) check_owner(owners[i]);
         check_apex();
     }
 
 private:
     void check_owner(const SourceOwner& owner) {
         bool apex = owner.wire == zone_.apex;
-        if (const SourceSet* cname = owner.find(rrtype::CNAME)) {
+        if (const int cname = owner.find(rrtype::CNAME); cname >= 0) {
+            const json::Position at = zone_.set_position(owner, static_cast<size_t>(cname));
             if (apex)
-                fields_.error(cname->position,
+                fields_.error(at,
                               "CNAME is not allowed at the zone apex, which holds SOA and NS; use A/AAAA "
                               "records or a pool there instead");
-            else if (owner.sets.size() > 1 || owner.pool)
-                fields_.error(cname->position, "CNAME at " + quote(owner.text) + " is beside other data (" +
-                                                   other_data(owner, rrtype::CNAME) +
-                                                   "); a CNAME must be alone at its name: move the other "
-                                                   "data to another name or remove the CNAME");
+            else if (owner.sets.size() > 1 || owner.has_pool())
+                fields_.error(at, "CNAME at " + quote(owner.text) + " is beside other data (" +
+                                      other_data(owner, rrtype::CNAME) +
+                                      "); a CNAME must be alone at its name: move the other "
+                                      "data to another name or remove the CNAME");
         }
-        if (owner.pool) check_pool_reference(owner);
-        const SourceSet* ns = owner.find(rrtype::NS);
-        if (ns && owner.wire.size() > 1 && owner.wire[0] == 1 && owner.wire[1] == '*')
-            fields_.error(ns->position, "NS at the wildcard name " + quote(owner.text) +
-                                            " is not allowed; delegate a name without \"*\"");
-        if (ns && !apex) check_cut(owner);
+        if (owner.has_pool()) check_pool_reference(owner);
+        const int ns = owner.find(rrtype::NS);
+        if (ns >= 0 && owner.wire.size() > 1 && owner.wire[0] == 1 && owner.wire[1] == '*')
+            fields_.error(zone_.set_position(owner, static_cast<size_t>(ns)),
+                          "NS at the wildcard name " + quote(owner.text) +
+                              " is not allowed; delegate a name without \"*\"");
+        if (ns >= 0 && !apex) check_cut(owner);
         check_occluded(owner);
     }
 
@@ -60,64 +66,84 @@ private:
         std::string list;
         for (const auto& set : owner.sets)
             if (set.type != except) list += (list.empty() ? "" : ", ") + std::string(rdata::type_name(set.type));
-        if (owner.pool) list += (list.empty() ? "" : ", ") + std::string("pool");
+        if (owner.has_pool()) list += (list.empty() ? "" : ", ") + std::string("pool");
         return list;
     }
 
+    const PoolReference& pool_of(const SourceOwner& owner) const {
+        return zone_.pool_references[owner.pool_reference];
+    }
+
     void check_pool_reference(const SourceOwner& owner) {
+        const PoolReference& reference = pool_of(owner);
         for (uint16_t type : {rrtype::A, rrtype::AAAA})
-            if (owner.find(type)) {
-                fields_.error(owner.pool_position,
+            if (owner.find(type) >= 0) {
+                fields_.error(reference.position,
                               "\"pool\" cannot be beside static A/AAAA records at " + quote(owner.text) +
                                   "; remove \"A\"/\"AAAA\" or the pool");
                 break;
             }
-        if (std::find(pool_names_.begin(), pool_names_.end(), *owner.pool) != pool_names_.end()) return;
-        std::string message = "pool " + quote(*owner.pool) + " is not defined; define it under \"pools\"";
-        if (!pool_names_.empty()) message += suggest(*owner.pool, pool_names_);
-        fields_.error(owner.pool_position, message);
+        if (reference.pool >= 0) return;
+        std::string message = "pool " + quote(reference.name) + " is not defined; define it under \"pools\"";
+        if (!pool_names_.empty()) message += suggest(reference.name, pool_names_);
+        fields_.error(reference.position, message);
     }
 
     // At a zone cut only the delegation's NS and address glue belong.
     void check_cut(const SourceOwner& owner) {
-        for (const auto& set : owner.sets)
-            if (set.type != rrtype::NS && set.type != rrtype::CNAME && !is_address(set.type))
-                fields_.error(set.position, std::string(rdata::type_name(set.type)) + " at " + quote(owner.text) +
-                                                " is beside the delegation's NS and would never be served; "
-                                                "only A/AAAA glue may be there: move it or remove the NS");
-        if (owner.pool)
-            fields_.error(owner.pool_position, "\"pool\" at " + quote(owner.text) +
-                                                   " is beside the delegation's NS and would never be served; "
-                                                   "move it or remove the NS");
+        for (size_t i = 0; i < owner.sets.size(); ++i) {
+            const uint16_t type = owner.sets[i].type;
+            if (type != rrtype::NS && type != rrtype::CNAME && !is_address(type))
+                fields_.error(zone_.set_position(owner, i),
+                              std::string(rdata::type_name(type)) + " at " + quote(owner.text) +
+                                  " is beside the delegation's NS and would never be served; "
+                                  "only A/AAAA glue may be there: move it or remove the NS");
+        }
+        if (owner.has_pool())
+            fields_.error(pool_of(owner).position, "\"pool\" at " + quote(owner.text) +
+                                                       " is beside the delegation's NS and would never be served; "
+                                                       "move it or remove the NS");
     }
 
     // Below a zone cut the data belongs to the child zone; only glue stays.
     void check_occluded(const SourceOwner& owner) {
         const SourceOwner* cut = nullptr;
         for (std::string_view up = wire::parent(owner.wire); up != zone_.apex && up.size() > 1; up = wire::parent(up)) {
-            auto it = owners_.find(std::string(up));
-            if (it != owners_.end() && it->second->find(rrtype::NS)) cut = it->second;
+            const SourceOwner* above = find(up);
+            if (above && above->find(rrtype::NS) >= 0) cut = above;
         }
         if (!cut) return;
         std::string why = " is below the delegation at " + quote(cut->text) +
                           " and would never be served; only A/AAAA glue may be there: move it out of " +
                           quote(to_text(cut->wire)) + " or remove the delegation";
-        for (const auto& set : owner.sets)
-            if (!is_address(set.type))
-                fields_.error(set.position, std::string(rdata::type_name(set.type)) + " at " + quote(owner.text) + why);
-        if (owner.pool) fields_.error(owner.pool_position, "\"pool\" at " + quote(owner.text) + why);
+        for (size_t i = 0; i < owner.sets.size(); ++i)
+            if (!is_address(owner.sets[i].type))
+                fields_.error(zone_.set_position(owner, i),
+                              std::string(rdata::type_name(owner.sets[i].type)) + " at " + quote(owner.text) + why);
+        if (owner.has_pool()) fields_.error(pool_of(owner).position, "\"pool\" at " + quote(owner.text) + why);
     }
 
     void check_apex() {
-        auto it = owners_.find(zone_.apex);
-        if (it != owners_.end() && it->second->find(rrtype::NS)) return;
-        json::Position at = it != owners_.end() ? it->second->position : zone_.records_position;
+        const SourceOwner* apex = find(zone_.apex);
+        if (apex && apex->find(rrtype::NS) >= 0) return;
+        json::Position at = apex ? apex->position : zone_.records_position;
         fields_.error(at, "missing NS at the zone apex; add \"@\": { \"NS\": [\"ns1\", \"ns2\"] } under \"records\"");
+    }
+
+    struct WireOf {
+        const std::vector<SourceOwner>& owners;
+        std::string_view operator()(uint32_t i) const { return owners[i].wire; }
+    };
+    WireOf wire_of() const { return {zone_.owners}; }
+    // The first owner named `wire`.
+    const SourceOwner* find(std::string_view wire) const {
+        const uint32_t i = owners_.find(wire, wire_of());
+        return i == KeyIndex::none ? nullptr : &zone_.owners[i];
     }
 
     const SourceZone& zone_;
     Fields& fields_;
-    std::unordered_map<std::string, const SourceOwner*> owners_;
+    KeyIndex owners_;  // into zone_.owners, by wire name
     std::vector<std::string_view> pool_names_;
 };
 

@@ -4,7 +4,12 @@
 // time from the trigger to the new serial answering, the peak RSS during the
 // reload (from /proc), and the worst query latency while it ran.
 //
+// With --load, only the start-up: the time from starting the binary to its
+// `ready` line, its peak and current RSS, and a few names answering, checked
+// against the large-zone targets (by default 1,000,000 names).
+//
 //   dnsd_bench_reload [--names N] [--members M] [--reloads R] [--clients C] [--qps Q]
+//   dnsd_bench_reload --load [--names N] [--members M]
 #include <signal.h>
 #include <unistd.h>
 
@@ -31,6 +36,7 @@ using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 struct Settings {
+    bool load_only = false;
     unsigned names = 100'000;
     unsigned members = 10'000;
     unsigned reloads = 5;
@@ -154,21 +160,68 @@ double ms_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
+// The large-zone targets: ready within 5 s, at most 1 GB resident at any time.
+constexpr double load_target_ms = 5000;
+constexpr long load_target_kb = 1024 * 1024;
+
+// After a start-up with --load: a few names across the zone, the pool and a
+// missing name answer as the file says. Prints each failure.
+bool answers_as_loaded(uint16_t port, const Settings& settings) {
+    UdpClient socket("127.0.0.1", port);
+    bool ok = true;
+    uint16_t id = 0;
+    auto ask = [&](const std::string& name) -> std::optional<Response> {
+        ++id;
+        socket.send(make_query(id, name, rrtype::A));
+        while (auto bytes = socket.receive(std::chrono::seconds(2)))
+            if (auto response = parse_response(*bytes); response && response->header.id == id) return response;
+        std::printf("  %s: no answer\n", name.c_str());
+        ok = false;
+        return std::nullopt;
+    };
+    for (unsigned i : {0u, settings.names / 2, settings.names - 1}) {
+        const std::string name = "h" + std::to_string(i) + ".bench.test";
+        auto response = ask(name);
+        if (response && response->answer_addresses != std::vector<std::string>{ipv4(11, i)}) {
+            std::printf("  %s: not answered with %s\n", name.c_str(), ipv4(11, i).c_str());
+            ok = false;
+        }
+    }
+    auto pool = ask("www.bench.test");
+    if (pool && (pool->answer_addresses.empty() || pool->answer_addresses.front().rfind("172.", 0) != 0)) {
+        std::printf("  www.bench.test: not answered from the pool\n");
+        ok = false;
+    }
+    auto missing = ask("h" + std::to_string(settings.names) + ".bench.test");
+    if (missing && missing->header.rcode() != rcode::nxdomain) {
+        std::printf("  h%u.bench.test: not NXDOMAIN\n", settings.names);
+        ok = false;
+    }
+    return ok;
+}
+
 bool parse(int argc, char** argv, Settings& settings) {
-    for (int i = 1; i + 1 < argc; i += 2) {
-        unsigned* target = nullptr;
+    bool names_given = false;
+    for (int i = 1; i < argc; ++i) {
         const std::string flag = argv[i];
+        if (flag == "--load") {
+            settings.load_only = true;
+            continue;
+        }
+        unsigned* target = nullptr;
         if (flag == "--names") target = &settings.names;
         else if (flag == "--members") target = &settings.members;
         else if (flag == "--reloads") target = &settings.reloads;
         else if (flag == "--clients") target = &settings.clients;
         else if (flag == "--qps") target = &settings.qps;
-        const char* value = argv[i + 1];
-        if (target == nullptr || std::from_chars(value, value + std::strlen(value), *target).ec != std::errc())
-            return false;
+        if (target == nullptr || ++i == argc) return false;
+        const char* value = argv[i];
+        if (std::from_chars(value, value + std::strlen(value), *target).ec != std::errc()) return false;
+        names_given = names_given || target == &settings.names;
     }
-    return argc % 2 == 1 && settings.names > 0 && settings.members > 0 && settings.members < 65536 &&
-           settings.clients > 0 && settings.qps > 0;
+    if (settings.load_only && !names_given) settings.names = 1'000'000;
+    return settings.names > 0 && settings.members > 0 && settings.members < 65536 && settings.clients > 0 &&
+           settings.qps > 0;
 }
 
 }  // namespace
@@ -176,7 +229,10 @@ bool parse(int argc, char** argv, Settings& settings) {
 int main(int argc, char** argv) {
     Settings settings;
     if (!parse(argc, argv, settings)) {
-        std::fprintf(stderr, "usage: %s [--names N] [--members M (< 65536)] [--reloads R] [--clients C] [--qps Q]\n", argv[0]);
+        std::fprintf(stderr,
+                     "usage: %s [--names N] [--members M (< 65536)] [--reloads R] [--clients C] [--qps Q]\n"
+                     "       %s --load [--names N] [--members M]\n",
+                     argv[0], argv[0]);
         return 2;
     }
     TempDir dir;
@@ -186,6 +242,7 @@ int main(int argc, char** argv) {
     dir.write("zones/bench.test.json", text);
     std::printf("zone: %u names, a pool of %u members, %.1f MB of JSON\n", settings.names, settings.members,
                 static_cast<double>(text.size()) / 1e6);
+    std::string().swap(text);  // not needed until the first reload: leave the memory to the server
 
     DnsdOptions options;
     options.zones_dir = zones;
@@ -194,8 +251,17 @@ int main(int argc, char** argv) {
     const auto starting = Clock::now();
     Dnsd server(options);
     const pid_t pid = server.pid();
-    std::printf("start-up: %.0f ms to ready; RSS %ld MB, peak %ld MB\n", ms_since(starting), proc_kb(pid, "VmRSS") / 1024,
-                proc_kb(pid, "VmHWM") / 1024);
+    const double ready_ms = ms_since(starting);
+    const long peak_kb = proc_kb(pid, "VmHWM");
+    std::printf("start-up: %.0f ms to ready; RSS %ld MB, peak %ld MB\n", ready_ms, proc_kb(pid, "VmRSS") / 1024,
+                peak_kb / 1024);
+    if (settings.load_only) {
+        const bool answered = answers_as_loaded(server.port(), settings);
+        const bool met = ready_ms <= load_target_ms && peak_kb <= load_target_kb;
+        std::printf("names answer as loaded: %s; target (ready <= %.0f ms, peak <= %ld MB): %s\n",
+                    answered ? "yes" : "NO", load_target_ms, load_target_kb / 1024, met ? "met" : "NOT met");
+        return answered && server.stop() == 0 ? 0 : 1;
+    }
 
     std::atomic<bool> stop{false};
     Latencies latencies;

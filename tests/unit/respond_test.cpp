@@ -130,11 +130,10 @@ private:
     zone::Node& node(const std::string& name) {
         const std::string wire = name == "@" ? zone_->apex : wire_name(name + "." + zone_->name);
         for (std::string_view up = wire; up.size() >= zone_->apex.size(); up = up.substr(1 + static_cast<uint8_t>(up[0]))) {
-            auto [it, fresh] = zone_->nodes.try_emplace(std::string(up));
-            if (fresh) it->second.name = std::string(up);
+            zone_->node_at(up);
             if (up.size() == zone_->apex.size()) break;
         }
-        return zone_->nodes.at(wire);
+        return zone_->node_at(wire);
     }
     std::shared_ptr<zone::Zone> zone_;
 };

@@ -1,10 +1,13 @@
 // Zone files: the positioned JSON reader, names, the validation corpus in
 // tests/data/zones/invalid, the compiled model, and every shipped example.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
+#include <tuple>
 #include <sstream>
 #include <unistd.h>
 
@@ -121,6 +124,121 @@ TEST_CASE("json: malformed input and duplicate keys are located") {
     CHECK_FALSE(zone::json::parse(std::string(1000, '['), "t.json", diagnostics));
     REQUIRE(diagnostics.size() == 1);
     CHECK(diagnostics[0].message.find("nested deeper") != std::string::npos);
+}
+
+namespace {
+
+// Every value of a tree, positions included, as one line each.
+void describe_tree(const zone::json::Value& value, std::string& out) {
+    out += std::to_string(value.position.line) + ":" + std::to_string(value.position.column) + " " +
+           std::string(zone::json::describe(value.kind)) + " " + std::to_string(value.integer) + " " +
+           std::to_string(value.real) + " " + (value.boolean ? "true " : "") + value.string + "\n";
+    for (const auto& item : value.items) describe_tree(item, out);
+    for (const auto& member : value.members) {
+        out += std::to_string(member.key_position.line) + ":" + std::to_string(member.key_position.column) + " key " +
+               member.key + "\n";
+        describe_tree(member.value, out);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("json: strings, escapes, numbers and literals") {
+    core::Diagnostics diagnostics;
+    auto doc = zone::json::parse(
+        "[\"a\\\"\\\\\\/\\b\\f\\n\\r\\t\", \"\\u00e9\\ud83d\\ude00\", \"\xc3\xa9\", -0, 123456789012345678, 1.5e3, 0.25, "
+        "true, false, null]",
+        "t.json", diagnostics);
+    REQUIRE(doc);
+    CHECK(diagnostics.empty());
+    REQUIRE(doc->items.size() == 10);
+    CHECK(doc->items[0].string == "a\"\\/\b\f\n\r\t");
+    CHECK(doc->items[1].string == "\xc3\xa9\xf0\x9f\x98\x80");
+    CHECK(doc->items[2].string == "\xc3\xa9");
+    CHECK(doc->items[3].kind == zone::json::Kind::integer);
+    CHECK(doc->items[4].integer == 123456789012345678);
+    CHECK(doc->items[5].kind == zone::json::Kind::real);
+    CHECK(doc->items[5].real == 1500);
+    CHECK(doc->items[6].real == 0.25);
+    CHECK(doc->items[7].boolean);
+    CHECK(doc->items[9].kind == zone::json::Kind::null);
+
+    // Taken by nlohmann's parser: a byte order mark, integers beyond 18
+    // digits, numbers that underflow; the tree is the same kind of tree.
+    diagnostics.clear();
+    doc = zone::json::parse("\xef\xbb\xbf[12345678901234567890, -1234567890123456789, 1e-400]", "t.json", diagnostics);
+    REQUIRE(doc);
+    CHECK(diagnostics.empty());
+    REQUIRE(doc->items.size() == 3);
+    CHECK(doc->items[0].integer == std::numeric_limits<int64_t>::max());
+    CHECK(doc->items[1].integer == -1234567890123456789);
+    CHECK(doc->items[2].real == 0);
+    CHECK(doc->items[2].position.column == 49);
+
+    // Malformed in ways a hand-written parser could let through.
+    for (const char* text : {"[01]", "[1.]", "[.5]", "[1e]", "[-]", "[\"\t\"]", "[\"\\x\"]", "[\"\\ud800\"]",
+                             "[\"\\udc00\"]", "[\"\xc0\x80\"]", "[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]", "[1,]",
+                             "{\"a\":1,}", "[tru]", "[1] x", "[1e400]"}) {
+        diagnostics.clear();
+        CHECK_FALSE(zone::json::parse(text, "t.json", diagnostics));
+        CHECK(diagnostics.size() == 1);
+    }
+}
+
+TEST_CASE("json: a deferred object reads as the same members, with its duplicate keys reported") {
+    const std::string text =
+        "{\"records\": {\n"
+        "  \"a\": {\"A\": [\"1\"], \"A\": 2},\n"
+        "  \"b\\u0041\": [1, {\"x\": 1, \"x\": 2}],\n"
+        "  \"bA\": 3,\n"
+        "  \"a\": 4},\n"
+        " \"records\": {\"z\": 1}, \"zone\": \"x\"}";
+    core::Diagnostics whole_diagnostics, deferred_diagnostics;
+    auto whole = zone::json::parse(text, "t.json", whole_diagnostics);
+    auto deferred = zone::json::parse(text, "t.json", deferred_diagnostics, "records");
+    REQUIRE(whole);
+    REQUIRE(deferred);
+    const zone::json::Value* records = deferred->find("records");
+    REQUIRE(records);
+    CHECK(records->members.empty());
+    CHECK(records->deferred.members == 4);
+    std::vector<zone::json::Member> read;
+    zone::json::for_each_member(*records, "t.json", deferred_diagnostics,
+                                [&](const zone::json::Member& member) { read.push_back(member); });
+    deferred->members[0].value.members = read;
+    deferred->members[0].value.deferred = {};
+    std::string expected, got;
+    describe_tree(*whole, expected);
+    describe_tree(*deferred, got);
+    CHECK(got == expected);
+    auto sorted = [](core::Diagnostics diagnostics) {
+        std::sort(diagnostics.begin(), diagnostics.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+        });
+        return all(diagnostics);
+    };
+    CHECK(sorted(deferred_diagnostics) == sorted(whole_diagnostics));
+    CHECK(whole_diagnostics.size() == 5);  // A, x, bA, a, and the second "records"
+}
+
+TEST_CASE("zone: records ahead of \"zone\" in the file load the same") {
+    const std::string records =
+        "\"records\": {\"@\": {\"NS\": [\"ns1\"]}, \"ns1\": {\"A\": [\"192.0.2.53\"]}, \"www\": {\"pool\": \"web\"}}";
+    const std::string rest =
+        "\"zone\": \"demo.example\", \"soa\": {\"mname\": \"ns1\", \"rname\": \"hostmaster\", \"serial\": 7}, "
+        "\"pools\": {\"web\": {\"members\": [{\"address\": \"192.0.2.10\"}]}}";
+    for (const std::string& text : {"{" + records + ", " + rest + "}", "{" + rest + ", " + records + "}"}) {
+        core::Diagnostics diagnostics;
+        auto zone = zone::load_zone(text, "demo.example.json", config_without_regions(), diagnostics);
+        INFO(all(diagnostics));
+        REQUIRE(zone);
+        CHECK(zone->nodes.size() == 3);
+        const std::string www("\3www\4demo\7example\0", 18);
+        REQUIRE(zone->find(www));
+        CHECK(zone->find(www)->pool == 0);
+        CHECK(zone->apex_node().find(zone::rrtype::NS));
+        CHECK(zone->apex_node().find(zone::rrtype::SOA));
+    }
 }
 
 TEST_CASE("fields: the nearest known word is suggested") {
@@ -519,7 +637,7 @@ TEST_CASE("examples: the demo zone has every feature it advertises") {
         return zone->find(*zone::to_wire(name, demo, problem));
     };
     std::set<uint16_t> types;
-    for (const auto& [name, n] : zone->nodes)
+    for (const auto& n : zone->nodes)
         for (const auto& rrset : n.rrsets) types.insert(rrset.type);
     using namespace zone::rrtype;
     CHECK(types == std::set<uint16_t>{A, NS, CNAME, SOA, PTR, MX, TXT, AAAA, SRV, CAA});

@@ -1,0 +1,85 @@
+#pragma once
+// A hash index of a caller's array by a string key that the caller reads off
+// each element. Open addressing over one array of 8-byte slots, so indexing a
+// million names costs a few allocations rather than one per name, and a
+// lookup touches one slot and, when the hashes match, one element.
+#include <bit>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dnsd::zone {
+
+class KeyIndex {
+public:
+    static constexpr uint32_t none = UINT32_MAX;
+
+    // Room for `count` elements without growing.
+    void reserve(size_t count) {
+        if (count * 2 > slots_.size()) rehash(std::bit_ceil(count * 2));
+    }
+    void clear() {
+        slots_.clear();
+        count_ = 0;
+    }
+    size_t size() const { return count_; }
+
+    // The element whose key is `key`, else `none`. `key_of(element)` gives an
+    // element's key.
+    template <typename KeyOf>
+    uint32_t find(std::string_view key, KeyOf key_of) const {
+        if (slots_.empty()) return none;
+        const uint32_t hash = hash_of(key);
+        const size_t mask = slots_.size() - 1;
+        for (size_t i = hash & mask;; i = (i + 1) & mask) {
+            const uint64_t slot = slots_[i];
+            if (slot == 0) return none;
+            if (static_cast<uint32_t>(slot >> 32) == hash && key_of(element_of(slot)) == key) return element_of(slot);
+        }
+    }
+
+    // Adds `element` (below `none`) under `key` when no element has that key
+    // yet, and returns `none`; else returns the element that has it.
+    template <typename KeyOf>
+    uint32_t insert(std::string_view key, uint32_t element, KeyOf key_of) {
+        if ((count_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+        const uint32_t hash = hash_of(key);
+        const size_t mask = slots_.size() - 1;
+        for (size_t i = hash & mask;; i = (i + 1) & mask) {
+            const uint64_t slot = slots_[i];
+            if (slot == 0) {
+                slots_[i] = static_cast<uint64_t>(hash) << 32 | (static_cast<uint64_t>(element) + 1);
+                ++count_;
+                return none;
+            }
+            if (static_cast<uint32_t>(slot >> 32) == hash && key_of(element_of(slot)) == key) return element_of(slot);
+        }
+    }
+
+private:
+    static uint32_t hash_of(std::string_view key) {
+        const uint64_t hash = std::hash<std::string_view>{}(key);
+        return static_cast<uint32_t>(hash ^ (hash >> 32));
+    }
+    static uint32_t element_of(uint64_t slot) { return static_cast<uint32_t>(slot) - 1; }
+
+    // `capacity` is a power of two; slots keep their hash, so no key is read.
+    void rehash(size_t capacity) {
+        std::vector<uint64_t> old = std::exchange(slots_, std::vector<uint64_t>(capacity, 0));
+        const size_t mask = capacity - 1;
+        for (uint64_t slot : old) {
+            if (slot == 0) continue;
+            size_t i = static_cast<uint32_t>(slot >> 32) & mask;
+            while (slots_[i] != 0) i = (i + 1) & mask;
+            slots_[i] = slot;
+        }
+    }
+
+    // Each slot: the key's hash in the high half, element + 1 in the low half; 0 is empty.
+    std::vector<uint64_t> slots_;
+    size_t count_ = 0;
+};
+
+}  // namespace dnsd::zone
