@@ -2,6 +2,7 @@
 
 #include <maxminddb.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 
 #include <cerrno>
 #include <cstring>
@@ -74,6 +75,12 @@ Database::Path Database::make_path(const std::vector<std::string>& keys) const {
     for (const auto& key : keys) path.keys.push_back(key.c_str());
     path.keys.push_back(nullptr);
     return path;
+}
+
+void Database::release_pages() const {
+    // libmaxminddb maps the whole file read-only and shared, so the pages are
+    // clean: dropping them loses nothing.
+    ::madvise(const_cast<uint8_t*>(mmdb_->file_content), static_cast<size_t>(mmdb_->file_size), MADV_DONTNEED);
 }
 
 unsigned Database::ip_version() const { return mmdb_->metadata.ip_version; }

@@ -61,6 +61,10 @@ public:
     Place place(const MMDB_entry_s& entry) const;
 
     const MMDB_s& mmdb() const { return *mmdb_; }
+    // Takes the mapped file's pages out of this process (they stay in the page
+    // cache). For after a walk of the whole file: a later lookup maps back only
+    // the few pages it reads.
+    void release_pages() const;
     const std::string& path() const { return path_; }
     // 4 or 6: the tree's address family. An IPv4 tree knows no IPv6 address.
     unsigned ip_version() const;

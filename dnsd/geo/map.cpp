@@ -49,7 +49,7 @@ class Map::Builder {
 public:
     Builder(const Database* db, const Regions& regions, Map& map) : db_(db), regions_(regions), map_(map) {
         places_.emplace_back();  // place 0: an address without a record
-        if (db_) memo_.assign(db_->mmdb().metadata.node_count, Memo{});
+        if (db_) find_shared_nodes();
     }
 
     void run() {
@@ -64,10 +64,13 @@ public:
                 // The IPv4 tree is the subtree at ::/96; it ends higher up when
                 // one record covers all of it.
                 for (unsigned depth = 0; depth < 96 && v4.is_node; ++depth) v4 = read(v4.value).child[0];
+                // Both walks reach it.
+                if (v4.is_node) shared_[v4.value] = true;
             }
         }
         map_.root_v4_ = walk_root(v4, core::Family::v4);
         map_.root_v6_ = walk_root(v6, core::Family::v6);
+        if (db_) db_->release_pages();
     }
 
 private:
@@ -87,7 +90,6 @@ private:
     struct Memo {
         Ref ref = leaf_bit;
         uint8_t height = 0;
-        bool done = false;
     };
 
     Ref walk_root(Source source, core::Family family) {
@@ -145,31 +147,92 @@ private:
             // Both halves lead to the same result: the whole network does.
             result = walked[0];
         } else {
-            if (map_.nodes_.size() >= leaf_bit) throw std::runtime_error("geo map: too many nodes");
-            result.ref = static_cast<Ref>(map_.nodes_.size());
-            map_.nodes_.push_back(Node{{walked[0].ref, walked[1].ref}});
+            result.ref = node(walked[0].ref, walked[1].ref);
             result.height = static_cast<uint8_t>(1 + std::max(walked[0].height, walked[1].height));
         }
-        if (inside.empty() && source.is_node) store_memo(source.value, active, result);
+        if (inside.empty() && source.is_node && shared_[source.value]) store_memo(source.value, active, result);
         return result;
     }
 
+    // Identical subtrees are stored once, so the trie is a DAG: with a handful
+    // of results, most small subtrees are one of a few shapes. A lookup walks
+    // it exactly as a tree (the depth it reaches does not depend on the path
+    // taken into a shared subtree), in a fraction of the memory. Nodes are
+    // interned in an open-addressing table of node indices.
+    Ref node(Ref zero, Ref one) {
+        if ((map_.nodes_.size() + 1) * 2 > node_slots_.size()) grow_node_slots();
+        const size_t mask = node_slots_.size() - 1;
+        for (size_t slot = node_hash(zero, one) & mask;; slot = (slot + 1) & mask) {
+            const Ref existing = node_slots_[slot];
+            if (existing == no_node) {
+                if (map_.nodes_.size() >= leaf_bit) throw std::runtime_error("geo map: too many nodes");
+                const Ref ref = static_cast<Ref>(map_.nodes_.size());
+                map_.nodes_.push_back(Node{{zero, one}});
+                node_slots_[slot] = ref;
+                return ref;
+            }
+            const Node& candidate = map_.nodes_[existing];
+            if (candidate.child[0] == zero && candidate.child[1] == one) return existing;
+        }
+    }
+
+    void grow_node_slots() {
+        node_slots_.assign(std::max<size_t>(1024, node_slots_.size() * 2), no_node);
+        const size_t mask = node_slots_.size() - 1;
+        for (Ref ref = 0; ref < map_.nodes_.size(); ++ref) {
+            const Node& existing = map_.nodes_[ref];
+            size_t slot = node_hash(existing.child[0], existing.child[1]) & mask;
+            while (node_slots_[slot] != no_node) slot = (slot + 1) & mask;
+            node_slots_[slot] = ref;
+        }
+    }
+
+    static size_t node_hash(Ref zero, Ref one) {
+        const uint64_t key = (uint64_t{zero} << 32) | one;
+        return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 32);
+    }
+
+    // The search-tree nodes the walk can reach more than once: those with
+    // more than one parent (MaxMind aliases the IPv4 tree at ::ffff:0:0/96
+    // and 2002::/16) and the IPv4 root. Only these are memoised, which keeps
+    // the memo to a few entries instead of one per tree node.
+    void find_shared_nodes() {
+        const uint32_t count = db_->mmdb().metadata.node_count;
+        shared_.assign(count, false);
+        std::vector<bool, PageAllocator<bool>> reached(count, false);
+        for (uint32_t number = 0; number < count; ++number) {
+            MMDB_search_node_s node{};
+            int status = MMDB_read_node(&db_->mmdb(), number, &node);
+            if (status != MMDB_SUCCESS) corrupt(MMDB_strerror(status));
+            count_read();
+            for (auto [type, record] : {std::pair{node.left_record_type, node.left_record},
+                                        std::pair{node.right_record_type, node.right_record}}) {
+                if (type != MMDB_RECORD_TYPE_SEARCH_NODE) continue;
+                if (reached[record]) shared_[record] = true;
+                reached[record] = true;
+            }
+        }
+    }
+
     const Memo* find_memo(uint32_t node, int32_t active) const {
-        if (active < 0) return memo_[node].done ? &memo_[node] : nullptr;
-        auto it = memo_under_subnet_.find(memo_key(node, active));
-        return it == memo_under_subnet_.end() ? nullptr : &it->second;
+        if (!shared_[node]) return nullptr;
+        auto it = memo_.find(memo_key(node, active));
+        return it == memo_.end() ? nullptr : &it->second;
     }
 
     void store_memo(uint32_t node, int32_t active, const Walked& walked) {
-        Memo memo{walked.ref, walked.height, true};
-        if (active < 0)
-            memo_[node] = memo;
-        else
-            memo_under_subnet_[memo_key(node, active)] = memo;
+        memo_[memo_key(node, active)] = Memo{walked.ref, walked.height};
     }
 
     static uint64_t memo_key(uint32_t node, int32_t active) {
         return (uint64_t{node} << 32) | static_cast<uint32_t>(active);
+    }
+
+    // The walks read the whole file, mostly front to back. Handing the pages
+    // back every so often keeps them from piling up in this process's memory
+    // (they stay in the page cache; a page read again is mapped again).
+    void count_read() {
+        if (++reads_ % release_pages_every_reads == 0) db_->release_pages();
     }
 
     Children read(uint32_t node_number) {
@@ -177,6 +240,7 @@ private:
         int status = MMDB_read_node(&db_->mmdb(), node_number, &node);
         if (status != MMDB_SUCCESS) corrupt(MMDB_strerror(status));
         ++map_.stats_.tree_nodes;
+        count_read();
         return Children{{source_of(node.left_record_type, node.left_record, node.left_record_entry),
                          source_of(node.right_record_type, node.right_record, node.right_record_entry)}};
     }
@@ -239,8 +303,12 @@ private:
     std::unordered_map<uint32_t, uint32_t> place_by_offset_;
     std::unordered_map<uint64_t, Ref> leaf_by_place_;
     std::map<std::pair<int32_t, std::vector<int32_t>>, uint32_t> result_index_;
-    std::vector<Memo> memo_;  // by search-tree node, outside every subnet
-    std::unordered_map<uint64_t, Memo> memo_under_subnet_;
+    std::vector<bool, PageAllocator<bool>> shared_;  // by search-tree node: find_shared_nodes
+    std::unordered_map<uint64_t, Memo> memo_;  // by shared node and subnet region (memo_key)
+    uint64_t reads_ = 0;  // search-tree nodes read, by both walks
+    static constexpr uint64_t release_pages_every_reads = 32768;  // about 200 KB of tree
+    static constexpr Ref no_node = ~Ref{0};
+    std::vector<Ref, PageAllocator<Ref>> node_slots_;  // node(): the interning table, a power of two, at most half full
 };
 
 Map Map::build(const Database* db, const Regions& regions) {

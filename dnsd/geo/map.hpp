@@ -6,13 +6,15 @@
 // Built once at load time by walking the whole GeoIP search tree, resolving
 // each network (GeoIP record, then region subnets over it) and merging sibling
 // networks whose clients get the same order, so that a leaf's depth is the
-// widest such network. Lookups allocate nothing and take no lock.
+// widest such network. Identical subtrees are stored once (the trie is a DAG).
+// Lookups allocate nothing and take no lock.
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include "dnsd/core/address.hpp"
 #include "dnsd/geo/database.hpp"
+#include "dnsd/geo/pages.hpp"
 #include "dnsd/geo/regions.hpp"
 
 namespace dnsd::geo {
@@ -38,7 +40,7 @@ public:
         uint32_t records_with_country = 0; // of those, with a country at the configured path
         uint32_t records_with_location = 0;  // with coordinates of their own (not the table's)
         uint32_t records_unknown_country = 0;  // with a country the built-in table lacks
-        size_t nodes = 0;                  // trie nodes
+        size_t nodes = 0;                  // trie nodes, each stored once however many parents share it
         size_t results = 0;
         size_t memory_bytes = 0;           // trie + result table
         double build_ms = 0;
@@ -61,13 +63,15 @@ private:
     class Builder;  // map.cpp: the walk that fills these
 
     // A child reference: a node index, or with leaf_bit set a result index.
+    // Children come before their parents in nodes_; several parents may share
+    // a child.
     using Ref = uint32_t;
     static constexpr Ref leaf_bit = 0x80000000u;
     struct Node {
         Ref child[2];
     };
 
-    std::vector<Node> nodes_;
+    std::vector<Node, PageAllocator<Node>> nodes_;
     Ref root_v4_ = leaf_bit;
     Ref root_v6_ = leaf_bit;
     std::vector<Result> results_;
