@@ -1,5 +1,7 @@
 #include "dnsd/wire/response.hpp"
 
+#include <cstring>
+
 namespace dnsd::wire {
 
 namespace {
@@ -38,6 +40,7 @@ bool ResponseWriter::question(std::span<const uint8_t> qname, uint16_t type, uin
     if (!name(as_view(qname)) || !writer_.u16(type) || !writer_.u16(qclass)) {
         writer_.rewind(start);
         compression_count_ = 0;
+        last_name_size_ = 0;
         return false;
     }
     has_question_ = true;
@@ -92,6 +95,7 @@ ResponseWriter::Mark ResponseWriter::mark() const {
 
 void ResponseWriter::rewind(const Mark& mark) {
     writer_.rewind(mark.position);
+    if (last_name_offset_ >= mark.position) last_name_size_ = 0;
     counts_ = mark.counts;
     compression_count_ = mark.compression_count;
     section_ = mark.section;
@@ -140,6 +144,8 @@ size_t ResponseWriter::finish(const OptRecord* opt) {
 }
 
 bool ResponseWriter::name(std::string_view name) {
+    if (name.size() == last_name_size_ && std::memcmp(name.data(), last_name_.data(), name.size()) == 0)
+        return writer_.u16(static_cast<uint16_t>(0xc000 | last_name_offset_));
     // Find the longest suffix already in the message, write the labels before
     // it, then a pointer to it.
     size_t literal_end = 0;
@@ -160,6 +166,12 @@ bool ResponseWriter::name(std::string_view name) {
     if (!ok) return false;
     for (size_t offset = 0; offset < literal_end; offset += 1 + static_cast<uint8_t>(name[offset]))
         remember(start + offset);
+    const size_t full_name = literal_end == 0 ? target : start;
+    if (full_name <= max_pointer_offset && name.size() > 2 && name.size() <= last_name_.size()) {
+        std::memcpy(last_name_.data(), name.data(), name.size());
+        last_name_size_ = name.size();
+        last_name_offset_ = full_name;
+    }
     return true;
 }
 

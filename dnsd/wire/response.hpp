@@ -81,6 +81,13 @@ private:
     static constexpr size_t compression_slots = 96;
     std::array<uint16_t, compression_slots> compression_{};
     size_t compression_count_ = 0;
+    // The last name written and where it starts in full: the records of an
+    // RRset share their owner, which then costs a compare and a pointer
+    // rather than a suffix search per record. A copy, not a view, so that a
+    // caller's reused buffer can never pass for the name it held before.
+    std::array<char, 255> last_name_;  // [0, last_name_size_) only
+    size_t last_name_size_ = 0;  // 0: none
+    size_t last_name_offset_ = 0;
 
     Writer writer_;
     size_t reserved_ = 0;
