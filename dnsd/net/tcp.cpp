@@ -128,12 +128,12 @@ struct Tcp::Connection {
     }
 
     // Writes at once what the socket takes; queues the rest, in order.
-    void send(std::span<const uint8_t> frame) {
-        if (frame.empty() || closing) return;
+    void send(std::span<const uint8_t> bytes) {
+        if (bytes.empty() || closing) return;
         size_t written = 0;
         if (pending_write_bytes() == 0) {
-            uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(frame.data())),
-                                       static_cast<unsigned>(frame.size()));
+            uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())),
+                                       static_cast<unsigned>(bytes.size()));
             const int result = uv_try_write(as_stream(&stream), &buf, 1);
             if (result < 0 && result != UV_EAGAIN) {
                 close();
@@ -144,13 +144,13 @@ struct Tcp::Connection {
                 touch();
             }
         }
-        if (written == frame.size()) return;
-        const size_t rest = frame.size() - written;
+        if (written == bytes.size()) return;
+        const size_t rest = bytes.size() - written;
         auto write = std::make_unique<Write>();
         write->request.data = write.get();
         write->connection = this;
         write->bytes.reset(new uint8_t[rest]);
-        std::memcpy(write->bytes.get(), frame.data() + written, rest);
+        std::memcpy(write->bytes.get(), bytes.data() + written, rest);
         uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(write->bytes.get()), static_cast<unsigned>(rest));
         if (uv_write(&write->request, as_stream(&stream), &buf, 1, on_written) != 0) {
             close();

@@ -362,5 +362,24 @@ TEST_CASE("UDP on a wildcard address answers from the address each query was sen
     }
 }
 
+TEST_CASE("UDP: 20000 queries with 1024 in flight are all answered and each answer matches its query", "[e2e][udp]") {
+    // Batches of many datagrams per recvmmsg and sendmmsg: single queries,
+    // as elsewhere, leave one datagram per batch.
+    DnsdOptions options;
+    options.listen = {"127.0.0.1:0"};
+    options.extra_args = {"--threads", "1"};
+    Dnsd dnsd(options);
+    const std::string server = "127.0.0.1:" + std::to_string(dnsd.port("127.0.0.1", "udp"));
+    const CommandResult load = run_command(
+        {DNSD_BENCH_LOAD, "--server", server, "--count", "20000", "--seconds", "30", "--sockets", "4", "--window", "256",
+         "--query", "static.test A NOERROR", "--query", "missing.static.test A NXDOMAIN",
+         "--query", "rr.pools.test A 8.8.8.0/24 NOERROR", "--query", "rr.pools.test AAAA 81.2.69.0/24 NOERROR"},
+        60s);
+    INFO(load.out << load.err << dnsd.log());
+    CHECK(load.exit_code == 0);
+    CHECK(load.out.find("answers=20000 lost=0") != std::string::npos);
+    CHECK(load.out.find("wrong_rcode=0") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace dnsd::e2e
