@@ -1,7 +1,12 @@
 #pragma once
 // A JSON document that remembers where every value and key came from, so that
 // zone and config validation can point at FILE:LINE:COL. nlohmann::json does
-// not keep positions, so the document is built from its SAX events.
+// not keep positions. A well-formed document is read by a strict reader that
+// counts positions as it scans and allocates once per container, which a
+// zone of a million names needs (3 s rather than 12 s through a tree built
+// from nlohmann's SAX events); whatever that reader refuses is parsed again by
+// nlohmann through its SAX events, so that every syntax error is reported in
+// nlohmann's words at its position.
 #include <cstdint>
 #include <functional>
 #include <optional>
