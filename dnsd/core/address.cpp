@@ -92,4 +92,20 @@ std::string Endpoint::to_string() const {
     return address.to_string() + ":" + std::to_string(port);
 }
 
+unsigned Endpoint::to_sockaddr(sockaddr_storage& out) const {
+    out = {};
+    if (address.family == Family::v4) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&out);
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        std::memcpy(&in->sin_addr, address.bytes.data(), 4);
+        return sizeof(sockaddr_in);
+    }
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&out);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    std::memcpy(&in6->sin6_addr, address.bytes.data(), 16);
+    return sizeof(sockaddr_in6);
+}
+
 }  // namespace dnsd::core

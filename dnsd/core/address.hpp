@@ -8,6 +8,7 @@
 #include <string_view>
 
 struct sockaddr;
+struct sockaddr_storage;
 
 namespace dnsd::core {
 
@@ -40,6 +41,9 @@ struct Endpoint {
 
     static std::optional<Endpoint> parse(std::string_view text);
     std::string to_string() const;
+    // As a sockaddr_in / sockaddr_in6 in `out`; returns its size, for bind,
+    // connect or sendto.
+    unsigned to_sockaddr(sockaddr_storage& out) const;
 };
 
 }  // namespace dnsd::core

@@ -43,24 +43,6 @@ struct BindError {
     int error;
 };
 
-sockaddr_storage to_sockaddr(const core::Endpoint& endpoint, socklen_t& size) {
-    sockaddr_storage storage{};
-    if (endpoint.address.family == core::Family::v4) {
-        auto* in = reinterpret_cast<sockaddr_in*>(&storage);
-        in->sin_family = AF_INET;
-        in->sin_port = htons(endpoint.port);
-        std::memcpy(&in->sin_addr, endpoint.address.bytes.data(), 4);
-        size = sizeof(sockaddr_in);
-    } else {
-        auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(endpoint.port);
-        std::memcpy(&in6->sin6_addr, endpoint.address.bytes.data(), 16);
-        size = sizeof(sockaddr_in6);
-    }
-    return storage;
-}
-
 // A socket bound to `endpoint`. `shared`: one of the workers' SO_REUSEPORT
 // sockets; otherwise a plain socket, which conflicts with every other socket
 // on the port and so proves the port free.
@@ -87,8 +69,8 @@ Fd open_bound(Protocol protocol, const core::Endpoint& endpoint, bool shared) {
         for (int option : {SO_RCVBUF, SO_SNDBUF})
             setsockopt(fd.get(), SOL_SOCKET, option, &udp_buffer_bytes, sizeof udp_buffer_bytes);
     }
-    socklen_t size = 0;
-    const sockaddr_storage address = to_sockaddr(endpoint, size);
+    sockaddr_storage address;
+    const socklen_t size = endpoint.to_sockaddr(address);
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), size) != 0)
         throw BindError{protocol, errno};
     return fd;

@@ -43,6 +43,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dnsd/core/address.hpp"
+
 namespace {
 
 constexpr size_t max_query_size = 512;
@@ -207,24 +209,9 @@ struct Settings {
 };
 
 void parse_server(Settings& settings, const std::string& text) {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos) throw UsageError("--server needs ADDR:PORT");
-    std::string host = text.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    const auto port = parse_number<uint16_t>(std::string_view(text).substr(colon + 1), "port");
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&settings.server);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&settings.server);
-    if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        settings.server_length = sizeof(sockaddr_in);
-    } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        settings.server_length = sizeof(sockaddr_in6);
-    } else {
-        throw UsageError("bad server address " + text);
-    }
+    const std::optional<dnsd::core::Endpoint> endpoint = dnsd::core::Endpoint::parse(text);
+    if (!endpoint) throw UsageError("--server needs ADDR:PORT or [ADDR6]:PORT, not " + text);
+    settings.server_length = endpoint->to_sockaddr(settings.server);
     settings.server_text = text;
 }
 

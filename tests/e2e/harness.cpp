@@ -21,6 +21,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "dnsd/core/address.hpp"
+
 extern char** environ;
 
 namespace dnsd::e2e {
@@ -102,22 +104,11 @@ struct SocketAddress {
 };
 
 SocketAddress make_address(std::string_view address, uint16_t port) {
+    if (address.size() >= 2 && address.front() == '[') address = address.substr(1, address.size() - 2);
+    const std::optional<core::Address> parsed = core::Address::parse(address);
+    if (!parsed) throw std::runtime_error("not an IP address: " + std::string(address));
     SocketAddress out;
-    std::string text(address);
-    if (!text.empty() && text.front() == '[') text = text.substr(1, text.size() - 2);
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&out.storage);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
-    if (inet_pton(AF_INET, text.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        out.size = sizeof(sockaddr_in);
-    } else if (inet_pton(AF_INET6, text.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        out.size = sizeof(sockaddr_in6);
-    } else {
-        throw std::runtime_error("not an IP address: " + text);
-    }
+    out.size = core::Endpoint{*parsed, port}.to_sockaddr(out.storage);
     return out;
 }
 

@@ -607,6 +607,30 @@ TEST_CASE("ResponseWriter leaves uncompressible names whole and compresses SOA n
     CHECK(written(w, out, size) == expected.data);
 }
 
+TEST_CASE("ResponseWriter: a repeated owner points at its first copy, never at bytes a rewind freed", "[wire]") {
+    Bytes query = plain_query("example");
+    wire::Query q;
+    REQUIRE(wire::parse_query(query.data, q) == wire::ParseStatus::ok);
+    std::array<uint8_t, 512> out{};
+    wire::ResponseWriter w(out, out.size());
+    w.begin(q);
+    REQUIRE(w.question(q.qname.as_is_bytes(), q.qtype, q.qclass));  // 12-24
+    const std::array<uint8_t, 4> address{192, 0, 2, 1};
+    const auto mark = w.mark();
+    REQUIRE(w.record(wire::Section::answer, test::wire_name("aa.other"), 1, 60, address));
+    w.rewind(mark);
+    // Written again where the rewound copy was: in full, not a pointer to itself.
+    REQUIRE(w.record(wire::Section::answer, test::wire_name("aa.other"), 1, 60, address));  // 25-48
+    REQUIRE(w.record(wire::Section::answer, test::wire_name("aa.other"), 1, 60, address));  // 49-64
+    const size_t size = w.finish(nullptr);
+
+    Bytes expected;
+    expected.header(0x1234, 0x8100, 1, 2, 0, 0).name("example").u16(1).u16(1);
+    expected.name("aa.other").u16(1).u16(1).u32(60).u16(4).raw({192, 0, 2, 1});
+    expected.raw({0xc0, 25}).u16(1).u16(1).u32(60).u16(4).raw({192, 0, 2, 1});
+    CHECK(written(w, out, size) == expected.data);
+}
+
 TEST_CASE("ResponseWriter writes the OPT with NSID, ECS and the extended rcode", "[wire]") {
     Bytes query = plain_query("a", 1);
     opt(query, ecs_option(1, 22, 0, {192, 0, 4}));
