@@ -7,6 +7,7 @@
 #include "dnsd/answer/lookup.hpp"
 #include "dnsd/answer/pool.hpp"
 #include "dnsd/answer/select.hpp"
+#include "dnsd/answer/trace.hpp"
 #include "dnsd/wire/query.hpp"
 #include "dnsd/wire/response.hpp"
 #include "dnsd/zone/name.hpp"
@@ -19,7 +20,6 @@ namespace rrtype = zone::rrtype;
 namespace rcode = wire::rcode;
 using wire::Section;
 
-constexpr size_t max_cname_links = 8;
 constexpr size_t tcp_limit = 65535;
 constexpr size_t udp_minimum = 512;
 
@@ -55,6 +55,20 @@ bool wants_additional(uint16_t type) {
     return type == rrtype::NS || type == rrtype::MX || type == rrtype::SRV;
 }
 
+// The server's tracer: every hook does nothing and inlines away.
+struct NoTrace {
+    void zone_of(std::string_view, const zone::Zone*, bool) {}
+    void looked_up(std::string_view, const zone::Node*, Trace::Step::Kind) {}
+    void cname(std::string_view, std::string_view, Trace::Step::Kind) {}
+    void any(std::string_view, uint16_t) {}
+    void nodata(std::string_view, uint16_t) {}
+    void rrset(Section, std::string_view, const zone::RRset&, uint32_t, uint64_t) {}
+    void pool(Section, std::string_view, const PoolQuestion&, const PoolChoice&, std::span<const uint32_t>) {}
+    void finish(uint16_t, bool, bool, uint8_t) {}
+};
+
+using StepKind = Trace::Step::Kind;
+
 uint64_t xorshift64(uint64_t& state) {
     state ^= state << 13;
     state ^= state >> 7;
@@ -65,12 +79,13 @@ uint64_t xorshift64(uint64_t& state) {
 // Fills the answer, authority and additional sections for one question.
 // Records that must be there but do not fit set overflow(); the caller then
 // truncates. Additional records that do not fit are left out (RFC 2181 §9),
-// except referral glue (RFC 9471).
-class Responder {
+// except referral glue (RFC 9471). Every decision is reported to the tracer.
+template <class Tracer>
+class Answerer {
 public:
-    Responder(const View& view, WorkerState& state, const wire::Query& query, const Client& client,
-              wire::ResponseWriter& writer)
-        : view_(view), state_(state), query_(query), client_(client), writer_(writer) {}
+    Answerer(const View& view, WorkerState& state, const wire::Query& query, const Client& client,
+             wire::ResponseWriter& writer, Tracer& tracer)
+        : view_(view), state_(state), query_(query), client_(client), writer_(writer), trace_(tracer) {}
 
     uint16_t answer();
     bool authoritative() const { return authoritative_; }
@@ -80,7 +95,7 @@ public:
     const PoolAnswer& pool_answer() const { return pool_answer_; }
 
 private:
-    const zone::Zone* zone_for(std::string_view name) const;
+    const zone::Zone* zone_for(std::string_view name);
     void answer_node(const zone::Zone& zone, const zone::Node& node, std::string_view owner);
     void answer_any(const zone::Zone& zone, const zone::Node& node, std::string_view owner);
     void negative(const zone::Zone& zone);
@@ -98,6 +113,7 @@ private:
     const wire::Query& query_;
     const Client& client_;
     wire::ResponseWriter& writer_;
+    Tracer& trace_;
     bool authoritative_ = false;
     bool overflow_ = false;
     bool failed_ = false;
@@ -106,28 +122,35 @@ private:
     PoolAnswer pool_answer_;
 };
 
-uint16_t Responder::answer() {
+template <class Tracer>
+uint16_t Answerer<Tracer>::answer() {
     std::string_view name = query_.qname.lower_view();
     const zone::Zone* zone = zone_for(name);
     if (zone == nullptr) return rcode::refused;
     authoritative_ = true;
 
-    // Followed CNAME targets, to stop at a loop rather than at the link limit.
-    std::array<Target, max_cname_links> chain;
+    // CNAME targets, to stop at a loop rather than at the link limit; the
+    // last is the one not followed.
+    std::array<Target, max_cname_links + 1> chain;
     for (size_t links = 0;; ++links) {
         const Lookup found = lookup(*zone, name, query_.qtype);
         switch (found.kind) {
         case Lookup::Kind::nxdomain:
+            trace_.looked_up(name, nullptr, StepKind::nxdomain);
             negative(*zone);
             return rcode::nxdomain;
         case Lookup::Kind::delegation:
+            trace_.looked_up(name, found.node, StepKind::delegation);
             // AA speaks for the question's name: a chain that leaves our
             // authority through a cut keeps it.
             if (links == 0) authoritative_ = false;
             referral(*zone, *found.node);
             return rcode::noerror;
         case Lookup::Kind::exact:
+            trace_.looked_up(name, found.node, StepKind::exact);
+            break;
         case Lookup::Kind::wildcard:
+            trace_.looked_up(name, found.node, StepKind::wildcard);
             break;
         }
         // Records are owned by `name` even when a wildcard synthesises them
@@ -139,14 +162,18 @@ uint16_t Responder::answer() {
             answer_node(*zone, node, name);
             return rcode::noerror;
         }
-        // Past the last link the resolver takes over from the previous target.
-        if (links == max_cname_links || !write_rrset(Section::answer, name, *cname, cname->ttl))
-            return rcode::noerror;
         Target& target = chain[links];
-        if (!target_at(cname->rdatas.front(), 0, target)) return rcode::noerror;
+        target_at(cname->rdatas.front(), 0, target);
+        // Past the last link the resolver takes over from the previous target.
+        if (links == max_cname_links) {
+            trace_.cname(name, target.view(), StepKind::cname_limit);
+            return rcode::noerror;
+        }
+        if (!write_rrset(Section::answer, name, *cname, cname->ttl) || target.size == 0) return rcode::noerror;
         const bool loop = target.view() == query_.qname.lower_view() ||
                           std::any_of(chain.begin(), chain.begin() + static_cast<ptrdiff_t>(links),
                                       [&](const Target& seen) { return seen.view() == target.view(); });
+        trace_.cname(name, target.view(), loop ? StepKind::cname_loop : StepKind::cname);
         if (loop) return rcode::noerror;
         name = target.view();
         zone = zone_for(name);
@@ -154,52 +181,68 @@ uint16_t Responder::answer() {
     }
 }
 
-const zone::Zone* Responder::zone_for(std::string_view name) const {
+template <class Tracer>
+const zone::Zone* Answerer<Tracer>::zone_for(std::string_view name) {
     const zone::Snapshot& snapshot = *view_.snapshot;
     const zone::Zone* zone = snapshot.find_zone(name);
     // DS lives on the parent side of a cut: when dnsd serves the parent too,
     // the parent answers DS at the child's apex (RFC 4035 §3.1.4.1).
     if (zone != nullptr && query_.qtype == rrtype::DS && name == zone->apex && name.size() > 1) {
-        if (const zone::Zone* parent = snapshot.find_zone(wire::parent(name))) return parent;
+        if (const zone::Zone* parent = snapshot.find_zone(wire::parent(name))) {
+            trace_.zone_of(name, parent, true);
+            return parent;
+        }
     }
+    trace_.zone_of(name, zone, false);
     return zone;
 }
 
-void Responder::answer_node(const zone::Zone& zone, const zone::Node& node, std::string_view owner) {
+template <class Tracer>
+void Answerer<Tracer>::answer_node(const zone::Zone& zone, const zone::Node& node, std::string_view owner) {
     const uint16_t qtype = query_.qtype;
     if (qtype == rrtype::ANY) return answer_any(zone, node, owner);
     if ((qtype == rrtype::A || qtype == rrtype::AAAA) && node.pool >= 0) {
         const auto family = qtype == rrtype::A ? core::Family::v4 : core::Family::v6;
-        if (write_pool(Section::answer, zone, node, owner, family) == 0) negative(zone);
+        if (write_pool(Section::answer, zone, node, owner, family) == 0) {
+            trace_.nodata(owner, qtype);
+            negative(zone);
+        }
         return;
     }
     const zone::RRset* rrset = node.find(qtype);
-    if (rrset == nullptr || rrset->rdatas.empty()) return negative(zone);
+    if (rrset == nullptr || rrset->rdatas.empty()) {
+        trace_.nodata(owner, qtype);
+        return negative(zone);
+    }
     if (write_rrset(Section::answer, owner, *rrset, rrset->ttl) && wants_additional(qtype))
         additional_targets(zone, *rrset);
 }
 
 // RFC 8482 §4.1: one RRset rather than all of them. A pool's addresses come
 // first (IPv4, then IPv6), else the node's first RRset in type order.
-void Responder::answer_any(const zone::Zone& zone, const zone::Node& node, std::string_view owner) {
+template <class Tracer>
+void Answerer<Tracer>::answer_any(const zone::Zone& zone, const zone::Node& node, std::string_view owner) {
     if (node.pool >= 0 && (write_pool(Section::answer, zone, node, owner, core::Family::v4) > 0 ||
                            write_pool(Section::answer, zone, node, owner, core::Family::v6) > 0))
         return;
     const auto rrset = std::find_if(node.rrsets.begin(), node.rrsets.end(),
                                     [](const zone::RRset& r) { return !r.rdatas.empty(); });
+    trace_.any(owner, rrset == node.rrsets.end() ? 0 : rrset->type);
     if (rrset == node.rrsets.end()) return negative(zone);
     if (write_rrset(Section::answer, owner, *rrset, rrset->ttl) && wants_additional(rrset->type))
         additional_targets(zone, *rrset);
 }
 
 // NXDOMAIN and NODATA: the zone's SOA in authority with the negative TTL (RFC 2308 §3).
-void Responder::negative(const zone::Zone& zone) {
+template <class Tracer>
+void Answerer<Tracer>::negative(const zone::Zone& zone) {
     const zone::Node* apex = zone.find(zone.apex);
     const zone::RRset* soa = apex ? apex->find(rrtype::SOA) : nullptr;
     if (soa != nullptr && !soa->rdatas.empty()) write_rrset(Section::authority, zone.apex, *soa, zone.negative_ttl);
 }
 
-void Responder::referral(const zone::Zone& zone, const zone::Node& cut) {
+template <class Tracer>
+void Answerer<Tracer>::referral(const zone::Zone& zone, const zone::Node& cut) {
     const zone::RRset* ns = cut.find(rrtype::NS);
     if (ns == nullptr || !write_rrset(Section::authority, cut.name, *ns, ns->ttl)) return;
     // Only glue at or below the cut: without it the resolver could not reach
@@ -216,7 +259,8 @@ void Responder::referral(const zone::Zone& zone, const zone::Node& cut) {
 
 // In-zone addresses of NS, MX and SRV targets; the data at the target must be
 // authoritative here, so names below a cut or only matched by a wildcard get none.
-void Responder::additional_targets(const zone::Zone& zone, const zone::RRset& rrset) {
+template <class Tracer>
+void Answerer<Tracer>::additional_targets(const zone::Zone& zone, const zone::RRset& rrset) {
     const size_t offset = target_offset(rrset.type);
     for (size_t i = 0; i < rrset.rdatas.size() && !overflow_; ++i) {
         Target target;
@@ -228,7 +272,8 @@ void Responder::additional_targets(const zone::Zone& zone, const zone::RRset& rr
     }
 }
 
-void Responder::addresses(const zone::Zone& zone, const zone::Node& node, std::string_view owner) {
+template <class Tracer>
+void Answerer<Tracer>::addresses(const zone::Zone& zone, const zone::Node& node, std::string_view owner) {
     if (node.pool >= 0) {
         write_pool(Section::additional, zone, node, owner, core::Family::v4);
         write_pool(Section::additional, zone, node, owner, core::Family::v6);
@@ -239,7 +284,8 @@ void Responder::addresses(const zone::Zone& zone, const zone::Node& node, std::s
 }
 
 // Whether one of the first `before` RDATAs of `rrset` names `name` as its target.
-bool Responder::already_named(const zone::RRset& rrset, size_t before, std::string_view name) const {
+template <class Tracer>
+bool Answerer<Tracer>::already_named(const zone::RRset& rrset, size_t before, std::string_view name) const {
     const size_t offset = target_offset(rrset.type);
     for (size_t i = 0; i < before; ++i) {
         Target earlier;
@@ -250,21 +296,24 @@ bool Responder::already_named(const zone::RRset& rrset, size_t before, std::stri
 
 // Static RRsets of several records rotate like round-robin pools: the set's
 // own counter picks which record goes first.
-bool Responder::write_rrset(Section section, std::string_view owner, const zone::RRset& rrset, uint32_t ttl) {
+template <class Tracer>
+bool Answerer<Tracer>::write_rrset(Section section, std::string_view owner, const zone::RRset& rrset, uint32_t ttl) {
     if (overflow_) return false;
     const auto mark = writer_.mark();
     const size_t count = rrset.rdatas.size();
-    const uint64_t rotation = count > 1 ? state_.rotation_offset + state_.rotations.next(rrset) : 0;
+    const uint64_t rotation = count > 1 ? state_.rotation_offset + state_.rotations.next(rrset.rotation_key) : 0;
     for (size_t i = 0; i < count; ++i) {
         const zone::Rdata& rdata = rrset.rdatas[(rotation + i) % count];
         if (!writer_.record(section, owner, rrset.type, ttl, rdata.wire, {rdata.name_offsets.data(), rdata.name_count}))
             return fail_rrset(section, mark);
     }
+    trace_.rrset(section, owner, rrset, ttl, rotation);
     return true;
 }
 
 // The pool's members of `family` chosen by select(); how many were written.
-size_t Responder::write_pool(Section section, const zone::Zone& zone, const zone::Node& node,
+template <class Tracer>
+size_t Answerer<Tracer>::write_pool(Section section, const zone::Zone& zone, const zone::Node& node,
                              std::string_view owner, core::Family family) {
     if (overflow_ || failed_) return 0;
     const zone::Pool& pool = zone.pools[static_cast<size_t>(node.pool)];
@@ -281,11 +330,15 @@ size_t Responder::write_pool(Section section, const zone::Zone& zone, const zone
     question.client = client_;
     question.health = view_.health.get();
     question.geo = view_.geo.get();
-    question.counter = state_.rotation_offset + state_.rotations.next(pool, family);
+    question.counter = state_.rotation_offset + state_.rotations.next(pool.rotation_key(family));
     question.random = xorshift64(state_.rng_state);
     const PoolChoice choice = choose(question, state_.members, state_.scratch);
     const Selection& selection = choice.selection;
-    if (selection.count == 0) return 0;
+    const std::span<const uint32_t> chosen{state_.members.data(), selection.count};
+    if (selection.count == 0) {
+        trace_.pool(section, owner, question, choice, chosen);
+        return 0;
+    }
     // Every pool in the response narrows the scope the whole response holds for.
     ecs_scope_prefix_ = std::max(ecs_scope_prefix_, choice.scope_prefix);
     const uint32_t ttl = choice.ttl;
@@ -299,12 +352,14 @@ size_t Responder::write_pool(Section section, const zone::Zone& zone, const zone
         }
     }
     if (section == Section::answer) pool_answer_ = {&zone, node.pool, selection.region, selection.tier};
+    trace_.pool(section, owner, question, choice, chosen);
     return selection.count;
 }
 
 // An RRset that did not fit is dropped whole (RFC 2181 §9); returns false
 // for the caller to pass on.
-bool Responder::fail_rrset(Section section, const wire::ResponseWriter::Mark& mark) {
+template <class Tracer>
+bool Answerer<Tracer>::fail_rrset(Section section, const wire::ResponseWriter::Mark& mark) {
     writer_.rewind(mark);
     if (section != Section::additional || glue_required_) overflow_ = true;
     return false;
@@ -316,23 +371,13 @@ size_t response_limit(Transport transport, const wire::Query& query, const Optio
     return std::max<size_t>(udp_minimum, std::min<size_t>(query.edns.payload, options.udp_payload));
 }
 
-}  // namespace
-
-void WorkerState::prepare(const View& view) {
-    const size_t size = view.snapshot ? view.snapshot->max_pool_members : 0;
-    members.assign(size, 0);
-    scratch.assign(size, 0);
-    size_t rotating_sets = 0;
-    if (view.snapshot)
-        for (const auto& zone : view.snapshot->zones) rotating_sets += zone->rotating_sets;
-    rotations.reset(rotating_sets);
-}
-
-Outcome respond(const Request& request, const View& view, WorkerState& state, std::span<uint8_t> out) {
+// The answer to a parsed query, every decision reported to `tracer`.
+template <class Tracer>
+Outcome answer_query(const wire::Query& query, wire::ParseStatus status, const core::Address& source,
+                     Transport transport, const View& view, WorkerState& state, std::span<uint8_t> out,
+                     Tracer& tracer) {
     Outcome outcome;
-    wire::Query query;
-    const wire::ParseStatus status = wire::parse_query(request.packet, query);
-    const size_t limit = std::min(out.size(), response_limit(request.transport, query, view.options));
+    const size_t limit = std::min(out.size(), response_limit(transport, query, view.options));
     // A buffer below the smallest limit breaks respond()'s contract: drop.
     if (status == wire::ParseStatus::drop || limit < udp_minimum) return outcome;
 
@@ -351,6 +396,7 @@ Outcome respond(const Request& request, const View& view, WorkerState& state, st
     if (query.has_edns) writer.reserve(opt.size());
 
     uint16_t rcode = rcode::noerror;
+    bool authoritative = false;
     if (status == wire::ParseStatus::notimp) {
         rcode = rcode::notimp;
     } else if (status == wire::ParseStatus::formerr) {
@@ -361,26 +407,49 @@ Outcome respond(const Request& request, const View& view, WorkerState& state, st
                !view.snapshot) {
         rcode = rcode::refused;
     } else {
-        const Client client =
-            client_of(request.source, query.edns.has_ecs ? &query.edns.ecs : nullptr, view.options.ecs);
-        Responder responder(view, state, query, client, writer);
-        rcode = responder.answer();
-        if (responder.failed()) {
+        const Client client = client_of(source, query.edns.has_ecs ? &query.edns.ecs : nullptr, view.options.ecs);
+        Answerer<Tracer> answerer(view, state, query, client, writer, tracer);
+        rcode = answerer.answer();
+        if (answerer.failed()) {
             writer.rewind(start);
             rcode = rcode::servfail;
         } else {
-            if (responder.overflow()) writer.truncate();
-            else outcome.pool_answer = responder.pool_answer();
-            writer.set_authoritative(responder.authoritative());
-            opt.ecs_scope_prefix = responder.ecs_scope_prefix();
+            if (answerer.overflow()) writer.truncate();
+            else outcome.pool_answer = answerer.pool_answer();
+            authoritative = answerer.authoritative();
+            opt.ecs_scope_prefix = answerer.ecs_scope_prefix();
         }
     }
+    writer.set_authoritative(authoritative);
     writer.set_rcode(rcode);
     outcome.size = writer.finish(query.has_edns ? &opt : nullptr);
     outcome.qtype = query.qtype;
     outcome.rcode = static_cast<uint8_t>(rcode);
     outcome.truncated = writer.truncated();
+    tracer.finish(rcode, authoritative, outcome.truncated, opt.ecs_scope_prefix);
     return outcome;
+}
+
+}  // namespace
+
+void WorkerState::prepare(const View& view) {
+    const size_t size = view.snapshot ? view.snapshot->max_pool_members : 0;
+    if (members.size() != size) members.assign(size, 0);
+    if (scratch.size() != size) scratch.assign(size, 0);
+    if (view.snapshot && view.snapshot != snapshot_) rotations.adopt(*view.snapshot);
+    snapshot_ = view.snapshot;
+}
+
+Outcome respond(const Request& request, const View& view, WorkerState& state, std::span<uint8_t> out) {
+    wire::Query query;
+    const wire::ParseStatus status = wire::parse_query(request.packet, query);
+    NoTrace tracer;
+    return answer_query(query, status, request.source, request.transport, view, state, out, tracer);
+}
+
+Outcome respond(const wire::Query& query, const core::Address& source, Transport transport, const View& view,
+                WorkerState& state, std::span<uint8_t> out, Trace& trace) {
+    return answer_query(query, wire::ParseStatus::ok, source, transport, view, state, out, trace);
 }
 
 }  // namespace dnsd::answer

@@ -3,6 +3,7 @@
 // Takes no lock, allocates nothing, throws nothing; all scratch lives in the
 // caller's WorkerState.
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -10,22 +11,32 @@
 #include "dnsd/answer/select.hpp"
 #include "dnsd/answer/view.hpp"
 #include "dnsd/core/address.hpp"
+#include "dnsd/wire/query.hpp"
 
 namespace dnsd::answer {
 
 enum class Transport : uint8_t { udp, tcp };
 
+// CNAME links followed in one answer (SPEC §7); past them the resolver takes over.
+inline constexpr size_t max_cname_links = 8;
+
 // Per-worker mutable state; one per thread, never shared.
 struct WorkerState {
-    Rotations rotations;           // each rotating set's counter, reset by prepare()
+    Rotations rotations;           // each rotating set's counter, carried across views by prepare()
     uint64_t rotation_offset = 0;  // added to every set's counter: 0 in a server, pinned by tests
     uint64_t rng_state = 0x9e3779b97f4a7c15ull;  // xorshift state for weighted
     std::vector<uint32_t> members;  // selection output, sized by prepare()
     std::vector<uint64_t> scratch;  // selection scratch, sized by prepare()
 
-    // Sizes the scratch for a view; called when the worker adopts a new view,
-    // never per query.
+    // Adopts a view: sizes the scratch for its largest pool and makes room for
+    // its rotating sets. Only what the view changed is redone: a view with the
+    // snapshot already adopted (health, overrides) costs nothing, and every
+    // set a new snapshot keeps keeps its counter. Called when the worker
+    // adopts a new view, never per query.
     void prepare(const View& view);
+
+private:
+    std::shared_ptr<const zone::Snapshot> snapshot_;  // the one rotations are laid out for
 };
 
 struct Request {
@@ -55,5 +66,12 @@ struct Outcome {
 // transport allows (UDP: the client's EDNS payload or 512; TCP: 65535).
 Outcome respond(const Request& request, const View& view, WorkerState& state,
                 std::span<uint8_t> out);
+
+class Trace;
+// The same path for a query already parsed (a well-formed one, as
+// wire::parse_query leaves it), with every decision recorded in `trace`:
+// `dnsd explain`. Allocates, for the trace.
+Outcome respond(const wire::Query& query, const core::Address& source, Transport transport, const View& view,
+                WorkerState& state, std::span<uint8_t> out, Trace& trace);
 
 }  // namespace dnsd::answer

@@ -5,6 +5,8 @@
 #include <cassert>
 #include <cmath>
 
+#include "dnsd/core/hash.hpp"
+
 namespace dnsd::answer {
 namespace {
 
@@ -13,16 +15,9 @@ using zone::MemberState;
 using zone::Policy;
 using zone::Pool;
 
-// splitmix64's increment and output function (Steele, Lea, Flood 2014): the
-// output function is a bijection on 64 bits with full avalanche, which is all
-// both the hash and the per-member random expansion need.
-constexpr uint64_t golden_gamma = 0x9e3779b97f4a7c15ull;
-
-constexpr uint64_t mix64(uint64_t x) {
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
+using core::golden_gamma;
+using core::mix64;
+using core::stable_hash;
 
 // A uniform double in the open interval (0, 1) from the top 53 bits of `bits`:
 // never 0 (ln would be -inf) and never 1 (ln would be 0, a division by zero).
@@ -188,21 +183,6 @@ Selection select(const SelectInput& in, std::span<uint32_t> out, std::span<uint6
     if (pool.max_answers > 0) count = std::min<size_t>(count, pool.max_answers);
     result.count = count;
     return result;
-}
-
-// Reads the input as 64-bit little-endian words (the last one zero-padded),
-// chaining them through splitmix64's output function, then the length:
-//   h = mix64(seed + 0x9e3779b97f4a7c15); h = mix64(h ^ word) per word;
-//   result = mix64(h ^ size).
-// Defined on bytes, not on the machine's word order, so every server agrees.
-uint64_t stable_hash(const uint8_t* data, size_t size, uint64_t seed) {
-    uint64_t h = mix64(seed + golden_gamma);
-    for (size_t offset = 0; offset < size; offset += 8) {
-        uint64_t word = 0;
-        for (size_t i = 0; i < 8 && offset + i < size; ++i) word |= uint64_t{data[offset + i]} << (8 * i);
-        h = mix64(h ^ word);
-    }
-    return mix64(h ^ size);
 }
 
 }  // namespace dnsd::answer

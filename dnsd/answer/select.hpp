@@ -2,6 +2,7 @@
 // Which members of a pool answer a query, and in what order (SPEC §4 steps 3-6).
 // Pure: the rotation counter, the random draw and health come in as arguments,
 // so tests pin them. Allocates nothing: the caller owns the output span.
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -12,6 +13,9 @@
 namespace dnsd::answer {
 
 enum class Tier : uint8_t { primary, fallback, fail_open };
+// As metrics, status and explain spell them, by value.
+inline constexpr std::array<std::string_view, 3> tier_names{"primary", "fallback", "fail-open"};
+inline std::string_view to_string(Tier tier) { return tier_names[static_cast<size_t>(tier)]; }
 
 struct SelectInput {
     const zone::Pool* pool = nullptr;
@@ -49,9 +53,5 @@ bool eligible(const SelectInput& in, uint32_t m);
 // region is not listed gets order.size(), past every tier. With no order, every
 // member is in tier 0.
 uint64_t tier_of(const zone::Member& member, std::span<const int32_t> order);
-
-// A stable 64-bit hash (the same on every machine and across restarts), for
-// sticky's rendezvous hashing.
-uint64_t stable_hash(const uint8_t* data, size_t size, uint64_t seed);
 
 }  // namespace dnsd::answer

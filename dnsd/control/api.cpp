@@ -110,12 +110,8 @@ void Api::explain(const http::Request& request, http::Respond& respond) const {
     const auto question = parse_explain_request(*name, type ? *type : "", *client, error);
     if (!question) return respond(http::Response::error(400, error));
 
-    const State& state = sources_.state;
-    ExplainOptions options;
-    options.ecs = state.config().ecs;
-    const Explanation explanation =
-        control::explain(*state.snapshot(), state.health().get(), state.geo().get(), *question, options);
-    respond(json_response(200, to_json(explanation)));
+    const auto view = sources_.state.published().load();
+    respond(json_response(200, to_json(control::explain(*view, *question, {}))));
 }
 
 void Api::reload(http::Respond respond) const {
@@ -137,7 +133,7 @@ void Api::set_override(const http::Request& request, const http::Params& capture
     if (!body.is_object() || body.size() != 1 || !body.contains("state") || !body["state"].is_string())
         return respond(http::Response::error(400, R"(expected {"state": "up" | "down" | "auto"})"));
     const std::string text = body["state"].get<std::string>();
-    const auto state = health::parse_state(text);
+    const auto state = zone::member_state(text);
     if (!state) return respond(http::Response::error(400, "state must be \"up\", \"down\" or \"auto\", not \"" + text + "\""));
 
     switch (sources_.monitor.set_override(zone, pool, *address, *state)) {

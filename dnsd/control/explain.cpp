@@ -9,8 +9,12 @@
 #include <cstdio>
 #include <sstream>
 
-#include "dnsd/answer/lookup.hpp"
+#include "dnsd/answer/respond.hpp"
+#include "dnsd/answer/trace.hpp"
+#include "dnsd/control/state.hpp"
 #include "dnsd/core/log.hpp"
+#include "dnsd/wire/name.hpp"
+#include "dnsd/wire/types.hpp"
 #include "dnsd/zone/load.hpp"
 #include "dnsd/zone/name.hpp"
 
@@ -21,81 +25,97 @@ namespace {
 namespace rrtype = zone::rrtype;
 using nlohmann::json;
 
-// As respond() follows them.
-constexpr size_t max_cname_links = 8;
-
-struct TypeName {
-    std::string_view name;
-    uint16_t type;
-};
-constexpr std::array<TypeName, 10> type_names{{{"A", rrtype::A},
-                                               {"AAAA", rrtype::AAAA},
-                                               {"CNAME", rrtype::CNAME},
-                                               {"NS", rrtype::NS},
-                                               {"SOA", rrtype::SOA},
-                                               {"MX", rrtype::MX},
-                                               {"TXT", rrtype::TXT},
-                                               {"SRV", rrtype::SRV},
-                                               {"CAA", rrtype::CAA},
-                                               {"PTR", rrtype::PTR}}};
-
-std::string type_name(uint16_t type) {
-    for (const auto& t : type_names)
-        if (t.type == type) return std::string(t.name);
-    return "TYPE" + std::to_string(type);
-}
-
-std::string upper(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
+using wire::rcode_name;
+using wire::type_name;
 
 std::string network(const core::Address& address, unsigned prefix) {
     return address.masked(prefix).to_string() + "/" + std::to_string(prefix);
 }
 
-std::string_view policy_name(zone::Policy policy) {
-    switch (policy) {
-        case zone::Policy::round_robin: return "round-robin";
-        case zone::Policy::weighted: return "weighted";
-        case zone::Policy::sticky: return "sticky";
-        case zone::Policy::priority: return "priority";
-    }
-    return "round-robin";
-}
+// `rdata` as written by the zone module: names uncompressed, so read in order.
+class RdataText {
+public:
+    explicit RdataText(std::span<const uint8_t> rdata) : rdata_(rdata) {}
 
-std::string_view state_name(zone::MemberState state) {
-    switch (state) {
-        case zone::MemberState::automatic: return "auto";
-        case zone::MemberState::up: return "up";
-        case zone::MemberState::down: return "down";
+    bool done() const { return at_ == rdata_.size(); }
+    std::string number(size_t octets) {
+        uint64_t value = 0;
+        for (size_t i = 0; i < octets && at_ < rdata_.size(); ++i) value = value << 8 | rdata_[at_++];
+        return std::to_string(value);
     }
-    return "auto";
-}
-
-std::string_view tier_name(answer::Tier tier) {
-    switch (tier) {
-        case answer::Tier::primary: return "primary";
-        case answer::Tier::fallback: return "fallback";
-        case answer::Tier::fail_open: return "fail open";
+    std::string name() {
+        const size_t size = wire::name_size(rdata_.subspan(std::min(at_, rdata_.size())));
+        const std::string text = zone::to_text(wire::as_view(rdata_.subspan(at_, size)));
+        at_ += size;
+        return text;
     }
-    return "primary";
-}
+    // A <character-string> (RFC 1035 §3.3) in double quotes, `"` and `\` escaped.
+    std::string string(size_t size) {
+        std::string out = "\"";
+        for (size_t end = std::min(at_ + size, rdata_.size()); at_ < end; ++at_) {
+            const char c = static_cast<char>(rdata_[at_]);
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        return out + "\"";
+    }
+    std::string counted_string() { return at_ < rdata_.size() ? string(rdata_[at_++]) : std::string(); }
 
-// RDATA in presentation form where it is simple, else RFC 3597's generic form.
-std::string rdata_text(uint16_t type, const zone::Rdata& rdata) {
-    const auto& wire = rdata.wire;
-    if ((type == rrtype::A && wire.size() == 4) || (type == rrtype::AAAA && wire.size() == 16)) {
+private:
+    std::span<const uint8_t> rdata_;
+    size_t at_ = 0;
+};
+
+// RDATA in presentation form; RFC 3597's generic form for other types.
+std::string rdata_text(uint16_t type, std::span<const uint8_t> rdata) {
+    if ((type == rrtype::A && rdata.size() == 4) || (type == rrtype::AAAA && rdata.size() == 16)) {
         core::Address address;
         address.family = type == rrtype::A ? core::Family::v4 : core::Family::v6;
-        std::copy(wire.begin(), wire.end(), address.bytes.begin());
+        std::copy(rdata.begin(), rdata.end(), address.bytes.begin());
         return address.to_string();
     }
-    if (type == rrtype::CNAME || type == rrtype::NS || type == rrtype::PTR)
-        return zone::to_text(std::string_view(reinterpret_cast<const char*>(wire.data()), wire.size()));
-    std::string out = "\\# " + std::to_string(wire.size()) + " ";
-    for (uint8_t byte : wire) {
+    // Fields are read one statement at a time: the operands of + are not sequenced.
+    RdataText in(rdata);
+    std::vector<std::string> fields;
+    auto numbers = [&](size_t count, size_t octets) {
+        for (size_t i = 0; i < count; ++i) fields.push_back(in.number(octets));
+    };
+    switch (type) {
+        case rrtype::CNAME:
+        case rrtype::NS:
+        case rrtype::PTR: fields.push_back(in.name()); break;
+        case rrtype::MX:
+            numbers(1, 2);
+            fields.push_back(in.name());
+            break;
+        case rrtype::SRV:
+            numbers(3, 2);
+            fields.push_back(in.name());
+            break;
+        case rrtype::SOA:
+            fields.push_back(in.name());
+            fields.push_back(in.name());
+            numbers(5, 4);
+            break;
+        case rrtype::TXT:
+            while (!in.done()) fields.push_back(in.counted_string());
+            break;
+        case rrtype::CAA: {
+            numbers(1, 1);
+            const std::string tag = in.counted_string();
+            fields.push_back(tag.substr(1, tag.size() - 2));
+            fields.push_back(in.string(rdata.size()));
+            break;
+        }
+        default: break;
+    }
+    if (!fields.empty()) {
+        std::string out = fields.front();
+        for (size_t i = 1; i < fields.size(); ++i) out += " " + fields[i];
+        return out;
+    }
+    std::string out = "\\# " + std::to_string(rdata.size()) + " ";
+    for (uint8_t byte : rdata) {
         std::array<char, 3> hex{};
         std::snprintf(hex.data(), hex.size(), "%02x", byte);
         out += hex.data();
@@ -123,139 +143,40 @@ std::string order_rule(const geo::Geo& geo, const geo::Explanation& placed) {
     return first + others + " in config order";
 }
 
-class Explainer {
-public:
-    Explainer(const zone::Snapshot& snapshot, const health::HealthView* health, const geo::Geo* geo,
-              const ExplainOptions& options, Explanation& out)
-        : snapshot_(snapshot), health_(health), geo_(geo), options_(options), out_(out) {}
+std::string text_of(std::string_view wire_name) { return zone::to_text(wire_name); }
 
-    void run(std::string_view qname_wire);
-
-private:
-    void answer_pool(const zone::Zone& zone, const zone::Node& node, std::string_view owner);
-    void answer_static(const zone::Zone& zone, const zone::Node& node, std::string_view owner);
-
-    const zone::Snapshot& snapshot_;
-    const health::HealthView* health_;
-    const geo::Geo* geo_;
-    const ExplainOptions& options_;
-    Explanation& out_;
-};
-
-void Explainer::run(std::string_view qname_wire) {
-    const uint16_t qtype = out_.request.type;
-    std::string name(qname_wire);
-    const zone::Zone* zone = snapshot_.find_zone(name);
-    if (zone == nullptr) {
-        out_.rcode = "REFUSED";
-        out_.steps.push_back(out_.qname + " is in no zone this server serves");
-        return;
-    }
-    out_.rcode = "NOERROR";
-    out_.zone = zone->name;
-    out_.zone_file = zone->file;
-    for (size_t links = 0;; ++links) {
-        const std::string owner = zone::to_text(name);
-        const answer::Lookup found = answer::lookup(*zone, name, qtype);
-        if (found.kind == answer::Lookup::Kind::nxdomain) {
-            out_.rcode = "NXDOMAIN";
-            out_.steps.push_back(owner + " does not exist in zone " + zone->name);
-            return;
-        }
-        if (found.kind == answer::Lookup::Kind::delegation) {
-            out_.steps.push_back(owner + " is delegated at " + zone::to_text(found.node->name) +
-                                 ": a referral, not an answer");
-            return;
-        }
-        const zone::Node& node = *found.node;
-        if (found.kind == answer::Lookup::Kind::wildcard)
-            out_.steps.push_back(owner + " is synthesised from " + zone::to_text(node.name));
-        const zone::RRset* cname = node.find(rrtype::CNAME);
-        if (cname != nullptr && !cname->rdatas.empty() && qtype != rrtype::CNAME) {
-            const std::string target = rdata_text(rrtype::CNAME, cname->rdatas.front());
-            out_.answer.push_back(record(owner, cname->ttl, rrtype::CNAME, target));
-            out_.steps.push_back(owner + " is an alias (CNAME) for " + target);
-            std::string problem;
-            auto next = zone::to_wire(target, std::string(1, '\0'), problem);
-            if (links + 1 == max_cname_links || !next) return;
-            name = std::move(*next);
-            zone = snapshot_.find_zone(name);
-            if (zone == nullptr) {
-                out_.steps.push_back(target + " is outside the served zones: the resolver follows it");
-                return;
-            }
-            continue;
-        }
-        if ((qtype == rrtype::A || qtype == rrtype::AAAA) && node.pool >= 0)
-            answer_pool(*zone, node, owner);
-        else
-            answer_static(*zone, node, owner);
-        return;
-    }
-}
-
-void Explainer::answer_static(const zone::Zone& zone, const zone::Node& node, std::string_view owner) {
-    const zone::RRset* rrset = node.find(out_.request.type);
-    if (rrset == nullptr || rrset->rdatas.empty()) {
-        out_.steps.push_back(std::string(owner) + " has no " + out_.qtype + " records: NODATA, the SOA of " +
-                             zone.name + " in authority");
-        return;
-    }
-    const size_t count = rrset->rdatas.size();
-    out_.steps.push_back(std::string(owner) + " has static " + out_.qtype + " records (no pool): every client gets " +
-                         (count > 1 ? "them, rotated per query" : "it"));
-    // Rotated as respond() rotates static RRsets: the counter picks the first.
-    for (size_t i = 0; i < count; ++i)
-        out_.answer.push_back(record(owner, rrset->ttl, rrset->type,
-                                     rdata_text(rrset->type, rrset->rdatas[(options_.counter + i) % count])));
-}
-
-void Explainer::answer_pool(const zone::Zone& zone, const zone::Node& node, std::string_view owner) {
-    const zone::Pool& pool = zone.pools[static_cast<size_t>(node.pool)];
-    answer::PoolQuestion question;
-    question.zone = &zone;
-    question.node = &node;
-    question.family = out_.request.type == rrtype::A ? core::Family::v4 : core::Family::v6;
-    question.client = out_.client;
-    question.health = health_;
-    question.geo = geo_;
-    question.counter = options_.counter;
-    question.random = options_.random;
-    std::vector<uint32_t> chosen(pool.members.size());
-    std::vector<uint64_t> scratch(pool.members.size());
-    const answer::PoolChoice choice = answer::choose(question, chosen, scratch);
+// The member table, the tiers and their outcome for the pool that answered.
+ExplainPool pool_report(const ExplainReport& report, const answer::Trace::Pool& traced) {
+    const zone::Pool& pool = traced.zone->pools[static_cast<size_t>(traced.node->pool)];
+    const answer::PoolChoice& choice = traced.choice;
     const answer::SelectInput& input = choice.input;
     const answer::Selection& selection = choice.selection;
 
-    ExplainPool report;
-    report.name = pool.name;
-    report.policy = pool.policy;
-    report.max_answers = pool.max_answers;
-    report.name_ttl = node.pool_ttl;
-    report.degraded_ttl = pool.degraded_ttl;
-    report.uses_geo = pool.uses_geo;
-    report.tier = selection.tier;
-    report.ttl = choice.ttl;
-    report.geo_scope_prefix = choice.placement.scope_prefix;
-    report.scope_prefix = choice.scope_prefix;
+    ExplainPool out;
+    out.name = pool.name;
+    out.type = traced.family == core::Family::v4 ? "A" : "AAAA";
+    out.policy = pool.policy;
+    out.max_answers = pool.max_answers;
+    out.name_ttl = traced.node->pool_ttl;
+    out.degraded_ttl = pool.degraded_ttl;
+    out.uses_geo = pool.uses_geo;
+    out.tier = selection.tier;
+    out.ttl = choice.ttl;
+    out.geo_scope_prefix = choice.placement.scope_prefix;
+    out.scope_prefix = choice.scope_prefix;
 
     const auto order = input.region_order;
-    if (order.empty()) {
-        report.tiers.push_back(ExplainTier{});
-    } else {
-        for (int32_t region : order) report.tiers.push_back(ExplainTier{out_.region_names[static_cast<size_t>(region)]});
-    }
+    if (order.empty()) out.tiers.push_back(ExplainTier{});
+    for (const int32_t region : order) out.tiers.push_back(ExplainTier{report.region_names[static_cast<size_t>(region)]});
     if (selection.tier != answer::Tier::fail_open) {
         const auto at = std::find(order.begin(), order.end(), selection.region);
-        report.answered_tier = order.empty() ? 0 : static_cast<size_t>(at - order.begin());
+        out.answered_tier = order.empty() ? 0 : static_cast<size_t>(at - order.begin());
     }
-
-    const auto& family = question.family == core::Family::v4 ? pool.v4 : pool.v6;
-    for (uint32_t m : family) {
+    for (const uint32_t m : traced.family == core::Family::v4 ? pool.v4 : pool.v6) {
         const zone::Member& member = pool.members[m];
         ExplainMember shown;
         shown.address = member.address;
-        if (member.region >= 0) shown.region = out_.region_names[static_cast<size_t>(member.region)];
+        if (member.region >= 0) shown.region = report.region_names[static_cast<size_t>(member.region)];
         shown.state = answer::state_of(input, m);
         shown.overridden = shown.state != member.state;
         if (member.health_slot != UINT32_MAX)
@@ -264,25 +185,85 @@ void Explainer::answer_pool(const zone::Zone& zone, const zone::Node& node, std:
         const uint64_t tier = answer::tier_of(member, order);
         if (order.empty() || tier < order.size()) {
             shown.tier = static_cast<size_t>(tier);
-            ++report.tiers[shown.tier.value()].members;
-            if (shown.eligible) ++report.tiers[shown.tier.value()].eligible;
+            ++out.tiers[*shown.tier].members;
+            if (shown.eligible) ++out.tiers[*shown.tier].eligible;
         }
-        for (size_t i = 0; i < selection.count; ++i)
-            if (chosen[i] == m) shown.position = i;
-        report.members.push_back(std::move(shown));
+        const auto position = std::find(traced.members.begin(), traced.members.end(), m);
+        if (position != traced.members.end()) shown.position = static_cast<size_t>(position - traced.members.begin());
+        out.members.push_back(std::move(shown));
     }
-
-    if (selection.count == 0)
-        out_.steps.push_back(std::string(owner) + " has no " + out_.qtype + " member in pool " + pool.name +
-                             " that may answer: NODATA, the SOA of " + zone.name + " in authority");
-    for (size_t i = 0; i < selection.count; ++i)
-        out_.answer.push_back(record(owner, choice.ttl, out_.request.type,
-                                     pool.members[chosen[i]].address.to_string()));
-    if (out_.scope_prefix) out_.scope_prefix = choice.scope_prefix;
-    out_.pool = std::move(report);
+    return out;
 }
 
-std::string region_text(const Explanation& e, int32_t region) {
+// One line per step of the walk, in words.
+std::vector<std::string> step_lines(const answer::Trace& trace) {
+    using Kind = answer::Trace::Step::Kind;
+    std::vector<std::string> lines;
+    const zone::Zone* zone = nullptr;
+    for (size_t i = 0; i < trace.steps.size(); ++i) {
+        const answer::Trace::Step& step = trace.steps[i];
+        const Kind next = i + 1 < trace.steps.size() ? trace.steps[i + 1].kind : Kind::zone;
+        const std::string name = text_of(step.name);
+        switch (step.kind) {
+            case Kind::zone:
+                if (zone != nullptr && step.zone != zone) lines.push_back(name + " is in zone " + step.zone->name);
+                zone = step.zone;
+                break;
+            case Kind::parent_for_ds:
+                zone = step.zone;
+                lines.push_back(name + " is the apex of a child zone; DS is the parent's, so " + step.zone->name +
+                                " answers");
+                break;
+            case Kind::no_zone:
+                lines.push_back(name + (i == 0 ? " is in no zone this server serves"
+                                               : " is outside the served zones: the resolver follows it"));
+                break;
+            case Kind::exact: break;
+            case Kind::wildcard: lines.push_back(name + " is synthesised from " + text_of(step.node->name)); break;
+            case Kind::delegation:
+                lines.push_back(name + " is delegated at " + text_of(step.node->name) + ": a referral, not an answer");
+                break;
+            case Kind::nxdomain: lines.push_back(name + " does not exist: NXDOMAIN, the SOA in authority"); break;
+            case Kind::cname: lines.push_back(name + " is an alias (CNAME) for " + text_of(step.target)); break;
+            case Kind::cname_limit:
+                lines.push_back(name + " is an alias (CNAME) for " + text_of(step.target) + ", past the " +
+                                std::to_string(answer::max_cname_links) +
+                                " links followed: the resolver takes over");
+                break;
+            case Kind::cname_loop:
+                lines.push_back(name + " is an alias (CNAME) for " + text_of(step.target) +
+                                ", already in the chain: a loop, not followed");
+                break;
+            case Kind::any:
+                lines.push_back(step.type == 0 ? "ANY at " + name + ": it has no records"
+                                               : "ANY at " + name + ": one RRset, its " + type_name(step.type) +
+                                                     " records (RFC 8482)");
+                break;
+            case Kind::nodata:
+                lines.push_back(name + " has no " + type_name(step.type) +
+                                (i > 0 && trace.steps[i - 1].kind == Kind::pool ? " member that may answer" : " records") +
+                                ": NODATA, the SOA in authority");
+                break;
+            case Kind::rrset:
+                // A CNAME written as a link of the chain: the link's own line says it.
+                if (step.type == rrtype::CNAME && (next == Kind::cname || next == Kind::cname_loop)) break;
+                lines.push_back(name + " has static " + type_name(step.type) + " records" +
+                                (step.count > 1 ? ", rotated per query (shown at rotation " +
+                                                      std::to_string(step.rotation) + ")"
+                                                : ""));
+                break;
+            case Kind::pool: {
+                const answer::Trace::Pool& traced = trace.pools[step.index];
+                lines.push_back(name + " takes its addresses from pool " +
+                                traced.zone->pools[static_cast<size_t>(traced.node->pool)].name);
+                break;
+            }
+        }
+    }
+    return lines;
+}
+
+std::string region_text(const ExplainReport& e, int32_t region) {
     return region < 0 ? "none" : e.region_names[static_cast<size_t>(region)];
 }
 
@@ -292,7 +273,7 @@ std::string location_text(const geo::Location& location) {
     return text.data();
 }
 
-std::string client_text(const Explanation& e) {
+std::string client_text(const ExplainReport& e) {
     const ExplainRequest& request = e.request;
     if (!request.prefix) return e.client.address.to_string() + ", the query's source (no ECS)";
     const std::string given = network(request.client, *request.prefix);
@@ -313,7 +294,7 @@ std::string padded(std::string text, size_t width) {
     return text;
 }
 
-void geo_lines(const Explanation& e, std::ostringstream& out) {
+void geo_lines(const ExplainReport& e, std::ostringstream& out) {
     if (!e.geo) {
         line(out, "region") << "none: no geo\n";
         return;
@@ -357,8 +338,8 @@ void geo_lines(const Explanation& e, std::ostringstream& out) {
                              << ": every address in it gets this region order\n";
 }
 
-std::string order_text(const Explanation& e, const ExplainPool& pool) {
-    std::string text(policy_name(pool.policy));
+std::string order_text(const ExplainReport& e, const ExplainPool& pool) {
+    std::string text(zone::to_string(pool.policy));
     switch (pool.policy) {
         case zone::Policy::round_robin:
             text += ": the tier's list rotated by one per query (shown at rotation " + std::to_string(e.counter) + ")";
@@ -376,7 +357,7 @@ std::string order_text(const Explanation& e, const ExplainPool& pool) {
     return text;
 }
 
-std::string scope_text(const Explanation& e, const ExplainPool* pool) {
+std::string scope_text(const ExplainReport& e, const ExplainPool* pool) {
     if (!e.scope_prefix) return "none: no ECS in the query";
     const std::string value = "/" + std::to_string(*e.scope_prefix);
     if (!e.client.from_ecs) return value + ": the ECS address does not decide the answer";
@@ -394,13 +375,13 @@ std::string scope_text(const Explanation& e, const ExplainPool* pool) {
     return value + ": " + why + ", capped at the source prefix /" + std::to_string(e.client.source_prefix);
 }
 
-void pool_lines(const Explanation& e, const ExplainPool& pool, std::ostringstream& out) {
-    line(out, "pool") << pool.name << ", policy " << policy_name(pool.policy) << ", ttl " << pool.name_ttl
+void pool_lines(const ExplainReport& e, const ExplainPool& pool, std::ostringstream& out) {
+    line(out, "pool") << pool.name << ", policy " << zone::to_string(pool.policy) << ", ttl " << pool.name_ttl
                       << ", degraded_ttl " << pool.degraded_ttl
                       << (pool.uses_geo ? "" : "; its members name no region, so geo does not matter") << "\n";
     const bool probed = std::any_of(pool.members.begin(), pool.members.end(),
                                     [](const ExplainMember& m) { return m.health.has_value(); });
-    line(out, "members") << e.qtype
+    line(out, "members") << pool.type
                          << (probed && !e.live ? " (offline: no probe has run, so probed members count as up)" : "")
                          << "\n";
     size_t width = 0;
@@ -409,7 +390,7 @@ void pool_lines(const Explanation& e, const ExplainPool& pool, std::ostringstrea
         << padded("health", 12) << padded("eligible", 10) << padded("tier", 6) << "answer\n";
     for (const auto& m : pool.members) {
         out << "  " << padded(m.address.to_string(), width) << "  " << padded(m.region.empty() ? "any" : m.region, 8)
-            << padded(std::string(state_name(m.state)) + (m.overridden ? " (override)" : ""), 16)
+            << padded(std::string(zone::to_string(m.state)) + (m.overridden ? " (override)" : ""), 16)
             << padded(!m.health ? "not probed" : *m.health ? "up" : "down", 12) << padded(m.eligible ? "yes" : "no", 10)
             << padded(m.tier ? std::to_string(*m.tier + 1) : "none", 6)
             << (m.position ? "#" + std::to_string(*m.position + 1) : "-") << "\n";
@@ -420,7 +401,7 @@ void pool_lines(const Explanation& e, const ExplainPool& pool, std::ostringstrea
         const ExplainTier& tier = pool.tiers[i];
         out << "  " << i + 1 << ". " << (tier.region.empty() ? "every member" : tier.region) << ": " << tier.eligible
             << " of " << tier.members << " eligible";
-        if (pool.answered_tier == i) out << ", answers (" << tier_name(pool.tier) << ")";
+        if (pool.answered_tier == i) out << ", answers (" << answer::to_string(pool.tier) << ")";
         if (pool.answered_tier && i > *pool.answered_tier) out << ", not tried";
         out << "\n";
     }
@@ -443,14 +424,12 @@ std::optional<ExplainRequest> parse_explain_request(std::string_view name, std::
     }
     request.name = std::string(name);
     if (!type.empty()) {
-        const std::string wanted = upper(type);
-        const auto it = std::find_if(type_names.begin(), type_names.end(),
-                                     [&](const TypeName& t) { return t.name == wanted; });
-        if (it == type_names.end()) {
-            error = "unknown TYPE \"" + std::string(type) + "\"; use A, AAAA, CNAME, NS, SOA, MX, TXT, SRV, CAA or PTR";
+        const auto code = wire::type_code(type);
+        if (!code) {
+            error = "unknown TYPE \"" + std::string(type) + "\"; use a type such as A, AAAA, MX, DS, ANY or TYPE65";
             return std::nullopt;
         }
-        request.type = it->type;
+        request.type = *code;
     }
     const size_t slash = client.find('/');
     const auto address = core::Address::parse(client.substr(0, slash));
@@ -482,34 +461,69 @@ std::optional<ExplainRequest> parse_explain_request(std::string_view name, std::
     return request;
 }
 
-Explanation explain(const zone::Snapshot& snapshot, const health::HealthView* health, const geo::Geo* geo,
-                    const ExplainRequest& request, const ExplainOptions& options) {
-    Explanation out;
+ExplainReport explain(const answer::View& view, const ExplainRequest& request, const ExplainOptions& options) {
+    ExplainReport out;
     out.request = request;
     out.qtype = type_name(request.type);
-    out.ecs_enabled = options.ecs;
+    out.ecs_enabled = view.options.ecs;
     out.counter = options.counter;
-    out.live = health != nullptr;
+    out.live = view.health != nullptr;
+
+    // The query a client would send, as wire::parse_query leaves it: with ECS
+    // when a prefix is given.
+    wire::Query query;
     std::string problem;
     const std::string absolute = request.name.back() == '.' ? request.name : request.name + ".";
     const std::string qname = zone::to_wire(absolute, std::string(1, '\0'), problem).value_or(std::string(1, '\0'));
-    out.qname = zone::to_text(qname);
-
-    // Step 1 as respond() takes it: the ECS address, or the query's source.
-    wire::ClientSubnet ecs;
+    query.has_question = true;
+    query.qname.size = qname.size();
+    std::copy(qname.begin(), qname.end(), query.qname.as_is.begin());
+    std::copy(qname.begin(), qname.end(), query.qname.lower.begin());
+    query.qtype = request.type;
+    query.qclass = wire::qclass::in;
     if (request.prefix) {
-        ecs.address = request.client;
-        ecs.source_prefix = *request.prefix;
+        query.has_edns = true;
+        query.edns.has_ecs = true;
+        query.edns.ecs.address = request.client;
+        query.edns.ecs.source_prefix = *request.prefix;
         out.scope_prefix = 0;
     }
-    out.client = answer::client_of(request.client, request.prefix ? &ecs : nullptr, options.ecs);
-
-    if (geo != nullptr) {
-        for (const auto& region : geo->regions().regions()) out.region_names.push_back(region.name);
-        out.geo = geo->explain(out.client.address);
-        out.order_rule = order_rule(*geo, *out.geo);
+    out.qname = text_of(query.qname.lower_view());
+    out.client = answer::client_of(request.client, request.prefix ? &query.edns.ecs : nullptr, view.options.ecs);
+    if (view.geo) {
+        for (const auto& region : view.geo->regions().regions()) out.region_names.push_back(region.name);
+        out.geo = view.geo->explain(out.client.address);
+        out.order_rule = order_rule(*view.geo, *out.geo);
     }
-    Explainer(snapshot, health, geo, options, out).run(qname);
+
+    answer::WorkerState state;
+    state.prepare(view);
+    state.rotation_offset = options.counter;
+    if (options.random != 0) state.rng_state = options.random;
+    std::vector<uint8_t> response(wire::max_message_size);
+    answer::Trace trace;
+    const answer::Outcome outcome =
+        answer::respond(query, request.client, answer::Transport::tcp, view, state, response, trace);
+    response.resize(outcome.size);
+    out.response = std::move(response);
+
+    out.rcode = rcode_name(trace.rcode);
+    out.authoritative = trace.authoritative;
+    if (!trace.steps.empty() && trace.steps.front().zone != nullptr) {
+        out.zone = trace.steps.front().zone->name;
+        out.zone_file = trace.steps.front().zone->file;
+    }
+    out.steps = step_lines(trace);
+    const auto answered = std::find_if(trace.pools.begin(), trace.pools.end(),
+                                       [](const answer::Trace::Pool& p) { return p.section == wire::Section::answer; });
+    if (answered != trace.pools.end()) out.pool = pool_report(out, *answered);
+    for (const auto& rr : trace.records) {
+        auto& section = rr.section == wire::Section::answer      ? out.answer
+                        : rr.section == wire::Section::authority ? out.authority
+                                                                 : out.additional;
+        section.push_back(record(text_of(rr.owner), rr.ttl, rr.type, rdata_text(rr.type, rr.rdata)));
+    }
+    if (out.scope_prefix) out.scope_prefix = trace.ecs_scope_prefix;
     return out;
 }
 
@@ -538,13 +552,12 @@ int run_explain(const Flags& flags, std::string_view name, std::string_view type
         std::fprintf(stderr, "%s\n", error.c_str());
         return 1;
     }
-    ExplainOptions options;
-    options.ecs = config->ecs;
-    std::fputs(to_text(explain(*zones.snapshot, nullptr, geo.get(), *request, options)).c_str(), stdout);
+    const auto view = make_view(*config, zones.snapshot, nullptr, geo);
+    std::fputs(to_text(explain(*view, *request, {})).c_str(), stdout);
     return 0;
 }
 
-std::string to_text(const Explanation& e) {
+std::string to_text(const ExplainReport& e) {
     std::ostringstream out;
     line(out, "question") << e.qname << " " << e.qtype << "\n";
     line(out, "client") << client_text(e) << "\n";
@@ -553,12 +566,17 @@ std::string to_text(const Explanation& e) {
     for (const auto& step : e.steps) line(out, "name") << step << "\n";
     if (e.pool) pool_lines(e, *e.pool, out);
     line(out, "ecs scope") << scope_text(e, e.pool ? &*e.pool : nullptr) << "\n";
-    line(out, "answer") << e.rcode << ", " << e.answer.size() << " record" << (e.answer.size() == 1 ? "" : "s") << "\n";
+    line(out, "answer") << e.rcode << ", " << e.answer.size() << " record" << (e.answer.size() == 1 ? "" : "s")
+                        << (e.authoritative || e.zone.empty() ? "" : ", not authoritative (AA clear)") << "\n";
     for (const auto& rr : e.answer) out << "  " << rr << "\n";
+    if (!e.authority.empty()) line(out, "authority") << "\n";
+    for (const auto& rr : e.authority) out << "  " << rr << "\n";
+    if (!e.additional.empty()) line(out, "additional") << "\n";
+    for (const auto& rr : e.additional) out << "  " << rr << "\n";
     return out.str();
 }
 
-json to_json(const Explanation& e) {
+json to_json(const ExplainReport& e) {
     json out;
     out["question"] = {{"name", e.qname}, {"type", e.qtype}};
     json client = {{"address", e.client.address.to_string()},
@@ -606,19 +624,19 @@ json to_json(const Explanation& e) {
         for (const auto& m : p.members)
             members.push_back({{"address", m.address.to_string()},
                                {"region", m.region.empty() ? json(nullptr) : json(m.region)},
-                               {"state", std::string(state_name(m.state))},
+                               {"state", std::string(zone::to_string(m.state))},
                                {"overridden", m.overridden},
                                {"health", m.health ? json(*m.health ? "up" : "down") : json(nullptr)},
                                {"eligible", m.eligible},
                                {"tier", m.tier ? json(*m.tier) : json(nullptr)},
                                {"position", m.position ? json(*m.position) : json(nullptr)}});
         out["pool"] = {{"name", p.name},
-                       {"policy", std::string(policy_name(p.policy))},
+                       {"policy", std::string(zone::to_string(p.policy))},
                        {"order", order_text(e, p)},
                        {"max_answers", p.max_answers},
                        {"uses_geo", p.uses_geo},
                        {"tiers", tiers},
-                       {"tier", std::string(tier_name(p.tier))},
+                       {"tier", std::string(answer::to_string(p.tier))},
                        {"members", members},
                        {"ttl", p.ttl},
                        {"name_ttl", p.name_ttl},
@@ -629,7 +647,10 @@ json to_json(const Explanation& e) {
     }
     out["ecs_scope"] = e.scope_prefix ? json(*e.scope_prefix) : json(nullptr);
     out["rcode"] = e.rcode;
+    out["authoritative"] = e.authoritative;
     out["answer"] = e.answer;
+    out["authority"] = e.authority;
+    out["additional"] = e.additional;
     return out;
 }
 

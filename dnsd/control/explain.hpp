@@ -1,10 +1,12 @@
 #pragma once
-// `dnsd explain` (SPEC §1): why one client gets the answer it gets — where geo
-// places it and why, the tiers in order, each member's state and health, the
-// policy's order, the TTL and the ECS scope, then the answer. Offline from the
-// config and zone files, or against the live server's view (GET /v1/explain).
-// A pool's answer comes from the server's own code (answer::choose), so the
-// report tells what the server does for the same rotation counter.
+// `dnsd explain` (SPEC §1): why one client gets the answer it gets — the name
+// walk, where geo places it and why, the tiers in order, each member's state
+// and health, the policy's order, the TTL and the ECS scope, then the answer.
+// Offline from the config and zone files, or against the live server's view
+// (GET /v1/explain). The report is a trace of answer::respond() itself run on
+// the query the client would send (over TCP, so that nothing is truncated),
+// so it shows exactly the response the server sends for the same view,
+// rotation counter and random draw.
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "dnsd/answer/pool.hpp"
+#include "dnsd/answer/view.hpp"
 #include "dnsd/control/settings.hpp"
 #include "dnsd/core/address.hpp"
 #include "dnsd/geo/geo.hpp"
@@ -37,9 +40,8 @@ std::optional<ExplainRequest> parse_explain_request(std::string_view name, std::
                                                     std::string_view client, std::string& error);
 
 struct ExplainOptions {
-    bool ecs = true;        // the config's "ecs"
-    uint64_t counter = 0;   // the rotation counter the answer is shown at
-    uint64_t random = 0;    // weighted's random draw
+    uint64_t counter = 0;  // the rotation counter the answer is shown at
+    uint64_t random = 0;   // seeds weighted's random draw; 0: the workers' default seed
 };
 
 struct ExplainMember {
@@ -61,6 +63,7 @@ struct ExplainTier {
 
 struct ExplainPool {
     std::string name;
+    std::string type;  // of the members shown: "A" or "AAAA"
     zone::Policy policy = zone::Policy::round_robin;
     uint32_t max_answers = 0;
     uint32_t name_ttl = 0;      // record, else pool, else zone
@@ -75,7 +78,7 @@ struct ExplainPool {
     uint8_t scope_prefix = 0;      // the ECS scope the response carries
 };
 
-struct Explanation {
+struct ExplainReport {
     ExplainRequest request;
     std::string qname;   // "www.demo.example."
     std::string qtype;   // "A"
@@ -86,19 +89,21 @@ struct Explanation {
     std::optional<geo::Explanation> geo;  // null when there is no geo at all
     std::vector<std::string> region_names;  // by region index, for geo's indices
     std::string order_rule;  // "fallback list", "distance", "config order"
-    std::string rcode;       // "NOERROR", "NXDOMAIN", "REFUSED"
+    std::string rcode;       // "NOERROR", "NXDOMAIN", "REFUSED", ...
+    bool authoritative = false;  // AA
     std::string zone;        // the zone that answered; empty: none
     std::string zone_file;
-    std::vector<std::string> steps;  // CNAME links, referral, NODATA: how the name resolved
+    std::vector<std::string> steps;  // the name walk: zone, CNAME links, wildcard, cut, NODATA
     std::optional<ExplainPool> pool;  // the pool that answered the question's type
-    std::vector<std::string> answer;  // "www.demo.example. 20 IN A 192.0.2.10"
+    // "www.demo.example. 20 IN A 192.0.2.10", by section.
+    std::vector<std::string> answer, authority, additional;
     std::optional<uint8_t> scope_prefix;  // the response's ECS scope; nullopt: no ECS in the query
+    std::vector<uint8_t> response;        // the response's bytes, as the server sends them over TCP
 };
 
-// The report for `request` against one view of the server. `health` and `geo`
-// may be null (every member up; no geo).
-Explanation explain(const zone::Snapshot& snapshot, const health::HealthView* health, const geo::Geo* geo,
-                    const ExplainRequest& request, const ExplainOptions& options);
+// The report for `request` against one view of the server. A view without
+// health counts every member up; without geo, pools skip it.
+ExplainReport explain(const answer::View& view, const ExplainRequest& request, const ExplainOptions& options);
 
 // `dnsd explain` offline: loads the config, zones and GeoIP database as the
 // server would, prints to_text to stdout and returns the exit status (0, or 1
@@ -106,8 +111,8 @@ Explanation explain(const zone::Snapshot& snapshot, const health::HealthView* he
 int run_explain(const Flags& flags, std::string_view name, std::string_view type, std::string_view client);
 
 // For people: one fact per line, the answer last.
-std::string to_text(const Explanation& explanation);
+std::string to_text(const ExplainReport& report);
 // For GET /v1/explain: the same facts as JSON.
-nlohmann::json to_json(const Explanation& explanation);
+nlohmann::json to_json(const ExplainReport& report);
 
 }  // namespace dnsd::control

@@ -7,45 +7,20 @@
 
 #include "dnsd/control/exposition.hpp"
 #include "dnsd/net/counters.hpp"
+#include "dnsd/wire/types.hpp"
 
 namespace dnsd::control {
 
 namespace {
 
 constexpr std::array<std::string_view, net::transport_slots> transport_names{"udp", "tcp"};
-constexpr std::array<std::string_view, net::tier_slots> tier_names{"primary", "fallback", "fail-open"};
 
 std::string qtype_name(size_t slot) {
-    if (slot == net::other_qtype_slot) return "other";
-    switch (net::counted_qtypes[slot]) {
-    case zone::rrtype::A: return "A";
-    case zone::rrtype::NS: return "NS";
-    case zone::rrtype::CNAME: return "CNAME";
-    case zone::rrtype::SOA: return "SOA";
-    case zone::rrtype::PTR: return "PTR";
-    case zone::rrtype::MX: return "MX";
-    case zone::rrtype::TXT: return "TXT";
-    case zone::rrtype::AAAA: return "AAAA";
-    case zone::rrtype::SRV: return "SRV";
-    case zone::rrtype::DS: return "DS";
-    case zone::rrtype::IXFR: return "IXFR";
-    case zone::rrtype::AXFR: return "AXFR";
-    case zone::rrtype::ANY: return "ANY";
-    case zone::rrtype::CAA: return "CAA";
-    default: return "TYPE" + std::to_string(net::counted_qtypes[slot]);
-    }
+    return slot == net::other_qtype_slot ? "other" : wire::type_name(net::counted_qtypes[slot]);
 }
 
-// RFC 6895 §2.3 mnemonics for the RCODEs a server sends.
 std::string rcode_name(size_t slot) {
-    constexpr std::array<std::string_view, 11> names{"NOERROR", "FORMERR",  "SERVFAIL", "NXDOMAIN",
-                                                     "NOTIMP",  "REFUSED",  "YXDOMAIN", "YXRRSET",
-                                                     "NXRRSET", "NOTAUTH",  "NOTZONE"};
-    if (slot < names.size()) return std::string(names[slot]);
-    if (slot == 16) return "BADVERS";
-    if (slot == 23) return "BADCOOKIE";
-    if (slot == net::other_rcode_slot) return "other";
-    return "RCODE" + std::to_string(slot);
+    return slot == net::other_rcode_slot ? "other" : wire::rcode_name(static_cast<uint16_t>(slot));
 }
 
 double seconds_since_epoch(std::chrono::system_clock::time_point time) {
@@ -117,7 +92,7 @@ void pool_answers(Exposition& out, const MetricsSources& sources) {
         const std::string_view region_name =
             region >= 0 && static_cast<size_t>(region) < regions.size() ? std::string_view(regions[region].name) : "";
         out.sample_integer("dnsd_pool_answers_total",
-                           {{"zone", zone}, {"pool", pool}, {"region", region_name}, {"tier", tier_names[tier]}},
+                           {{"zone", zone}, {"pool", pool}, {"region", region_name}, {"tier", answer::tier_names[tier]}},
                            value);
     }
 }

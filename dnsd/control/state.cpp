@@ -8,22 +8,22 @@ State::State(config::Config config, std::shared_ptr<const zone::Snapshot> snapsh
       snapshot_(std::move(snapshot)),
       health_(std::make_shared<health::HealthView>()),
       geo_(std::move(geo)),
-      published_(make_view()) {}
+      published_(make_view(config_, snapshot_, health_, geo_)) {}
 
 void State::set_snapshot(std::shared_ptr<const zone::Snapshot> snapshot) {
     snapshot_ = std::move(snapshot);
     if (health_updater_) health_updater_(*snapshot_);
-    published_.publish(make_view());
+    published_.publish(make_view(config_, snapshot_, health_, geo_));
 }
 
 void State::set_health(std::shared_ptr<const health::HealthView> health) {
     health_ = std::move(health);
-    published_.publish(make_view());
+    published_.publish(make_view(config_, snapshot_, health_, geo_));
 }
 
 void State::set_geo(std::shared_ptr<const geo::Geo> geo) {
     geo_ = std::move(geo);
-    published_.publish(make_view());
+    published_.publish(make_view(config_, snapshot_, health_, geo_));
 }
 
 void State::record_reload(ReloadResult result) {
@@ -31,14 +31,17 @@ void State::record_reload(ReloadResult result) {
     last_reload_ = std::move(result);
 }
 
-std::shared_ptr<const answer::View> State::make_view() const {
+std::shared_ptr<const answer::View> make_view(const config::Config& config,
+                                              std::shared_ptr<const zone::Snapshot> snapshot,
+                                              std::shared_ptr<const health::HealthView> health,
+                                              std::shared_ptr<const geo::Geo> geo) {
     auto view = std::make_shared<answer::View>();
-    view->snapshot = snapshot_;
-    view->health = health_;
-    view->geo = geo_;
-    view->options.udp_payload = config_.udp_payload;
-    view->options.nsid = config_.nsid;
-    view->options.ecs = config_.ecs;
+    view->snapshot = std::move(snapshot);
+    view->health = std::move(health);
+    view->geo = std::move(geo);
+    view->options.udp_payload = config.udp_payload;
+    view->options.nsid = config.nsid;
+    view->options.ecs = config.ecs;
     return view;
 }
 

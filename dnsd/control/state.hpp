@@ -19,6 +19,13 @@
 
 namespace dnsd::control {
 
+// The view that `config` and these parts make: what the workers read, and
+// what `dnsd explain` answers from offline.
+std::shared_ptr<const answer::View> make_view(const config::Config& config,
+                                              std::shared_ptr<const zone::Snapshot> snapshot,
+                                              std::shared_ptr<const health::HealthView> health,
+                                              std::shared_ptr<const geo::Geo> geo);
+
 class State {
 public:
     State(config::Config config, std::shared_ptr<const zone::Snapshot> snapshot,
@@ -58,8 +65,6 @@ public:
     void record_reload(ReloadResult result);
 
 private:
-    std::shared_ptr<const answer::View> make_view() const;
-
     const config::Config config_;
     std::shared_ptr<const zone::Snapshot> snapshot_;
     std::shared_ptr<const health::HealthView> health_;

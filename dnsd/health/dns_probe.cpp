@@ -7,17 +7,15 @@
 #include <cstring>
 #include <utility>
 
+#include "dnsd/wire/message.hpp"
+#include "dnsd/wire/types.hpp"
+
 namespace dnsd::health {
 
 namespace {
 
-constexpr int class_in = 1;
-constexpr size_t header_size = 12;
-
-std::string rcode_name(unsigned rcode) {
-    constexpr std::array<const char*, 6> names{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
-    return rcode < names.size() ? names[rcode] : "rcode " + std::to_string(rcode);
-}
+using wire::header_size;
+constexpr int class_in = wire::qclass::in;
 
 }  // namespace
 
@@ -54,7 +52,7 @@ private:
         if (status != ARES_SUCCESS) return self.report({false, ares_strerror(status)});
         if (size < static_cast<int>(header_size)) return self.report({false, "short DNS response"});
         const unsigned rcode = answer[3] & 0x0f;
-        if (rcode != 0) return self.report({false, rcode_name(rcode)});
+        if (rcode != 0) return self.report({false, wire::rcode_name(static_cast<uint16_t>(rcode))});
         self.report({true, {}});
     }
 

@@ -15,7 +15,7 @@
 
 namespace dnsd::net {
 
-inline constexpr size_t tier_slots = 3;  // by answer::Tier
+inline constexpr size_t tier_slots = answer::tier_names.size();  // by answer::Tier
 
 class PoolCounterTable {
 public:

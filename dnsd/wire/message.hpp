@@ -19,7 +19,7 @@ inline constexpr uint8_t query = 0;
 namespace rcode {
 inline constexpr uint8_t noerror = 0, formerr = 1, servfail = 2, nxdomain = 3, notimp = 4,
                          refused = 5;
-inline constexpr uint16_t badvers = 16;  // extended: needs an OPT
+inline constexpr uint16_t badvers = 16, badcookie = 23;  // extended: need an OPT
 }  // namespace rcode
 namespace qclass {
 inline constexpr uint16_t in = 1;

@@ -9,9 +9,6 @@ namespace dnsd::zone {
 
 namespace {
 
-constexpr std::string_view check_type_names[] = {"none", "tcp", "http", "https", "dns"};
-constexpr std::string_view query_type_names[] = {"A", "NS",   "CNAME", "SOA", "PTR",
-                                                 "MX", "TXT", "AAAA", "SRV", "CAA"};
 
 // Which check types each check key applies to, as a bit per Check::Type.
 struct CheckKey {
@@ -60,9 +57,9 @@ public:
         const json::Value* type = fields_.required(value, "type", "\"check\"", "\"tcp\" (or none, http, https, dns)");
         const std::string* type_text = type ? fields_.string(*type, "\"type\"") : nullptr;
         if (!type_text) return;
-        auto type_index = index_of(check_type_names, *type_text);
+        auto type_index = index_of(Check::type_names, *type_text);
         if (!type_index) {
-            fields_.error(type->position, "unknown check type " + quote(*type_text) + suggest(*type_text, check_type_names));
+            fields_.error(type->position, "unknown check type " + quote(*type_text) + suggest(*type_text, Check::type_names));
             return;
         }
         check.type = static_cast<Check::Type>(*type_index);
@@ -166,7 +163,7 @@ public:
                 return;
             }
             fields_.error(value.position, "unknown \"query_type\" " + quote(value.string) +
-                                              suggest(value.string, query_type_names));
+                                              suggest(value.string, wire::zone_file_type_names()));
             return;
         }
         if (auto n = fields_.integer(value, "\"query_type\"", 1, 65535)) check.query_type = static_cast<uint16_t>(*n);

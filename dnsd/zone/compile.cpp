@@ -82,10 +82,7 @@ std::shared_ptr<const Zone> compile(SourceZone&& source, const std::string& file
     for (auto& owner : source.owners) {
         Node& node = zone->node_at(owner.wire);
         const uint32_t ttl = owner.ttl.value_or(source.ttl);
-        for (auto& set : owner.sets) {
-            set.ttl = ttl;
-            zone->rotating_sets += set.rdatas.size() > 1;
-        }
+        for (auto& set : owner.sets) set.ttl = ttl;
         if (node.rrsets.empty())
             node.rrsets = std::move(owner.sets);
         else  // the apex, which has its SOA already
@@ -101,7 +98,7 @@ std::shared_ptr<const Zone> compile(SourceZone&& source, const std::string& file
         // Its records are in the node now; the rest is not needed again.
         owner = SourceOwner{};
     }
-    zone->rotating_sets += 2 * zone->pools.size();
+    zone->key_rotations();
     return zone;
 }
 

@@ -22,27 +22,12 @@ void put_compressible(Rdata& r, std::string_view wire) {
     put_bytes(r.wire, wire);
 }
 
-struct TypeName {
-    uint16_t type;
-    std::string_view name;
-};
-constexpr TypeName type_names[] = {{rrtype::A, "A"},     {rrtype::NS, "NS"},   {rrtype::CNAME, "CNAME"},
-                                   {rrtype::SOA, "SOA"}, {rrtype::PTR, "PTR"}, {rrtype::MX, "MX"},
-                                   {rrtype::TXT, "TXT"}, {rrtype::AAAA, "AAAA"}, {rrtype::SRV, "SRV"},
-                                   {rrtype::CAA, "CAA"}};
-
 }  // namespace
 
-std::string_view type_name(uint16_t type) {
-    for (const auto& t : type_names)
-        if (t.type == type) return t.name;
-    return {};
-}
-
 uint16_t type_code(std::string_view name) {
-    for (const auto& t : type_names)
-        if (t.name == name) return t.type;
-    return 0;
+    // Zone files spell a type as the table does: "MX", not "mx" or "TYPE15".
+    const auto code = wire::type_code(name);
+    return code && wire::in_zone_files(*code) && wire::type_name(*code) == name ? *code : 0;
 }
 
 Rdata address(const core::Address& address) {

@@ -12,9 +12,7 @@
 
 namespace dnsd::zone::rdata {
 
-// The mnemonic of a type a zone file may carry ("MX"), or empty.
-std::string_view type_name(uint16_t type);
-// The type with mnemonic `name` (upper case), or 0.
+// The type a zone file may carry with mnemonic `name` (upper case), or 0.
 uint16_t type_code(std::string_view name);
 
 Rdata address(const core::Address& address);  // A or AAAA by family

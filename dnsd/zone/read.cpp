@@ -28,8 +28,6 @@ constexpr std::string_view pool_keys[] = {"policy", "max_answers", "ttl",
                                           "degraded_ttl", "check", "members"};
 constexpr std::string_view member_keys[] = {"address", "region", "weight",
                                             "priority", "state", "port"};
-constexpr std::string_view policy_names[] = {"round-robin", "weighted", "sticky", "priority"};
-constexpr std::string_view state_names[] = {"auto", "up", "down"};
 constexpr size_t max_txt_string = 255;
 constexpr size_t max_rdata = 65535;
 constexpr size_t max_caa_tag = 15;
@@ -456,10 +454,10 @@ private:
             m.priority = count<uint32_t>(item, "priority", "", 0u, max_int31).value_or(0);
             if (const json::Value* state = item.find("state"))
                 if (const std::string* s = fields_.string(*state, "\"state\"")) {
-                    if (auto i = index_of(state_names, *s))
+                    if (auto i = index_of(member_state_names, *s))
                         m.state = static_cast<MemberState>(*i);
                     else
-                        fields_.error(state->position, "unknown member state " + quote(*s) + suggest(*s, state_names));
+                        fields_.error(state->position, "unknown member state " + quote(*s) + suggest(*s, member_state_names));
                 }
             if (const json::Value* port = item.find("port"))
                 if (auto p = fields_.integer(*port, "\"port\"", 1, 65535)) m.port = static_cast<uint16_t>(*p);

@@ -1,6 +1,9 @@
 #include "dnsd/zone/snapshot.hpp"
 
 #include <algorithm>
+#include <span>
+
+#include "dnsd/core/hash.hpp"
 
 namespace dnsd::zone {
 
@@ -8,6 +11,19 @@ namespace {
 
 // Names are at most 255 octets, so each fits in a fresh block.
 constexpr size_t name_block_size = 64 * 1024;
+
+// Chains one more field into a rotation key; sizes go in too, so that no two
+// sequences of fields read alike.
+uint64_t chain(uint64_t key, std::span<const uint8_t> bytes) {
+    return core::stable_hash(bytes, key ^ bytes.size());
+}
+uint64_t chain(uint64_t key, std::string_view text) {
+    return chain(key, {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+}
+uint64_t chain(uint64_t key, uint64_t number) { return core::mix64(key ^ core::mix64(number)); }
+
+// 0 marks a set that does not rotate.
+uint64_t nonzero(uint64_t key) { return key == 0 ? 1 : key; }
 
 }  // namespace
 
@@ -27,6 +43,40 @@ Node& Zone::node_at(std::string_view wire_name) {
     Node& node = nodes.emplace_back();
     node.name = {bytes, wire_name.size()};
     return node;
+}
+
+std::optional<MemberState> member_state(std::string_view text) {
+    const auto* it = std::find(member_state_names.begin(), member_state_names.end(), text);
+    if (it == member_state_names.end()) return std::nullopt;
+    return static_cast<MemberState>(it - member_state_names.begin());
+}
+
+void Zone::key_rotations() {
+    rotation_keys.clear();
+    const uint64_t zone_key = chain(0, apex);
+    for (Node& node : nodes) {
+        for (RRset& rrset : node.rrsets) {
+            rrset.rotation_key = 0;
+            if (rrset.rdatas.size() < 2) continue;
+            uint64_t key = chain(chain(zone_key, node.name), rrset.type);
+            for (const Rdata& rdata : rrset.rdatas) key = chain(key, rdata.wire);
+            rrset.rotation_key = nonzero(key);
+            rotation_keys.push_back(rrset.rotation_key);
+        }
+    }
+    // Pool names are not names in the zone: a prefix keeps them apart from owners.
+    const uint64_t pools_key = chain(zone_key, std::string_view("pools"));
+    for (Pool& pool : pools) {
+        for (const core::Family family : {core::Family::v4, core::Family::v6}) {
+            uint64_t key = chain(chain(pools_key, pool.name), static_cast<uint64_t>(family));
+            for (uint32_t m : family == core::Family::v4 ? pool.v4 : pool.v6) {
+                const core::Address& address = pool.members[m].address;
+                key = chain(key, {address.bytes.data(), address.size()});
+            }
+            pool.rotation_keys[family == core::Family::v6] = nonzero(key);
+            rotation_keys.push_back(nonzero(key));
+        }
+    }
 }
 
 const Zone* Snapshot::find_zone(std::string_view wire_name) const {

@@ -8,20 +8,18 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "dnsd/core/address.hpp"
+#include "dnsd/wire/types.hpp"
 #include "dnsd/zone/key_index.hpp"
 
 namespace dnsd::zone {
 
-namespace rrtype {
-inline constexpr uint16_t A = 1, NS = 2, CNAME = 5, SOA = 6, PTR = 12, MX = 15, TXT = 16,
-                          AAAA = 28, SRV = 33, DS = 43, IXFR = 251, AXFR = 252,
-                          ANY = 255, CAA = 257;
-}
+namespace rrtype = wire::rrtype;
 
 // One record's RDATA in wire form. Domain names inside it are stored
 // uncompressed; name_offsets marks those the encoder may compress (NS, CNAME,
@@ -36,14 +34,26 @@ struct RRset {
     uint16_t type = 0;
     uint32_t ttl = 0;
     std::vector<Rdata> rdatas;  // in file order; the answer path rotates them
+    // Names the set's rotation counter in every worker (Zone::key_rotations);
+    // 0: a single record, which does not rotate.
+    uint64_t rotation_key = 0;
 };
 
 enum class Policy : uint8_t { round_robin, weighted, sticky, priority };
 // Operator's state for a member: auto follows health, up/down force it.
 enum class MemberState : uint8_t { automatic, up, down };
 
+// How zone files, the HTTP API, status, metrics and explain spell them, by value.
+inline constexpr std::array<std::string_view, 4> policy_names{"round-robin", "weighted", "sticky", "priority"};
+inline constexpr std::array<std::string_view, 3> member_state_names{"auto", "up", "down"};
+inline std::string_view to_string(Policy policy) { return policy_names[static_cast<size_t>(policy)]; }
+inline std::string_view to_string(MemberState state) { return member_state_names[static_cast<size_t>(state)]; }
+// The state spelled `text`, exactly.
+std::optional<MemberState> member_state(std::string_view text);
+
 struct Check {
     enum class Type : uint8_t { none, tcp, http, https, dns };
+    static constexpr std::array<std::string_view, 5> type_names{"none", "tcp", "http", "https", "dns"};
     Type type = Type::none;
     uint16_t port = 0;  // 0: the type's default (80, 443, 53)
     uint32_t interval_ms = 10000;
@@ -92,6 +102,10 @@ struct Pool {
     std::vector<Member> members;   // file order
     std::vector<uint32_t> v4, v6;  // indices into members, by family, file order
     bool uses_geo = false;         // some member names a region
+    // The rotation counters of the members of each family (v4, v6); see RRset::rotation_key.
+    std::array<uint64_t, 2> rotation_keys{};
+
+    uint64_t rotation_key(core::Family family) const { return rotation_keys[family == core::Family::v6]; }
 };
 
 // A name in the zone. Every name between a record's owner and the apex exists
@@ -122,9 +136,9 @@ struct Zone {
     std::vector<Node> nodes;
     std::vector<Pool> pools;
     size_t max_pool_members = 0;
-    // Static RRsets of several records plus pools (one set per family): the
-    // sets that rotate, each with its own counter in every worker.
-    size_t rotating_sets = 0;
+    // The keys of the sets that rotate, each with its own counter in every
+    // worker: static RRsets of several records, and pools (one set per family).
+    std::vector<uint64_t> rotation_keys;
     // Distinct within the zone: members of several pools probed the same way
     // share one slot.
     std::vector<ProbeTarget> probe_targets;
@@ -150,6 +164,13 @@ struct Zone {
     // The node named `wire_name` (lower case), added without data when there
     // is none. Adding a node may move the others.
     Node& node_at(std::string_view wire_name);
+
+    // Gives every rotating set its key, once the nodes and pools are final. A
+    // key is a hash of what the set is: the zone, the owner (or the pool's
+    // name), the type (or family) and the records (or member addresses) in
+    // order. A reload that leaves a set as it was gives it the same key, so
+    // its rotation carries on; any change to it starts a new one.
+    void key_rotations();
 
 private:
     KeyIndex index_;  // into nodes, by name

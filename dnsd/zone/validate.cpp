@@ -65,7 +65,7 @@ private:
     std::string other_data(const SourceOwner& owner, uint16_t except) {
         std::string list;
         for (const auto& set : owner.sets)
-            if (set.type != except) list += (list.empty() ? "" : ", ") + std::string(rdata::type_name(set.type));
+            if (set.type != except) list += (list.empty() ? "" : ", ") + wire::type_name(set.type);
         if (owner.has_pool()) list += (list.empty() ? "" : ", ") + std::string("pool");
         return list;
     }
@@ -95,7 +95,7 @@ private:
             const uint16_t type = owner.sets[i].type;
             if (type != rrtype::NS && type != rrtype::CNAME && !is_address(type))
                 fields_.error(zone_.set_position(owner, i),
-                              std::string(rdata::type_name(type)) + " at " + quote(owner.text) +
+                              wire::type_name(type) + " at " + quote(owner.text) +
                                   " is beside the delegation's NS and would never be served; "
                                   "only A/AAAA glue may be there: move it or remove the NS");
         }
@@ -119,7 +119,7 @@ private:
         for (size_t i = 0; i < owner.sets.size(); ++i)
             if (!is_address(owner.sets[i].type))
                 fields_.error(zone_.set_position(owner, i),
-                              std::string(rdata::type_name(owner.sets[i].type)) + " at " + quote(owner.text) + why);
+                              wire::type_name(owner.sets[i].type) + " at " + quote(owner.text) + why);
         if (owner.has_pool()) fields_.error(pool_of(owner).position, "\"pool\" at " + quote(owner.text) + why);
     }
 

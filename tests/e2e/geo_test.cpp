@@ -466,9 +466,14 @@ TEST_CASE("dnsd explain: bad arguments are one clear line and exit 1", "[geo][ex
         CHECK(explained.run.out.empty());
         CHECK(explained.run.err.find(message) != std::string::npos);
     }
-    const Explained bad_type = explain_geo("web.geo.test", "AXFR", "192.0.2.1");
+    const Explained bad_type = explain_geo("web.geo.test", "BOGUS", "192.0.2.1");
     CHECK(bad_type.run.exit_code == 1);
     CHECK(bad_type.run.err.find("unknown TYPE") != std::string::npos);
+
+    // Every type the server answers is explained, AXFR too: REFUSED, as the server answers it.
+    const Explained transfer = explain_geo("web.geo.test", "AXFR", "192.0.2.1");
+    CHECK(transfer.run.exit_code == 0);
+    CHECK(transfer.fact("answer") == "REFUSED, 0 records");
 
     // A name in no zone is REFUSED, as the server answers it.
     const Explained outside = explain_geo("www.example.org", "A", "192.0.2.1");

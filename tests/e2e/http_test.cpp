@@ -5,6 +5,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <set>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -318,6 +319,28 @@ TEST_CASE("PUT a member override changes answers and shows in status", "[http][o
         // None of them changed anything.
         CHECK(answer_set(port, "rr.pools.test") == rr_v4);
     }
+}
+
+TEST_CASE("A pool's rotation carries on while overrides elsewhere and reloads are published", "[http][override][round-robin]") {
+    Dnsd server = start_one_worker();
+    const uint16_t port = server.port();
+    const uint16_t http = server.http_port();
+    // Between every two queries of rr: an override in another pool, set and
+    // taken back, and every third time a reload; each publishes a new view.
+    std::vector<std::string> first;
+    for (int i = 0; i < 12; ++i) {
+        const Response response = udp_response(port, make_query(static_cast<uint16_t>(i), "rr.pools.test", rrtype::A));
+        REQUIRE(response.answer_addresses.size() == rr_v4.size());
+        first.push_back(response.answer_addresses.front());
+        const char* state = i % 2 == 0 ? R"({"state": "down"})" : R"({"state": "auto"})";
+        REQUIRE(http_request(http, "PUT", override_path("pools.test", "plain", "192.0.2.96"), state).status == 200);
+        if (i % 3 == 2) REQUIRE(http_request(http, "POST", "/v1/reload").status == 200);
+    }
+    INFO(Catch::Detail::stringify(first));
+    // Round-robin over four: every member first exactly once in every four
+    // consecutive queries.
+    for (size_t i = 0; i + 4 <= first.size(); ++i)
+        CHECK(std::set<std::string>(first.begin() + static_cast<ptrdiff_t>(i), first.begin() + static_cast<ptrdiff_t>(i) + 4).size() == 4);
 }
 
 TEST_CASE("POST /v1/reload answers with the reload's result", "[http][reload]") {

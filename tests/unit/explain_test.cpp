@@ -1,15 +1,19 @@
 // `dnsd explain` in process (control/explain): the report's answer, TTL and ECS
 // scope are what respond() sends for the same client and rotation, for every
-// pool of tests/data/e2e/geo/zones over many clients; its JSON carries the
-// same facts; its arguments are checked.
+// pool of tests/data/e2e/geo/zones over many clients; its response is
+// respond()'s byte for byte for every name of every zone, every type, several
+// clients and health; its JSON carries the same facts; its arguments are checked.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 
+#include "dnsd/answer/trace.hpp"
+
 #include "dnsd/answer/respond.hpp"
 #include "dnsd/control/explain.hpp"
 #include "dnsd/zone/load.hpp"
+#include "dnsd/zone/name.hpp"
 #include "packet.hpp"
 
 using namespace dnsd;
@@ -110,8 +114,7 @@ TEST_CASE("explain: the answer, TTL and ECS scope are respond()'s for every pool
                     request.prefix = prefix;
                     control::ExplainOptions options;
                     options.counter = counter;
-                    const control::Explanation e =
-                        control::explain(*server.view.snapshot, nullptr, server.view.geo.get(), request, options);
+                    const control::ExplainReport e = control::explain(server.view, request, options);
                     INFO(control::to_text(e));
                     CHECK(without_class(e.answer) == served.answer);
                     CHECK(e.scope_prefix == served.scope);
@@ -127,8 +130,7 @@ TEST_CASE("explain: the JSON report carries the region, the reason, the tiers an
     const auto request = control::parse_explain_request("eu-down.geo.test.", "a", "192.0.2.9/26", error);
     INFO(error);
     REQUIRE(request);
-    const control::Explanation e =
-        control::explain(*server.view.snapshot, nullptr, server.view.geo.get(), *request, {});
+    const control::ExplainReport e = control::explain(server.view, *request, {});
     const nlohmann::json json = control::to_json(e);
     INFO(json.dump(2));
     CHECK(json["question"]["type"] == "A");
@@ -170,4 +172,199 @@ TEST_CASE("explain: arguments", "[explain]") {
         CHECK_FALSE(control::parse_explain_request(name, type, client, error));
         CHECK_FALSE(error.empty());
     }
+}
+
+namespace {
+
+// Names that take the walk everywhere it goes: a CNAME loop, chains of 8 and
+// 9 links, ANY at a CNAME, a zone cut whose child is served too (DS at its
+// apex is the parent's), a wildcard, an empty non-terminal, additional data.
+constexpr const char* walk_zone = R"({"zone": "walk.test", "soa": {"mname": "ns1", "rname": "h"},
+  "records": {"@": {"NS": ["ns1", "ns2.elsewhere.example."], "MX": [{"preference": 5, "exchange": "mail"}]},
+    "ns1": {"A": ["192.0.2.53"]}, "mail": {"pool": "mail"},
+    "l1": {"CNAME": "l2"}, "l2": {"CNAME": "l1"},
+    "c1": {"CNAME": "c2"}, "c2": {"CNAME": "c3"}, "c3": {"CNAME": "c4"}, "c4": {"CNAME": "c5"},
+    "c5": {"CNAME": "c6"}, "c6": {"CNAME": "c7"}, "c7": {"CNAME": "c8"}, "c8": {"CNAME": "c9"},
+    "c9": {"CNAME": "c10"}, "c10": {"A": ["192.0.2.10"], "TXT": ["end"]},
+    "out": {"CNAME": "www.elsewhere.example."}, "cut": {"CNAME": "x.child"},
+    "child": {"NS": ["ns.child"]}, "ns.child": {"A": ["192.0.2.54"]},
+    "*.wild": {"pool": "mail", "TXT": ["wild"]}, "deep.ent.x": {"TXT": ["below an empty non-terminal"]},
+    "_s._tcp": {"SRV": [{"priority": 1, "weight": 2, "port": 25, "target": "mail"}]}},
+  "pools": {"mail": {"policy": "weighted", "check": {"type": "tcp", "port": 25},
+                     "members": [{"address": "192.0.2.25", "region": "eu"}, {"address": "192.0.2.26", "region": "us"},
+                                 {"address": "2001:db8::25", "weight": 3}]}}})";
+constexpr const char* child_zone = R"({"zone": "child.walk.test", "soa": {"mname": "ns", "rname": "h"},
+  "records": {"@": {"NS": ["ns"]}, "ns": {"A": ["192.0.2.54"]}, "x": {"A": ["192.0.2.55", "192.0.2.56"]}}})";
+
+// Every zone the repository ships or tests with, and the two above.
+answer::View every_zone(const config::Config& config) {
+    auto snapshot = std::make_shared<zone::Snapshot>();
+    auto add = [&](std::shared_ptr<const zone::Zone> zone) {
+        REQUIRE(zone);
+        snapshot->max_pool_members = std::max(snapshot->max_pool_members, zone->max_pool_members);
+        snapshot->zones.push_back(std::move(zone));
+    };
+    for (const char* dir : {"zones", "tests/golden/zones", "tests/data/e2e/zones", "tests/data/e2e/geo/zones"}) {
+        zone::DirectoryLoad loaded = zone::load_directory((fs::path(DNSD_SOURCE_DIR) / dir).string(), config);
+        INFO(dir << ": " << (loaded.diagnostics.empty() ? "" : loaded.diagnostics.front().to_string()));
+        REQUIRE(loaded.diagnostics.empty());
+        for (auto& zone : loaded.snapshot->zones) add(zone);
+    }
+    for (const char* text : {walk_zone, child_zone}) {
+        core::Diagnostics diagnostics;
+        add(zone::load_zone(text, "walk.json", config, diagnostics));
+    }
+    answer::View view;
+    view.snapshot = snapshot;
+    return view;
+}
+
+// Health for every zone: probed members up or down by `pattern`'s bits, and
+// every third member of every pool overridden by turns to down, up or auto.
+std::shared_ptr<const health::HealthView> health_of(const zone::Snapshot& snapshot, uint64_t pattern) {
+    auto health = std::make_shared<health::HealthView>();
+    for (const auto& zone : snapshot.zones) {
+        health::ZoneHealth zone_health;
+        for (size_t slot = 0; slot < zone->probe_targets.size(); ++slot)
+            zone_health.up.push_back(static_cast<uint8_t>((pattern >> (slot % 64)) & 1));
+        for (const auto& pool : zone->pools) {
+            auto& states = zone_health.states.emplace_back();
+            for (size_t m = 0; m < pool.members.size(); ++m) {
+                const zone::MemberState overrides[] = {zone::MemberState::down, zone::MemberState::up,
+                                                       zone::MemberState::automatic};
+                states.push_back(m % 3 == 0 ? overrides[(m / 3 + pattern) % 3] : pool.members[m].state);
+            }
+        }
+        health->zones.push_back({zone, std::move(zone_health)});
+    }
+    return health;
+}
+
+}  // namespace
+
+TEST_CASE("explain: its response is respond()'s, byte for byte, for every name, type, client and health",
+          "[explain][differential]") {
+    const Server server = load_server();
+    answer::View base = every_zone(server.config);
+    base.geo = server.view.geo;
+    base.options = server.view.options;
+
+    // Every name of every zone, a name below each (wildcards, cuts,
+    // NXDOMAIN), and names outside them all.
+    std::vector<std::string> names{"example.org", "walk.test.example", "."};
+    for (const auto& zone : base.snapshot->zones)
+        for (const auto& node : zone->nodes) {
+            std::string name = zone::to_text(node.name);
+            if (name.rfind("*.", 0) == 0) name.replace(0, 1, "any-label");
+            names.push_back(name);
+            names.push_back("below." + name);
+        }
+    const uint16_t types[] = {zone::rrtype::A,   zone::rrtype::AAAA, zone::rrtype::CNAME, zone::rrtype::NS,
+                              zone::rrtype::SOA, zone::rrtype::MX,   zone::rrtype::TXT,   zone::rrtype::SRV,
+                              zone::rrtype::CAA, zone::rrtype::PTR,  zone::rrtype::DS,    zone::rrtype::ANY,
+                              zone::rrtype::AXFR, 99};
+    struct ClientCase {
+        const char* address;
+        uint8_t prefix;  // 0: no ECS
+    };
+    const ClientCase clients[] = {{"81.2.69.160", 0}, {"10.9.1.0", 24}, {"2001:db8:42::", 48}, {"203.0.113.5", 32}};
+    const std::shared_ptr<const health::HealthView> healths[] = {
+        nullptr, health_of(*base.snapshot, 0), health_of(*base.snapshot, 0x5555555555555555ull),
+        health_of(*base.snapshot, ~0ull)};
+
+    size_t compared = 0;
+    std::vector<uint8_t> out(65535);
+    for (size_t h = 0; h < std::size(healths); ++h) {
+        answer::View view = base;
+        view.health = healths[h];
+        for (const auto& name : names)
+            for (const uint16_t type : types) {
+                const ClientCase& c = clients[compared % std::size(clients)];
+                const uint64_t counter = compared % 5;
+                const uint64_t seed = 0x1234567 + compared;
+                control::ExplainRequest request;
+                request.name = name;
+                request.type = type;
+                request.client = *core::Address::parse(c.address);
+                if (c.prefix) request.prefix = c.prefix;
+                control::ExplainOptions options;
+                options.counter = counter;
+                options.random = seed;
+                const control::ExplainReport e = control::explain(view, request, options);
+
+                test::QuerySpec spec;
+                spec.name = name;
+                spec.type = type;
+                spec.id = 0;
+                spec.rd = false;
+                if (c.prefix) {
+                    spec.ecs_address = request.client;
+                    spec.ecs_prefix = c.prefix;
+                }
+                const auto packet = test::build_query(spec);
+                answer::WorkerState state;
+                state.prepare(view);
+                state.rotation_offset = counter;
+                state.rng_state = seed;
+                const auto outcome = answer::respond({packet, request.client, answer::Transport::tcp}, view, state, out);
+                const std::vector<uint8_t> served(out.begin(), out.begin() + static_cast<ptrdiff_t>(outcome.size));
+                INFO(name << " " << type << " " << c.address << "/" << int(c.prefix) << " health " << h);
+                if (e.response != served) {
+                    INFO(control::to_text(e));
+                    REQUIRE(e.response == served);
+                }
+                // The report's records are the response's, section by section.
+                const test::Decoded decoded = test::decode(served);
+                REQUIRE(decoded.ok);
+                const auto shown = without_class(e.answer);
+                REQUIRE(shown.size() == decoded.answer.size());
+                for (size_t i = 0; i < shown.size(); ++i)  // escapes: the decoder's \034, the report's \"
+                    if (decoded.answer[i].find('\\') == std::string::npos) CHECK(shown[i] == decoded.answer[i]);
+                size_t authority = 0, additional = 0;
+                for (const auto& line : decoded.lines) {
+                    authority += line.rfind("authority ", 0) == 0;
+                    additional += line.rfind("additional ", 0) == 0;
+                }
+                CHECK(e.authority.size() == authority);
+                CHECK(e.additional.size() == additional);
+                CHECK(e.rcode == test::rcode_name(decoded.rcode));
+                ++compared;
+            }
+    }
+    INFO(names.size() << " names");
+    CHECK(compared > 5000);
+}
+
+TEST_CASE("explain: the walk a CNAME loop, a chain past 8 links and DS at a child's apex take", "[explain]") {
+    const Server server = load_server();
+    const answer::View view = every_zone(server.config);
+    auto report = [&](const char* name, uint16_t type) {
+        control::ExplainRequest request;
+        request.name = name;
+        request.type = type;
+        request.client = *core::Address::parse("192.0.2.1");
+        const control::ExplainReport e = control::explain(view, request, {});
+        INFO(control::to_text(e));
+        return e;
+    };
+    const auto loop = report("l1.walk.test", zone::rrtype::A);
+    CHECK(loop.answer.size() == 2);
+    CHECK(loop.steps.back() == "l2.walk.test. is an alias (CNAME) for l1.walk.test., already in the chain: a loop, not followed");
+
+    const auto nine = report("c1.walk.test", zone::rrtype::A);
+    CHECK(nine.answer.size() == 8);
+    CHECK(nine.steps.back().find("past the 8 links followed") != std::string::npos);
+    const auto eight = report("c2.walk.test", zone::rrtype::A);
+    CHECK(eight.answer.size() == 9);
+    CHECK(eight.answer.back() == "c10.walk.test. 30 IN A 192.0.2.10");
+
+    const auto any = report("l1.walk.test", zone::rrtype::ANY);
+    CHECK(any.answer == std::vector<std::string>{"l1.walk.test. 30 IN CNAME l2.walk.test."});
+
+    const auto ds = report("child.walk.test", zone::rrtype::DS);
+    CHECK(ds.zone == "walk.test");
+    CHECK(ds.rcode == "NOERROR");
+    CHECK(ds.authoritative);
+    CHECK(ds.steps.front().find("DS is the parent's") != std::string::npos);
+    CHECK(ds.authority.size() == 1);
 }

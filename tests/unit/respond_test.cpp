@@ -93,7 +93,6 @@ public:
         zone::Node& n = node(name);
         const bool at_apex = n.name == zone_->apex;
         if (rrset.type == rrtype::NS && !at_apex) n.delegation = true;
-        zone_->rotating_sets += rrset.rdatas.size() > 1;
         n.rrsets.push_back(std::move(rrset));
         std::sort(n.rrsets.begin(), n.rrsets.end(), [](const auto& a, const auto& b) { return a.type < b.type; });
         return *this;
@@ -117,14 +116,16 @@ public:
         for (uint32_t i = 0; i < pool.members.size(); ++i)
             (pool.members[i].address.family == core::Family::v4 ? pool.v4 : pool.v6).push_back(i);
         zone_->max_pool_members = std::max(zone_->max_pool_members, pool.members.size());
-        zone_->rotating_sets += 2;
         zone_->pools.push_back(std::move(pool));
         zone::Node& n = node(name);
         n.pool = static_cast<int32_t>(zone_->pools.size() - 1);
         n.pool_ttl = ttl;
         return *this;
     }
-    std::shared_ptr<const zone::Zone> build() const { return zone_; }
+    std::shared_ptr<const zone::Zone> build() const {
+        zone_->key_rotations();
+        return zone_;
+    }
 
 private:
     zone::Node& node(const std::string& name) {

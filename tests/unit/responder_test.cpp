@@ -1,12 +1,16 @@
 // net::Responder: the worker's side of the answer path, without sockets.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "dnsd/config/config.hpp"
+#include "dnsd/answer/rotation.hpp"
 #include "dnsd/core/published.hpp"
+#include "dnsd/health/view.hpp"
 #include "dnsd/net/responder.hpp"
 #include "dnsd/zone/load.hpp"
 #include "packet.hpp"
@@ -60,4 +64,131 @@ TEST_CASE("Responder: every worker draws its own weighted choices", "[net]") {
     CHECK(a.find('1') != std::string::npos);
     CHECK(a.find('2') != std::string::npos);
     CHECK(a != b);
+}
+
+namespace {
+
+// Pools and static RRsets that rotate; `extra` adds records elsewhere, so that
+// a reload changes the zone but not those sets.
+std::shared_ptr<const zone::Zone> rotating_zone(const std::string& extra = "", const std::string& more_web = "") {
+    const std::string text = R"({"zone": "rot.example", "soa": {"mname": "ns", "rname": "h"},
+        "records": {"@": {"NS": ["ns"]}, "ns": {"A": ["192.0.2.53"]}, "web": {"pool": "web"},
+                    "other": {"pool": "other"}, "rr": {"A": ["192.0.2.21", "192.0.2.22", "192.0.2.23"]})" +
+                             extra + R"(},
+        "pools": {"web": {"members": [{"address": "192.0.2.1"}, {"address": "192.0.2.2"},
+                                      {"address": "192.0.2.3"})" +
+                             more_web + R"(]},
+                  "other": {"members": [{"address": "198.51.100.1"}, {"address": "198.51.100.2"}]}}})";
+    core::Diagnostics diagnostics;
+    auto zone = zone::load_zone(text, "rot.example.json", config::Config{}, diagnostics);
+    REQUIRE(zone);
+    return zone;
+}
+
+std::shared_ptr<const answer::View> view_of(std::shared_ptr<const zone::Zone> zone,
+                                            std::shared_ptr<const health::HealthView> health = nullptr) {
+    auto snapshot = std::make_shared<zone::Snapshot>();
+    snapshot->max_pool_members = zone->max_pool_members;
+    snapshot->zones.push_back(std::move(zone));
+    auto view = std::make_shared<answer::View>();
+    view->snapshot = std::move(snapshot);
+    view->health = std::move(health);
+    return view;
+}
+
+// The same snapshot with `other`'s first member overridden to `state`.
+std::shared_ptr<const answer::View> with_override(const answer::View& view, zone::MemberState state) {
+    auto health = std::make_shared<health::HealthView>();
+    const auto& zone = view.snapshot->zones.front();
+    health::ZoneHealth zone_health;
+    zone_health.states.resize(zone->pools.size());
+    for (size_t p = 0; p < zone->pools.size(); ++p)
+        for (const auto& member : zone->pools[p].members) zone_health.states[p].push_back(member.state);
+    zone_health.states[1][0] = state;
+    health->zones.push_back({zone, zone_health});
+    auto next = std::make_shared<answer::View>(view);
+    next->health = std::move(health);
+    return next;
+}
+
+// The first record of the answer to NAME A.
+std::string first_of(net::Responder& responder, const std::string& name) {
+    test::QuerySpec spec;
+    spec.name = name;
+    const auto query = test::build_query(spec);
+    std::vector<uint8_t> buffer(65535);
+    const size_t size = responder.answer(query, *core::Address::parse("198.51.100.7"), answer::Transport::udp, buffer);
+    const test::Decoded d = test::decode({buffer.data(), size});
+    REQUIRE(!d.answer.empty());
+    return d.answer.front();
+}
+
+}  // namespace
+
+TEST_CASE("Responder: a set's rotation carries on across publishes that leave it unchanged", "[net][rotation]") {
+    const auto first_zone = rotating_zone();
+    core::Published<answer::View> published(view_of(first_zone));
+    net::Responder responder(published, 0);
+
+    // Between every two queries something else is published: an override in
+    // another pool, its removal, health for the zone, a reload of the same
+    // file (new Zone objects), a reload that changes another name.
+    const std::vector<std::function<std::shared_ptr<const answer::View>(const answer::View&)>> publishes{
+        [](const answer::View& v) { return with_override(v, zone::MemberState::down); },
+        [](const answer::View& v) { return with_override(v, zone::MemberState::automatic); },
+        [](const answer::View&) { return view_of(rotating_zone()); },
+        [](const answer::View&) { return view_of(rotating_zone(R"(, "new": {"A": ["192.0.2.99"]})")); },
+        [](const answer::View& v) { return with_override(v, zone::MemberState::up); },
+    };
+    std::vector<std::string> web, rr;
+    for (size_t i = 0; i < 30; ++i) {
+        web.push_back(first_of(responder, "web.rot.example"));
+        rr.push_back(first_of(responder, "rr.rot.example"));
+        published.publish(publishes[i % publishes.size()](*published.load()));
+    }
+    // Round-robin over three: every member first exactly once in every three
+    // consecutive queries, so the sequence repeats with period 3.
+    for (size_t i = 3; i < web.size(); ++i) {
+        INFO("query " << i);
+        CHECK(web[i] == web[i - 3]);
+        CHECK(rr[i] == rr[i - 3]);
+    }
+    CHECK(std::set<std::string>(web.begin(), web.begin() + 3).size() == 3);
+    CHECK(std::set<std::string>(rr.begin(), rr.begin() + 3).size() == 3);
+}
+
+TEST_CASE("Responder: a set that changed starts its own rotation while the others carry on", "[net][rotation]") {
+    core::Published<answer::View> published(view_of(rotating_zone()));
+    net::Responder responder(published, 0);
+    CHECK(first_of(responder, "rr.rot.example") == "rr.rot.example. 30 A 192.0.2.21");
+    CHECK(first_of(responder, "web.rot.example") == "web.rot.example. 30 A 192.0.2.1");
+    CHECK(first_of(responder, "web.rot.example") == "web.rot.example. 30 A 192.0.2.2");
+
+    published.publish(view_of(rotating_zone("", R"(, {"address": "192.0.2.4"})")));
+    std::set<std::string> web;
+    for (int i = 0; i < 4; ++i) web.insert(first_of(responder, "web.rot.example"));
+    CHECK(web.size() == 4);
+    CHECK(first_of(responder, "rr.rot.example") == "rr.rot.example. 30 A 192.0.2.22");
+}
+
+TEST_CASE("Rotations: counters of sets gone are swept once they outnumber the live ones", "[answer][rotation]") {
+    answer::Rotations rotations;
+    auto snapshot_with = [](std::vector<uint64_t> keys) {
+        auto zone = std::make_shared<zone::Zone>();
+        zone->rotation_keys = std::move(keys);
+        auto snapshot = std::make_shared<zone::Snapshot>();
+        snapshot->zones.push_back(zone);
+        return snapshot;
+    };
+    rotations.adopt(*snapshot_with({11, 12}));
+    CHECK(rotations.next(11) == 0);
+    CHECK(rotations.next(11) == 1);
+    CHECK(rotations.next(12) == 0);
+    // Every publish replaces set 12 by a new one; 11 stays.
+    for (uint64_t gone = 13; gone < 1000; ++gone) {
+        rotations.adopt(*snapshot_with({11, gone}));
+        rotations.next(gone);
+        CHECK(rotations.size() <= 4 * 2 + 4);
+    }
+    CHECK(rotations.next(11) == 2);
 }

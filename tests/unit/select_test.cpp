@@ -11,11 +11,12 @@
 #include <vector>
 
 #include "dnsd/answer/select.hpp"
+#include "dnsd/core/hash.hpp"
 
 using dnsd::answer::select;
 using dnsd::answer::SelectInput;
 using dnsd::answer::Selection;
-using dnsd::answer::stable_hash;
+using dnsd::core::stable_hash;
 using dnsd::answer::Tier;
 using dnsd::core::Address;
 using dnsd::core::Family;

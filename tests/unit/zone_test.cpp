@@ -347,7 +347,8 @@ constexpr std::string_view model_zone = R"({
 })";
 
 const std::string apex("\5model\7example\0", 15);
-std::string wire(std::string_view relative) {
+// `relative` in wire form, in the model zone.
+std::string in_model(std::string_view relative) {
     std::string problem;
     return *zone::to_wire(relative, apex, problem);
 }
@@ -361,7 +362,7 @@ std::shared_ptr<const zone::Zone> load_model() {
 }
 
 const zone::Node& node(const zone::Zone& zone, std::string_view relative) {
-    const zone::Node* n = zone.find(wire(relative));
+    const zone::Node* n = zone.find(in_model(relative));
     INFO(relative);
     REQUIRE(n);
     return *n;
@@ -386,7 +387,7 @@ TEST_CASE("compile: zone header, SOA and the negative TTL") {
     CHECK(soa->ttl == 60);
     REQUIRE(soa->rdatas.size() == 1);
     const zone::Rdata& r = soa->rdatas[0];
-    std::string mname = wire("ns1"), rname = wire("admin.example.net.");
+    std::string mname = in_model("ns1"), rname = in_model("admin.example.net.");
     std::string expected = mname + rname + std::string("\0\0\0\7\0\0\0\1\0\0\0\2\0\0\0\3\0\0\0\x28", 20);
     CHECK(r.wire == bytes(expected));
     CHECK(r.name_count == 2);
@@ -400,7 +401,7 @@ TEST_CASE("compile: rdata wire form") {
     const zone::Node& top = zone->apex_node();
 
     const zone::Rdata& mx = top.find(zone::rrtype::MX)->rdatas.at(0);
-    CHECK(mx.wire == bytes(std::string("\0\x0a", 2) + wire("mx")));
+    CHECK(mx.wire == bytes(std::string("\0\x0a", 2) + in_model("mx")));
     CHECK(mx.name_count == 1);
     CHECK(mx.name_offsets[0] == 2);
 
@@ -409,7 +410,7 @@ TEST_CASE("compile: rdata wire form") {
     CHECK(caa.name_count == 0);
 
     const zone::Rdata& ns = top.find(zone::rrtype::NS)->rdatas.at(0);
-    CHECK(ns.wire == bytes(wire("ns1")));
+    CHECK(ns.wire == bytes(in_model("ns1")));
     CHECK(ns.name_count == 1);
 
     const zone::RRset* a = node(*zone, "ns1").find(zone::rrtype::A);
@@ -429,11 +430,11 @@ TEST_CASE("compile: rdata wire form") {
     CHECK(txt->rdatas[1].wire == bytes(std::string("\1x\0", 3)));
 
     const zone::Rdata& srv = node(*zone, "_s._tcp").find(zone::rrtype::SRV)->rdatas.at(0);
-    CHECK(srv.wire == bytes(std::string("\0\1\0\2\1\xbb", 6) + wire("www")));
+    CHECK(srv.wire == bytes(std::string("\0\1\0\2\1\xbb", 6) + in_model("www")));
     CHECK(srv.name_count == 0);  // RFC 2782: never compressed
 
     const zone::Rdata& cname = node(*zone, "alias").find(zone::rrtype::CNAME)->rdatas.at(0);
-    CHECK(cname.wire == bytes(wire("www")));
+    CHECK(cname.wire == bytes(in_model("www")));
     CHECK(cname.name_count == 1);
     const zone::Rdata& ptr = node(*zone, "ptr").find(zone::rrtype::PTR)->rdatas.at(0);
     CHECK(ptr.wire == bytes(std::string("\3www\7example\3net\0", 17)));
@@ -444,13 +445,13 @@ TEST_CASE("compile: empty non-terminals, delegations, wildcards") {
     for (std::string_view ent : {"b.c", "c", "_tcp", "wild"}) {
         const zone::Node& n = node(*zone, ent);
         CHECK(n.empty());
-        CHECK(n.name == wire(ent));
+        CHECK(n.name == in_model(ent));
     }
     CHECK(node(*zone, "sub").delegation);
     CHECK_FALSE(node(*zone, "ns.sub").delegation);
     CHECK(node(*zone, "ns.sub").find(zone::rrtype::A));
     CHECK(node(*zone, "*.wild").pool == 0);
-    CHECK(zone->find(wire("nothing")) == nullptr);
+    CHECK(zone->find(in_model("nothing")) == nullptr);
     // 12 owners plus 4 empty non-terminals.
     CHECK(zone->nodes.size() == 16);
 }
@@ -548,7 +549,7 @@ TEST_CASE("load_directory: good zones load beside broken ones") {
     REQUIRE(load.snapshot);
     REQUIRE(load.snapshot->zones.size() == 2);
     CHECK(load.snapshot->max_pool_members == 3);
-    CHECK(load.snapshot->find_zone(wire("www")) != nullptr);
+    CHECK(load.snapshot->find_zone(in_model("www")) != nullptr);
 }
 
 TEST_CASE("load_directory and load_zone_file: unreadable paths are diagnostics") {
