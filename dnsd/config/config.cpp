@@ -371,8 +371,12 @@ std::optional<Config> load_file(const std::string& path, core::Diagnostics& diag
     }
     std::ostringstream text;
     text << in.rdbuf();
+    return load_text(text.str(), path, diagnostics);
+}
+
+std::optional<Config> load_text(std::string_view text, const std::string& path, core::Diagnostics& diagnostics) {
     core::Diagnostics found;
-    auto root = json::parse(text.str(), path, found);
+    auto root = json::parse(text, path, found);
     Config config = defaults();
     config.file = path;
     if (root) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dnsd/core/address.hpp"
@@ -62,6 +63,10 @@ struct Config {
 // Reads and validates a config file. Every problem is reported, each with its
 // FILE:LINE:COL; on any problem the result is nullopt and `diagnostics` says why.
 std::optional<Config> load_file(const std::string& path, core::Diagnostics& diagnostics);
+
+// The same for the text of a config file read from `path`: relative paths in
+// it are taken from the directory of `path`.
+std::optional<Config> load_text(std::string_view text, const std::string& path, core::Diagnostics& diagnostics);
 
 // The built-in defaults (SPEC §1): listen on 127.0.0.1:5353 and [::1]:5353,
 // zones/, the shipped GeoIP database with its layout (`country_code` only),

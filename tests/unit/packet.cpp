@@ -48,6 +48,7 @@ public:
     // (any direction, at most 64 of them).
     std::string name() {
         std::string out;
+        size_t wire_size = 1;  // the root label
         size_t p = pos_;
         bool jumped = false;
         for (int hops = 0;;) {
@@ -67,6 +68,9 @@ public:
                 if (!jumped) pos_ = p + 1;
                 break;
             }
+            // On the wire, not in the text: an escaped octet takes four characters.
+            wire_size += 1 + len;
+            if (wire_size > 255) throw std::runtime_error("name too long");
             for (size_t i = 1; i <= len; ++i) {
                 const uint8_t c = packet_[p + i];
                 if (c == '.' || c == '\\' || c < 0x21 || c > 0x7e) {
@@ -80,7 +84,6 @@ public:
             out += '.';
             p += 1 + len;
         }
-        if (out.size() > 300) throw std::runtime_error("name too long");
         return out.empty() ? "." : out;
     }
     size_t remaining() const { return packet_.size() - pos_; }
