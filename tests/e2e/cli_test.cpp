@@ -245,7 +245,7 @@ TEST_CASE("dnsd --help lists the subcommand and every flag", "[e2e][cli]") {
     CommandResult result = run_dnsd({"--help"});
     CHECK(result.exit_code == 0);
     for (const char* word : {"check", "--config", "--listen", "--zones", "--geoip", "--threads", "--http",
-                             "--log-level", "--version"})
+                             "--log-level", "--state-dir", "--version"})
         CHECK(result.out.find(word) != std::string::npos);
 }
 
@@ -254,6 +254,7 @@ TEST_CASE("Bad flags are rejected before anything starts", "[e2e][cli]") {
                                           {"--listen", "[::1:53"},
                                           {"--threads", "-1"},
                                           {"--log-level", "loud"},
+                                          {"--state-dir", ""},
                                           {"--no-such-flag"}}) {
         INFO(args[0] << " " << (args.size() > 1 ? args[1] : ""));
         args.insert(args.end(), {"--zones", zones});
