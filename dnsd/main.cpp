@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     CLI::App app{"dnsd: an authoritative DNS server that answers for pools of service instances"};
     app.set_version_flag("--version", std::string("dnsd ") + DNSD_VERSION);
 
-    std::string config_file, zones_dir, geoip_path, http, log_level;
+    std::string config_file, zones_dir, geoip_path, http, log_level, state_dir;
     std::vector<std::string> listen;
     unsigned threads = 0;
     auto* config_option = app.add_option("--config", config_file, "JSON config file");
@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
         app.add_option("--http", http, "ADDR:PORT of the HTTP endpoint")->check(endpoint_validator());
     auto* log_level_option = app.add_option("--log-level", log_level, "debug, info, warn or error")
                                  ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+    auto* state_dir_option =
+        app.add_option("--state-dir", state_dir, "directory for what survives a restart (runtime overrides)")
+            ->check(CLI::Validator([](std::string& text) { return text.empty() ? std::string("empty") : ""; }, "DIR"));
 
     auto* check = app.add_subcommand("check", "validate the config and every zone, print a summary");
     auto* check_config_option = check->add_option("--config", config_file, "JSON config file");
@@ -75,6 +78,7 @@ int main(int argc, char** argv) {
     if (threads_option->count()) flags.threads = threads;
     if (http_option->count()) flags.http = endpoint(http);
     if (log_level_option->count()) flags.log_level = log_level;
+    if (state_dir_option->count()) flags.state_dir = state_dir;
 
     try {
         if (check->parsed()) return dnsd::control::check(flags);

@@ -55,7 +55,7 @@ namespace json = zone::json;
 
 constexpr std::string_view config_keys[] = {"listen", "zones",       "geoip",  "regions",     "default_region",
                                             "threads", "http",       "http_token", "ecs",      "udp_payload",
-                                            "nsid",    "tcp",        "log_level"};
+                                            "nsid",    "tcp",        "log_level",  "state_dir"};
 constexpr std::string_view geoip_keys[] = {"path", "country", "continent", "latitude", "longitude"};
 constexpr std::string_view region_keys[] = {"continents", "countries", "subnets", "location", "fallback"};
 constexpr std::string_view tcp_keys[] = {"idle_timeout", "max_connections"};
@@ -114,6 +114,16 @@ public:
                     config_.log_level = *s;
                 else
                     fields_.error(v->position, "unknown \"log_level\" " + zone::quote(*s) + zone::suggest(*s, log_levels));
+            }
+        // The default too is beside the config file.
+        config_.state_dir = resolve(config_.state_dir);
+        if (const json::Value* v = root.find("state_dir"))
+            if (const std::string* s = fields_.string(*v, "\"state_dir\"")) {
+                if (s->empty())
+                    fields_.error(v->position, "\"state_dir\" is empty; name a directory dnsd may write, such as "
+                                               "\"/var/lib/dnsd\"");
+                else
+                    config_.state_dir = resolve(*s);
             }
     }
 

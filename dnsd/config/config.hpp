@@ -55,6 +55,10 @@ struct Config {
     uint32_t tcp_idle_timeout_ms = 10000;
     uint32_t tcp_max_connections = 1000;
     std::string log_level = "info";
+    // What must survive a restart (runtime overrides), one file per kind; a
+    // relative path is taken from the config file's directory, or from the
+    // working directory without a config file. Created at start-up if missing.
+    std::string state_dir = "state";
 
     // Index of the region called `name` in `regions`, or -1.
     int region_index(std::string_view name) const;

@@ -8,6 +8,7 @@
 #include "dnsd/control/exposition.hpp"
 #include "dnsd/control/metrics.hpp"
 #include "dnsd/control/status.hpp"
+#include "dnsd/core/log.hpp"
 
 namespace dnsd::control {
 
@@ -144,7 +145,16 @@ void Api::set_override(const http::Request& request, const http::Params& capture
         return respond(http::Response::error(404, "no member " + address->to_string() + " in pool " + pool));
     case health::OverrideResult::ok: break;
     }
-    respond(json_response(200, json{{"zone", zone}, {"pool", pool}, {"address", address->to_string()}, {"state", text}}));
+    // In force now, whether or not it could be kept: a full disk must not stop a drain.
+    std::string error;
+    const bool persisted = sources_.store.save_overrides(sources_.monitor.overrides(), error);
+    json answer{{"zone", zone}, {"pool", pool}, {"address", address->to_string()}, {"state", text}, {"persisted", persisted}};
+    if (!persisted) {
+        const std::string warning = error + "; the override holds until dnsd stops";
+        spdlog::warn("state: {}", warning);
+        answer["warning"] = warning;
+    }
+    respond(json_response(200, answer));
 }
 
 }  // namespace dnsd::control

@@ -10,6 +10,7 @@
 #include "dnsd/control/reload.hpp"
 #include "dnsd/control/router.hpp"
 #include "dnsd/control/state.hpp"
+#include "dnsd/control/state_store.hpp"
 #include "dnsd/health/monitor.hpp"
 #include "dnsd/net/worker.hpp"
 
@@ -20,6 +21,7 @@ struct ApiSources {
     std::span<const std::unique_ptr<net::Worker>> workers;
     health::Monitor& monitor;
     Reloader& reloader;
+    const StateStore& store;  // where overrides are kept across restarts
 };
 
 class Api {

@@ -13,6 +13,7 @@
 #include "dnsd/control/http.hpp"
 #include "dnsd/control/reload.hpp"
 #include "dnsd/control/state.hpp"
+#include "dnsd/control/state_store.hpp"
 #include "dnsd/control/zone_files.hpp"
 #include "dnsd/core/log.hpp"
 #include "dnsd/health/monitor.hpp"
@@ -162,16 +163,28 @@ int serve(const Flags& flags) {
     }
     Reloader reloader(main_loop.uv(), state, std::move(zones.files));
     main_loop.on_stop([&reloader] { reloader.stop(); });
+    // What was kept from before a restart goes into the Monitor's first
+    // HealthView, published below before any worker starts: the first query
+    // already sees it.
+    const StateStore store(config->state_dir);
+    std::string warning;
+    if (!store.prepare(warning)) spdlog::warn("{}", warning);
+    warning.clear();
+    std::vector<health::Override> restored = store.load_overrides(warning);
+    if (!warning.empty()) spdlog::warn("{}", warning);
+    if (!restored.empty())
+        spdlog::info("state: {} override{} restored from {}", restored.size(), restored.size() == 1 ? "" : "s",
+                     store.overrides_path().string());
     std::vector<std::string> region_names;
     for (const auto& region : config->regions) region_names.push_back(region.name);
-    health::Monitor monitor(main_loop.uv(), std::move(region_names),
-                            [&state](std::shared_ptr<const health::HealthView> health) {
-                                state.set_health(std::move(health));
-                            });
+    health::Monitor monitor(
+        main_loop.uv(), std::move(region_names),
+        [&state](std::shared_ptr<const health::HealthView> health) { state.set_health(std::move(health)); },
+        std::move(restored));
     monitor.update(*state.snapshot());
     state.set_health_updater([&monitor](const zone::Snapshot& snapshot) { monitor.update(snapshot); });
     main_loop.on_stop([&monitor] { monitor.close(); });
-    api = std::make_unique<Api>(ApiSources{state, workers, monitor, reloader});
+    api = std::make_unique<Api>(ApiSources{state, workers, monitor, reloader, store});
     for (auto& worker : workers) worker->start();
     spdlog::info("ready: {} zone{}, {} worker{}", state.snapshot()->zones.size(),
                  state.snapshot()->zones.size() == 1 ? "" : "s", count, count == 1 ? "" : "s");

@@ -20,6 +20,7 @@ std::optional<config::Config> settle(const Flags& flags, core::Diagnostics& diag
     if (flags.threads) config->threads = *flags.threads;
     if (flags.http) config->http = *flags.http;
     if (flags.log_level) config->log_level = *flags.log_level;
+    if (flags.state_dir) config->state_dir = *flags.state_dir;
     return config;
 }
 

@@ -21,6 +21,7 @@ struct Flags {
     std::optional<unsigned> threads;
     std::optional<core::Endpoint> http;
     std::optional<std::string> log_level;
+    std::optional<std::string> state_dir;
 };
 
 // Nullopt when the config file is unreadable or invalid; `diagnostics` says why.

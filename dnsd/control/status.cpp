@@ -76,9 +76,12 @@ json status_json(const State& state, const health::Monitor& monitor) {
     out["pools"] = std::move(pools);
 
     json overrides = json::array();
-    for (const auto& o : health.overrides)
-        overrides.push_back(
-            {{"zone", o.zone}, {"pool", o.pool}, {"address", o.address}, {"state", health::state_name(o.state)}});
+    for (const auto& [o, applied] : health.overrides)
+        overrides.push_back({{"zone", o.zone},
+                             {"pool", o.pool},
+                             {"address", o.address.to_string()},
+                             {"state", health::state_name(o.state)},
+                             {"applied", applied}});
     out["overrides"] = std::move(overrides);
     out["last_reload"] = state.last_reload() ? reload_json(*state.last_reload()) : json(nullptr);
     return out;

@@ -9,6 +9,7 @@
 #include "dnsd/health/dns_probe.hpp"
 #include "dnsd/health/probe.hpp"
 #include "dnsd/health/rise_fall.hpp"
+#include "dnsd/health/schedule.hpp"
 #include "dnsd/health/tls.hpp"
 
 namespace dnsd::health {
@@ -19,13 +20,6 @@ using zone::Check;
 using zone::MemberState;
 using SteadyClock = std::chrono::steady_clock;
 using SystemClock = std::chrono::system_clock;
-
-// SPEC §5: the first round is spread over at most one second; later rounds
-// come up to this fraction of an interval early, so that targets first probed
-// together drift apart. Never late: a member that stops answering leaves within
-// fall × interval + timeout, as promised.
-constexpr uint64_t first_round_spread_ms = 1000;
-constexpr double jitter_fraction = 0.1;
 
 // What is probed, as the log and status name it: "192.0.2.10:80 http /healthz".
 std::string describe(const zone::ProbeTarget& target) {
@@ -103,15 +97,22 @@ std::string_view outcome_name(ProbeOutcome outcome) {
 
 class Monitor::Impl {
 public:
-    Impl(uv_loop_t* loop, std::vector<std::string> region_names, Publish publish)
+    Impl(uv_loop_t* loop, std::vector<std::string> region_names, Publish publish, std::vector<Override> restored)
         : loop_(loop),
           region_names_(std::move(region_names)),
           publish_(std::move(publish)),
-          random_(std::random_device{}()) {}
+          random_(std::random_device{}()) {
+        // Applied until the first update() finds their members gone, so that it logs those.
+        for (auto& entry : restored) {
+            entry.zone = zone_key(entry.zone);
+            overrides_.push_back({std::move(entry), true});
+        }
+    }
 
     void update(const zone::Snapshot& snapshot);
     OverrideResult set_override(std::string_view zone, std::string_view pool, const core::Address& address,
                                 MemberState state);
+    std::vector<Override> overrides() const;
     Status status() const;
     const Counters& counters() const { return counters_; }
     void close();
@@ -122,35 +123,35 @@ private:
         std::shared_ptr<const zone::Zone> zone;
         std::vector<Target*> slots;  // by zone::Member::health_slot
     };
-    struct Override {
-        std::string zone, pool;  // zone as zone::Zone::name spells it
-        core::Address address;
-        MemberState state;
-    };
 
     void publish();
     void on_result(Target& target, ProbeOutcome outcome, SteadyClock::duration latency, bool changed);
-    uint64_t jittered(uint64_t interval_ms);
-    uint64_t first_delay_ms() { return std::uniform_int_distribution<uint64_t>(0, first_round_spread_ms - 1)(random_); }
-    const Override* find_override(const std::string& zone, const std::string& pool, const core::Address& address) const;
+    // Whether the zones served have this member: ok, or what they lack.
+    OverrideResult locate(std::string_view zone, std::string_view pool, const core::Address& address) const;
+    // Where the override of this member is in overrides_, applied or not;
+    // overrides_.size() when it has none.
+    size_t override_index(std::string_view zone, std::string_view pool, const core::Address& address) const;
+    const Override* find_override(std::string_view zone, std::string_view pool, const core::Address& address) const {
+        const size_t i = override_index(zone, pool, address);
+        return i < overrides_.size() ? &overrides_[i].entry : nullptr;
+    }
 
     uv_loop_t* loop_;
     const std::vector<std::string> region_names_;
     const Publish publish_;
     TlsContexts tls_;
-    std::mt19937_64 random_;
+    std::mt19937_64 random_;  // each new target's ProbeSchedule seed, so that servers do not probe in step
     std::unordered_map<std::string, std::unique_ptr<Target>> targets_;  // by key_of
     std::vector<ZoneTargets> zones_;                                   // snapshot order
-    std::vector<Override> overrides_;                                  // in the order they were set
+    std::vector<OverrideStatus> overrides_;                            // in the order they were set
     Counters counters_;
     const SystemClock::time_point started_ = SystemClock::now();
     bool closed_ = false;
 };
 
 // One distinct target: its schedule, its probe in flight and its state.
-// The timer serves both as the probe's deadline and as the wait for the next
-// round: a round starts at `round_start_`, ends with the probe's result or
-// its timeout, and the next starts an interval (less the jitter) after it.
+// The timer is set to what the schedule says comes next: the deadline of the
+// probe in flight, else the next probe.
 class Monitor::Impl::Target {
 public:
     Target(Impl& monitor, const zone::ProbeTarget& target, SystemClock::time_point since)
@@ -158,8 +159,10 @@ public:
           target_(target),
           name_(describe(target)),
           timer_(this, [loop = monitor.loop_](uv_timer_t* timer) { return uv_timer_init(loop, timer); }),
+          schedule_(target.check.interval_ms, target.check.timeout_ms, monitor.random_(), uv_now(monitor.loop_)),
           since_(since) {
         if (target.check.type == Check::Type::dns) dns_ = std::make_unique<DnsProber>(monitor.loop_, target);
+        arm();
     }
     Target(const Target&) = delete;
     Target& operator=(const Target&) = delete;
@@ -167,8 +170,6 @@ public:
         probe_.reset();  // before dns_, whose channel the probe may use
         dns_.reset();
     }
-
-    void start_in(uint64_t delay_ms) { uv_timer_start(timer_.get(), on_timer, delay_ms, 0); }
 
     const zone::ProbeTarget& target() const { return target_; }
     bool up() const { return rule_.up; }
@@ -188,16 +189,17 @@ private:
     static void on_timer(uv_timer_t* timer) {
         Target* self = Timer::owner_of(timer);
         if (self == nullptr) return;
-        if (self->probing_)
+        if (self->schedule_.in_flight())
             self->finish({false, "timed out after " + std::to_string(self->target_.check.timeout_ms) + " ms"}, true);
         else
             self->begin();
     }
 
+    void arm() { uv_timer_start(timer_.get(), on_timer, schedule_.wait_ms(uv_now(monitor_.loop_)), 0); }
+
     void begin() {
-        round_start_ = SteadyClock::now();
-        next_round_ms_ = monitor_.jittered(target_.check.interval_ms);
-        probing_ = true;
+        schedule_.start(uv_now(monitor_.loop_));
+        probe_started_ = SteadyClock::now();
         probe_.reset();  // the previous round's, reported long ago
         auto done = [this](ProbeResult result) { finish(std::move(result), false); };
         switch (target_.check.type) {
@@ -207,17 +209,17 @@ private:
             case Check::Type::dns: probe_ = dns_->start(done); break;
             case Check::Type::none: return;  // never a target
         }
-        // A probe that failed at once has already scheduled the next round.
-        if (probing_) uv_timer_start(timer_.get(), on_timer, target_.check.timeout_ms, 0);
+        // A probe that failed at once has already set the timer for the next round.
+        if (schedule_.in_flight()) arm();
     }
 
     void finish(ProbeResult result, bool timed_out) {
-        probing_ = false;
+        schedule_.finish();
         // A timed-out probe is cancelled now; one that reported stays until
         // the next round, since it may still be on the stack below us.
         if (timed_out) probe_.reset();
-        const auto now = SteadyClock::now();
-        const auto latency = timed_out ? std::chrono::milliseconds(target_.check.timeout_ms) : now - round_start_;
+        const auto latency =
+            timed_out ? std::chrono::milliseconds(target_.check.timeout_ms) : SteadyClock::now() - probe_started_;
         latency_us_ = static_cast<uint32_t>(
             std::min<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(latency).count(), UINT32_MAX));
         last_check_ = SystemClock::now();
@@ -236,12 +238,7 @@ private:
         } else if (!result.ok) {
             spdlog::debug("health: {}: probe failed: {}", name_, result.reason);
         }
-        const auto elapsed = now - round_start_;
-        const auto wait = std::chrono::milliseconds(next_round_ms_) - elapsed;
-        uv_timer_start(timer_.get(), on_timer,
-                       static_cast<uint64_t>(std::max<int64_t>(
-                           0, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count())),
-                       0);
+        arm();
         monitor_.on_result(*this, !result.ok ? (timed_out ? ProbeOutcome::timeout : ProbeOutcome::failure)
                                              : ProbeOutcome::success,
                            latency, changed);
@@ -255,9 +252,8 @@ private:
     Timer timer_;
     std::unique_ptr<DnsProber> dns_;  // dns checks only
     std::unique_ptr<Probe> probe_;
-    bool probing_ = false;
-    SteadyClock::time_point round_start_;
-    uint64_t next_round_ms_ = 0;
+    ProbeSchedule schedule_;
+    SteadyClock::time_point probe_started_;  // for the latency, finer than the loop's clock
     RiseFall rule_;
     std::optional<SystemClock::time_point> last_check_;
     bool last_ok_ = true;
@@ -284,7 +280,6 @@ void Monitor::Impl::update(const zone::Snapshot& snapshot) {
                     // Members start up, so a new target changes no answer
                     // until it has failed `fall` times.
                     auto target = std::make_unique<Target>(*this, probe_target, SystemClock::now());
-                    target->start_in(first_delay_ms());
                     it = targets.emplace(key, std::move(target)).first;
                     ++added;
                 }
@@ -298,19 +293,18 @@ void Monitor::Impl::update(const zone::Snapshot& snapshot) {
     // What is left in targets_ is gone from every zone: destroying it stops its probes.
     targets_ = std::move(targets);
     zones_ = std::move(zones);
-    std::erase_if(overrides_, [&](const Override& o) {
-        for (const auto& entry : zones_) {
-            if (entry.zone->name != o.zone) continue;
-            for (const auto& pool : entry.zone->pools)
-                if (pool.name == o.pool &&
-                    std::any_of(pool.members.begin(), pool.members.end(),
-                                [&](const zone::Member& m) { return m.address == o.address; }))
-                    return false;
-        }
-        spdlog::info("health: override of {} in {}/{} dropped: the member is gone", o.address.to_string(), o.zone,
-                     o.pool);
-        return true;
-    });
+    for (auto& [o, applied] : overrides_) {
+        const bool there = locate(o.zone, o.pool, o.address) == OverrideResult::ok;
+        if (there == applied) continue;
+        applied = there;
+        if (there)
+            spdlog::info("health: override of {} in {}/{} to {} applies again: the member is back",
+                         o.address.to_string(), o.zone, o.pool, state_name(o.state));
+        else
+            spdlog::info("health: override of {} in {}/{} to {} kept but not applied: the zones served have no "
+                         "such member (set it to auto to end it)",
+                         o.address.to_string(), o.zone, o.pool, state_name(o.state));
+    }
     if (added != 0 || removed != 0)
         spdlog::info("health: {} target{} probed ({} new, {} gone)", targets_.size(), targets_.size() == 1 ? "" : "s",
                      added, removed);
@@ -320,6 +314,32 @@ void Monitor::Impl::update(const zone::Snapshot& snapshot) {
 OverrideResult Monitor::Impl::set_override(std::string_view zone_name, std::string_view pool_name,
                                            const core::Address& address, MemberState state) {
     const std::string zone = zone_key(zone_name);
+    // auto ends an override, even one whose member is gone.
+    if (state == MemberState::automatic) {
+        const size_t existing = override_index(zone, pool_name, address);
+        if (existing < overrides_.size()) {
+            spdlog::info("health: override of {} in {}/{} ended: back to the zone file's state", address.to_string(),
+                         zone, pool_name);
+            overrides_.erase(overrides_.begin() + static_cast<std::ptrdiff_t>(existing));
+            publish();
+            return OverrideResult::ok;
+        }
+    }
+    const OverrideResult found = locate(zone, pool_name, address);
+    // A member that is there and has no override: auto leaves it as it is.
+    if (found != OverrideResult::ok || state == MemberState::automatic) return found;
+    const size_t existing = override_index(zone, pool_name, address);
+    if (existing < overrides_.size())
+        overrides_[existing].entry.state = state;
+    else
+        overrides_.push_back({Override{zone, std::string(pool_name), address, state}, true});
+    spdlog::info("health: {} in {}/{} set to {} by override", address.to_string(), zone, pool_name, state_name(state));
+    publish();
+    return OverrideResult::ok;
+}
+
+OverrideResult Monitor::Impl::locate(std::string_view zone, std::string_view pool_name,
+                                     const core::Address& address) const {
     auto entry =
         std::find_if(zones_.begin(), zones_.end(), [&](const ZoneTargets& z) { return z.zone->name == zone; });
     if (entry == zones_.end()) return OverrideResult::no_such_zone;
@@ -329,23 +349,21 @@ OverrideResult Monitor::Impl::set_override(std::string_view zone_name, std::stri
     if (std::none_of(pool->members.begin(), pool->members.end(),
                      [&](const zone::Member& m) { return m.address == address; }))
         return OverrideResult::no_such_member;
-    auto existing = std::find_if(overrides_.begin(), overrides_.end(), [&](const Override& o) {
-        return o.zone == zone && o.pool == pool->name && o.address == address;
-    });
-    if (existing != overrides_.end())
-        existing->state = state;
-    else
-        overrides_.push_back(Override{zone, pool->name, address, state});
-    spdlog::info("health: {} in {}/{} set to {} by override", address.to_string(), zone, pool->name, state_name(state));
-    publish();
     return OverrideResult::ok;
 }
 
-const Monitor::Impl::Override* Monitor::Impl::find_override(const std::string& zone, const std::string& pool,
-                                                            const core::Address& address) const {
-    for (const auto& o : overrides_)
-        if (o.zone == zone && o.pool == pool && o.address == address) return &o;
-    return nullptr;
+size_t Monitor::Impl::override_index(std::string_view zone, std::string_view pool, const core::Address& address) const {
+    size_t i = 0;
+    while (i < overrides_.size() && !(overrides_[i].entry.zone == zone && overrides_[i].entry.pool == pool &&
+                                       overrides_[i].entry.address == address))
+        ++i;
+    return i;
+}
+
+std::vector<Override> Monitor::Impl::overrides() const {
+    std::vector<Override> out;
+    for (const auto& o : overrides_) out.push_back(o.entry);
+    return out;
 }
 
 void Monitor::Impl::publish() {
@@ -389,11 +407,6 @@ void Monitor::Impl::on_result(Target& target, ProbeOutcome outcome, SteadyClock:
     publish();
 }
 
-uint64_t Monitor::Impl::jittered(uint64_t interval_ms) {
-    std::uniform_real_distribution<double> factor(1.0 - jitter_fraction, 1.0);
-    return static_cast<uint64_t>(static_cast<double>(interval_ms) * factor(random_));
-}
-
 Status Monitor::Impl::status() const {
     Status status;
     for (const auto& entry : zones_) {
@@ -417,8 +430,7 @@ Status Monitor::Impl::status() const {
             }
         }
     }
-    for (const auto& o : overrides_)
-        status.overrides.push_back(OverrideStatus{o.zone, o.pool, o.address.to_string(), o.state});
+    status.overrides = overrides_;
     return status;
 }
 
@@ -430,8 +442,9 @@ void Monitor::Impl::close() {
     overrides_.clear();
 }
 
-Monitor::Monitor(uv_loop_t* loop, std::vector<std::string> region_names, Publish publish)
-    : impl_(std::make_unique<Impl>(loop, std::move(region_names), std::move(publish))) {}
+Monitor::Monitor(uv_loop_t* loop, std::vector<std::string> region_names, Publish publish,
+                 std::vector<Override> restored)
+    : impl_(std::make_unique<Impl>(loop, std::move(region_names), std::move(publish), std::move(restored))) {}
 
 Monitor::~Monitor() { impl_->close(); }
 
@@ -441,6 +454,8 @@ OverrideResult Monitor::set_override(std::string_view zone, std::string_view poo
                                      MemberState state) {
     return impl_->set_override(zone, pool, address, state);
 }
+
+std::vector<Override> Monitor::overrides() const { return impl_->overrides(); }
 
 Status Monitor::status() const { return impl_->status(); }
 

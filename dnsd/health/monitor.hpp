@@ -82,9 +82,22 @@ struct ZoneStatus {
     std::vector<PoolStatus> pools;
 };
 
+// A runtime override (SPEC §8): one member of one pool answers as if its
+// zone file said `state` (up or down).
+struct Override {
+    std::string zone;  // as zone::Zone::name spells it: lower case, no final dot
+    std::string pool;
+    core::Address address;
+    zone::MemberState state = zone::MemberState::down;
+
+    friend bool operator==(const Override&, const Override&) = default;
+};
+
 struct OverrideStatus {
-    std::string zone, pool, address;
-    zone::MemberState state = zone::MemberState::automatic;
+    Override entry;
+    // False while the zones served have no such member: the override is kept,
+    // and applies again if a reload brings the member back.
+    bool applied = true;
 };
 
 struct Status {
@@ -100,7 +113,10 @@ public:
 
     // `region_names`: config::Config::regions' names in order, for status.
     // `publish` receives every new HealthView (control::State::set_health).
-    Monitor(uv_loop_t* loop, std::vector<std::string> region_names, Publish publish);
+    // `restored`: the overrides kept from before a restart; the first
+    // update() applies those whose member is there.
+    Monitor(uv_loop_t* loop, std::vector<std::string> region_names, Publish publish,
+            std::vector<Override> restored = {});
     Monitor(const Monitor&) = delete;
     Monitor& operator=(const Monitor&) = delete;
     // Closes what is still open; the loop must run afterwards to free it.
@@ -109,15 +125,22 @@ public:
     // Adopts the zones to serve (at start-up and after every reload): targets
     // that stay keep their state and schedule, new ones start up and are
     // probed within a second, gone ones stop. Overrides of members that are
-    // gone are dropped. Publishes the new HealthView.
+    // gone are kept but not applied (see OverrideStatus::applied). Publishes
+    // the new HealthView.
     void update(const zone::Snapshot& snapshot);
 
-    // The runtime override of SPEC §8: the member answers as if its zone file
-    // said `state` until another override (it survives reloads while the member
-    // exists). `zone` is matched without case and with or without a final dot.
-    // Publishes the new HealthView.
+    // The runtime override of SPEC §8: with `up` or `down`, the member answers
+    // as if its zone file said so until set again, across reloads; the member
+    // must exist. `auto` ends the override, so that the zone file's state
+    // holds again; it also ends one whose member is gone. `zone` is matched
+    // without case and with or without a final dot. Publishes the new
+    // HealthView.
     OverrideResult set_override(std::string_view zone, std::string_view pool, const core::Address& address,
                                 zone::MemberState state);
+
+    // Every override in force or kept, in the order they were set: what
+    // control::StateStore saves.
+    std::vector<Override> overrides() const;
 
     Status status() const;
     const Counters& counters() const;

@@ -18,8 +18,6 @@
 namespace dnsd::e2e {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> out;
     std::istringstream in(text);
@@ -94,8 +92,12 @@ private:
     uint16_t port_ = 0;
 };
 
-TEST_CASE("SIGTERM stops the server promptly with exit 0 even with stalled clients", "[e2e][cli]") {
-    Dnsd dnsd;
+TEST_CASE("SIGTERM stops the server with exit 0 even with stalled clients", "[e2e][cli]") {
+    // An hour's idle timeout: the server must close the stalled connections
+    // itself rather than wait for them, or stop() ends it with SIGKILL.
+    DnsdOptions options;
+    options.config_json = R"({ "tcp": { "idle_timeout": 3600 } })";
+    Dnsd dnsd(options);
     const uint16_t port = dnsd.port("127.0.0.1", "tcp");
     TcpClient idle("127.0.0.1", port);
     TcpClient stalled("127.0.0.1", port);
@@ -104,9 +106,7 @@ TEST_CASE("SIGTERM stops the server promptly with exit 0 even with stalled clien
     answered.send_message(make_query(9, "static.test", rrtype::A));
     REQUIRE(answered.receive_message(3s));
 
-    const auto start = Clock::now();
     CHECK(dnsd.stop() == 0);
-    CHECK(Clock::now() - start < 5s);
     CHECK(idle.closed_by_peer(1s));
     CHECK(stalled.closed_by_peer(1s));
     CHECK(dnsd.log().find("stopping on SIGTERM") != std::string::npos);
@@ -245,7 +245,7 @@ TEST_CASE("dnsd --help lists the subcommand and every flag", "[e2e][cli]") {
     CommandResult result = run_dnsd({"--help"});
     CHECK(result.exit_code == 0);
     for (const char* word : {"check", "--config", "--listen", "--zones", "--geoip", "--threads", "--http",
-                             "--log-level", "--version"})
+                             "--log-level", "--state-dir", "--version"})
         CHECK(result.out.find(word) != std::string::npos);
 }
 
@@ -254,6 +254,7 @@ TEST_CASE("Bad flags are rejected before anything starts", "[e2e][cli]") {
                                           {"--listen", "[::1:53"},
                                           {"--threads", "-1"},
                                           {"--log-level", "loud"},
+                                          {"--state-dir", ""},
                                           {"--no-such-flag"}}) {
         INFO(args[0] << " " << (args.size() > 1 ? args[1] : ""));
         args.insert(args.end(), {"--zones", zones});

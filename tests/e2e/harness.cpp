@@ -547,6 +547,8 @@ Dnsd::Dnsd(DnsdOptions options) : log_path_(dir_.path() / "stderr.log") {
     }
     argv.push_back("--zones");
     argv.push_back(options.zones_dir.string());
+    argv.push_back("--state-dir");
+    argv.push_back(options.state_dir.value_or(dir_.path() / "state").string());
     argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
     // Relative defaults (the shipped geoip/) resolve as for a user in the source tree.
     process_ = std::make_unique<Process>(argv, log_path_, DNSD_SOURCE_DIR);

@@ -86,6 +86,9 @@ struct DnsdOptions {
     // Passed as --http; port 0 so that servers running side by side never
     // collide on the default 8053. Nullopt: no flag, the config decides.
     std::optional<std::string> http = "127.0.0.1:0";
+    // Passed as --state-dir. Nullopt: a directory of the server's own, so
+    // that no server reads what another left (nor one in the source tree).
+    std::optional<std::filesystem::path> state_dir;
     std::vector<std::string> extra_args;  // e.g. {"--threads", "1"}
     std::chrono::milliseconds start_timeout = 20s;
 };

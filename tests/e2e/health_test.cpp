@@ -1,9 +1,11 @@
 // Health checks end to end (SPEC §5, §4 step 3): the real binary probes TCP,
 // HTTP, HTTPS and DNS servers that the test runs on 127.0.0.2-127.0.0.5 and
-// opens, closes and changes; answers follow health within
-// fall × interval + timeout, come back after rise successes, and every query
-// sent meanwhile is answered. Checks run every second so that the whole file
-// takes well under a minute; every wait polls with a deadline.
+// opens, closes and changes; answers follow health, come back after rise
+// successes, and every query sent meanwhile is answered. These tests check
+// what happens, not how fast: how soon probes come is ProbeSchedule's, tested
+// with a clock of its own (tests/unit/schedule_test.cpp). Checks run every
+// second so that the whole file takes well under a minute; every wait polls
+// with a generous deadline.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -32,18 +34,13 @@ using Clock = std::chrono::steady_clock;
 using Addresses = std::set<std::string>;
 using Seconds = std::chrono::duration<double>;
 
-// The checks' timing, as written into every zone below.
-constexpr double interval_s = 1.0, timeout_s = 0.5;
-constexpr int rise = 2, fall = 2;
-// Later rounds come up to 10% of an interval early, never late.
-constexpr double quickest_interval_s = interval_s * 0.9;
-// For publishing, our 20 ms polling and a busy machine; the first round's
-// spread (up to a second) is added where it applies.
-constexpr double slack_s = 1.0;
-// SPEC §5's bounds.
-constexpr double leave_bound_s = fall * interval_s + timeout_s + slack_s;
-constexpr double return_bound_s = rise * interval_s + timeout_s + slack_s;
+// How long a wait for something the probes bring about may take before the
+// test gives up: many rounds of the one-second checks below, however busy the
+// machine.
+constexpr double patience_s = 30;
 
+// Every check probes each second, times out after half a second, and takes
+// two results in a row to change a member's health.
 std::string check_json(const std::string& type, uint16_t port, const std::string& extra = "") {
     return R"({ "type": ")" + type + R"(", "port": )" + std::to_string(port) +
            R"(, "interval": 1, "timeout": 0.5, "rise": 2, "fall": 2)" + extra + " }";
@@ -260,6 +257,16 @@ TestServer::Serve https(SSL_CTX* ctx, HttpBehaviour& behaviour) {
     };
 }
 
+// Polls `done` every 20 ms until it holds; false after `limit_s`.
+bool eventually(const std::function<bool()>& done, double limit_s = patience_s) {
+    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(Seconds(limit_s));
+    while (!done()) {
+        if (Clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling pace, not synchronisation
+    }
+    return true;
+}
+
 // Asks dnsd over UDP, counting every query and every one that was not a
 // NOERROR answer with addresses: a pool name always has some.
 class Asker {
@@ -280,7 +287,7 @@ public:
 
     // Polls `name` every 20 ms until its answer is `want`; the seconds that took,
     // or nullopt after `limit_s`.
-    std::optional<double> wait_for(const std::string& name, const Addresses& want, double limit_s) {
+    std::optional<double> wait_for(const std::string& name, const Addresses& want, double limit_s = patience_s) {
         const auto start = Clock::now();
         const auto deadline = start + std::chrono::duration_cast<Clock::duration>(Seconds(limit_s));
         while (Clock::now() < deadline) {
@@ -302,13 +309,8 @@ public:
     }
 
     // Polls the TTL of `name` until it is `want`; false after `limit_s`.
-    bool wait_for_ttl(const std::string& name, uint32_t want, double limit_s) {
-        const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(Seconds(limit_s));
-        while (Clock::now() < deadline) {
-            if (ttl(name) == want) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return false;
+    bool wait_for_ttl(const std::string& name, uint32_t want, double limit_s = patience_s) {
+        return eventually([&] { return ttl(name) == want; }, limit_s);
     }
 
     size_t queries() const { return queries_; }
@@ -352,7 +354,6 @@ TEST_CASE("tcp checks: members start up, leave after fall failures, return after
     zones.write("other.test.json", zone_json("other.test", 1, {{"web", pool_json(check, member("127.0.0.2"))}}));
 
     const auto accepted_before = a.accepted();
-    const auto started = Clock::now();
     DnsdOptions options;
     options.zones_dir = zones.path();
     Dnsd server(options);
@@ -365,19 +366,19 @@ TEST_CASE("tcp checks: members start up, leave after fall failures, return after
 
     // The first round runs within a second, then 127.0.0.4 fails `fall` times;
     // 127.0.0.5 is forced up and stays.
-    auto first = asker.wait_for("web.health.test", {"127.0.0.2", "127.0.0.3", "127.0.0.5"}, 1.0 + leave_bound_s);
+    auto first = asker.wait_for("web.health.test", {"127.0.0.2", "127.0.0.3", "127.0.0.5"});
     CHECK(first);
     report("first round to a dead member leaving", first);
     // Both of open's members go down: fail open, with the degraded TTL.
-    CHECK(asker.wait_for_ttl("open.health.test", 5, leave_bound_s));
+    CHECK(asker.wait_for_ttl("open.health.test", 5));
     CHECK(asker.ask("open.health.test") == Addresses{"127.0.0.4", "127.0.0.5"});
     // drain's 127.0.0.2 is healthy but forced down.
     CHECK(asker.ask("drain.health.test") == Addresses{"127.0.0.3"});
     CHECK(asker.ttl("drain.health.test") == 20);
 
-    // A listener closes: its member leaves within fall × interval + timeout.
+    // A listener closes: its member leaves after `fall` failures.
     b.close();
-    auto left = asker.wait_for("web.health.test", {"127.0.0.2", "127.0.0.5"}, leave_bound_s);
+    auto left = asker.wait_for("web.health.test", {"127.0.0.2", "127.0.0.5"});
     CHECK(left);
     report("listener closed to member out of the answers", left);
     CHECK(server.log().find("health: 127.0.0.3:" + std::to_string(a.port()) + " tcp: down after 2 failures: ") !=
@@ -389,30 +390,24 @@ TEST_CASE("tcp checks: members start up, leave after fall failures, return after
     // A reload keeps the state of targets that stay: 127.0.0.3 and 127.0.0.4
     // stay down although a new target would start up.
     zones.write("health.test.json", health_zone(2));
-    const auto reload_deadline = Clock::now() + std::chrono::seconds(10);
-    bool reloaded = false;
-    while (!reloaded && Clock::now() < reload_deadline) {
+    REQUIRE(eventually([&] {
         DigResult soa = dig(server.port(), {"health.test", "SOA"});
-        reloaded = soa.answered && !soa.answer.empty() && soa.answer.front().rdata.find(" 2 ") != std::string::npos;
-        if (!reloaded) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    REQUIRE(reloaded);
+        return soa.answered && !soa.answer.empty() && soa.answer.front().rdata.find(" 2 ") != std::string::npos;
+    }));
     CHECK(asker.ask("web.health.test") == Addresses{"127.0.0.2", "127.0.0.5"});
 
     // The listener is back: the member returns after `rise` successes, not one.
     b.open();
-    auto back = asker.wait_for("web.health.test", {"127.0.0.2", "127.0.0.3", "127.0.0.5"}, return_bound_s);
+    auto back = asker.wait_for("web.health.test", {"127.0.0.2", "127.0.0.3", "127.0.0.5"});
     CHECK(back);
     report("listener reopened to member back in the answers", back);
-    if (back) CHECK(*back >= (rise - 1) * quickest_interval_s - 0.05);
+    CHECK(server.log().find("health: 127.0.0.3:" + std::to_string(a.port()) + " tcp: up after 2 successes") !=
+          std::string::npos);
 
-    // 127.0.0.2 on that port is listed by three pools in two zones: one
-    // connection per round, not three.
-    const double elapsed_s = Seconds(Clock::now() - started).count();
-    const auto connections = a.accepted() - accepted_before;
-    INFO("connections to 127.0.0.2 in " << elapsed_s << " s: " << connections);
-    CHECK(connections <= static_cast<size_t>(elapsed_s / quickest_interval_s) + 2);
-    CHECK(connections + 2 >= static_cast<size_t>(elapsed_s / interval_s));
+    // 127.0.0.2 on that port is listed by three pools in two zones: it is one
+    // of four targets (127.0.0.2 to 127.0.0.5), probed round after round.
+    CHECK(server.log().find("health: 4 targets probed (4 new, 0 gone)") != std::string::npos);
+    CHECK(eventually([&] { return a.accepted() - accepted_before >= 2; }));
 
     INFO(Catch::Detail::stringify(asker.failures()));
     CHECK(asker.failures().empty());
@@ -450,7 +445,7 @@ TEST_CASE("http and https checks: status, body, Host and SNI, certificate verifi
     const Addresses both_status{"127.0.0.2", "127.0.0.4"}, only_forced{"127.0.0.4"};
 
     // The self-signed certificate fails verification; without it, TLS is fine.
-    auto unverified = asker.wait_for("verified.web.test", only_forced, 1.0 + leave_bound_s);
+    auto unverified = asker.wait_for("verified.web.test", only_forced);
     CHECK(unverified);
     CHECK(server.log().find("certificate verify failed") != std::string::npos);
     CHECK(asker.ask("tls.web.test") == Addresses{"127.0.0.4", "127.0.0.5"});
@@ -460,20 +455,20 @@ TEST_CASE("http and https checks: status, body, Host and SNI, certificate verifi
     CHECK(asker.ask("status.web.test") == both_status);
 
     status_page.set(503, "busy");
-    auto left = asker.wait_for("status.web.test", only_forced, leave_bound_s);
+    auto left = asker.wait_for("status.web.test", only_forced);
     CHECK(left);
     report("HTTP 503 to member out of the answers", left);
     CHECK(server.log().find("http /healthz: down after 2 failures: status 503") != std::string::npos);
     status_page.set(200, "fine");
-    CHECK(asker.wait_for("status.web.test", both_status, return_bound_s));
+    CHECK(asker.wait_for("status.web.test", both_status));
 
     // Status 200 is not enough when the body must say ALIVE.
     CHECK(asker.ask("body.web.test") == Addresses{"127.0.0.3", "127.0.0.4"});
     body_page.set(200, "state: MAINTENANCE");
-    CHECK(asker.wait_for("body.web.test", only_forced, leave_bound_s));
+    CHECK(asker.wait_for("body.web.test", only_forced));
     CHECK(server.log().find("body does not contain \"ALIVE\"") != std::string::npos);
     body_page.set(200, std::string(1000, 'x') + "ALIVE");
-    CHECK(asker.wait_for("body.web.test", {"127.0.0.3", "127.0.0.4"}, return_bound_s));
+    CHECK(asker.wait_for("body.web.test", {"127.0.0.3", "127.0.0.4"}));
 
     INFO(Catch::Detail::stringify(asker.failures()));
     CHECK(asker.failures().empty());
@@ -506,18 +501,18 @@ TEST_CASE("dns checks: a second dnsd answers NOERROR, REFUSED is a failure, a st
     Asker asker(server.port());
     const Addresses both{"127.0.0.3", "127.0.0.4"}, only_forced{"127.0.0.4"};
 
-    CHECK(asker.wait_for("refused.dns.test", only_forced, 1.0 + leave_bound_s));
+    CHECK(asker.wait_for("refused.dns.test", only_forced));
     CHECK(server.log().find("elsewhere.example.: down after 2 failures: REFUSED") != std::string::npos);
     // By now "good" has been probed as often, and stays.
     CHECK(asker.ask("good.dns.test") == both);
 
     backend->stop();
-    auto left = asker.wait_for("good.dns.test", only_forced, leave_bound_s);
+    auto left = asker.wait_for("good.dns.test", only_forced);
     CHECK(left);
     report("DNS server stopped to member out of the answers", left);
 
     backend = std::make_unique<Dnsd>(backend_options);
-    CHECK(asker.wait_for("good.dns.test", both, return_bound_s));
+    CHECK(asker.wait_for("good.dns.test", both));
 
     INFO(Catch::Detail::stringify(asker.failures()));
     CHECK(asker.failures().empty());

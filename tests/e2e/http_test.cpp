@@ -287,7 +287,8 @@ TEST_CASE("PUT a member override changes answers and shows in status", "[http][o
 
     const json status = get_json(http, "/v1/status");
     REQUIRE(status["overrides"].size() == 1);
-    CHECK(status["overrides"][0] == json{{"zone", "pools.test"}, {"pool", "rr"}, {"address", "192.0.2.21"}, {"state", "down"}});
+    CHECK(status["overrides"][0] ==
+          json{{"zone", "pools.test"}, {"pool", "rr"}, {"address", "192.0.2.21"}, {"state", "down"}, {"applied", true}});
     for (const auto& pool : status["pools"])
         if (pool["pool"] == "rr") CHECK(pool["members"][0]["override"] == "down");
     CHECK(scrape(server).value("dnsd_member_state",
@@ -477,9 +478,9 @@ TEST_CASE("Bad HTTP requests get a 4xx and never take the server down", "[http][
     SECTION("a slow client times out without holding up others") {
         HttpConnection slow(http);
         REQUIRE(slow.send_raw("GET /metrics HTTP/1.1\r\nHost: a\r\nX-Slow: "));
-        const auto start = Clock::now();
         CHECK(http_request(http, "GET", "/v1/status").status == 200);
-        CHECK(Clock::now() - start < 2s);
+        // Answered while the slow request is still pending (it gets its 408 only after 5 s).
+        CHECK_FALSE(slow.receive(0ms));
         auto timed_out = slow.receive(10s);
         REQUIRE(timed_out);
         CHECK(timed_out->status == 408);

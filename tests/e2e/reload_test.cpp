@@ -398,7 +398,6 @@ TEST_CASE("reload: queries from two threads through 20 reloads lose nothing and 
     INFO("sent " << v4.sent << " + " << v6.sent << " queries over "
                  << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms");
     CHECK(published >= 20);
-    CHECK(elapsed >= 5s);
     CHECK(reloads(server) - reloads_before >= 20);
     CHECK(v4.sent > 100);
     CHECK(v6.sent > 100);

@@ -47,6 +47,7 @@ TEST_CASE("config: defaults per SPEC §1") {
     CHECK(c.file.empty());
     CHECK(c.udp_payload == 1232);
     CHECK(c.log_level == "info");
+    CHECK(c.state_dir == "state");  // from the working directory
 }
 
 TEST_CASE("config: the SPEC §2 example loads with every key") {
@@ -90,6 +91,7 @@ TEST_CASE("config: the SPEC §2 example loads with every key") {
     CHECK(c->tcp_idle_timeout_ms == 10000);
     CHECK(c->tcp_max_connections == 1000);
     CHECK(c->log_level == "warn");
+    CHECK(c->state_dir == (data / "var/state").string());
     // Not in the file: GeoIP2's lookup paths, not the shipped database's.
     CHECK(c->geoip_fields.country == std::vector<std::string>{"country", "iso_code"});
     CHECK(c->geoip_fields.latitude == std::vector<std::string>{"location", "latitude"});
@@ -107,6 +109,8 @@ TEST_CASE("config: keys the file leaves out keep their defaults, its regions rep
     CHECK(c->geoip_path == "geoip/country.mmdb");
     CHECK_FALSE(c->geoip_named);
     CHECK(c->geoip_fields.country == std::vector<std::string>{"country_code"});
+    // The default state directory is beside the config file, like every relative path.
+    CHECK(c->state_dir == (data / "state").string());
 }
 
 TEST_CASE("config: geoip as an object, single listen, http off, absolute zones") {
@@ -117,6 +121,7 @@ TEST_CASE("config: geoip as an object, single listen, http off, absolute zones")
     REQUIRE(c->listen.size() == 1);
     CHECK(c->listen[0].to_string() == "[::1]:53");
     CHECK(c->zones_dir == "/srv/dnsd/zones");
+    CHECK(c->state_dir == "/var/lib/dnsd");
     CHECK(c->geoip_path == (data / "../geo/flat.mmdb").string());
     CHECK(c->geoip_fields.country == std::vector<std::string>{"country_code"});
     CHECK(c->geoip_fields.continent == std::vector<std::string>{"continent"});

@@ -333,7 +333,8 @@ TEST_CASE("Monitor: one view entry per zone, every member up before any probe", 
     monitor.close();
 }
 
-TEST_CASE("Monitor: overrides are checked, published per pool, listed, and dropped with their member",
+TEST_CASE("Monitor: overrides are checked, published per pool, listed, ended by auto, and kept while their "
+          "member is gone",
           "[health][monitor]") {
     Loop loop;
     std::shared_ptr<const health::HealthView> published;
@@ -366,30 +367,81 @@ TEST_CASE("Monitor: overrides are checked, published per pool, listed, and dropp
     CHECK(health.states_of(1).empty());
 
     // Setting it again replaces it.
-    CHECK(monitor.set_override("one.example", "a", address("192.0.2.1"), MemberState::automatic) == R::ok);
+    CHECK(monitor.set_override("one.example", "a", address("192.0.2.1"), MemberState::down) == R::ok);
     auto overrides = monitor.status().overrides;
     REQUIRE(overrides.size() == 2);
-    CHECK(overrides[0].zone == "one.example");
-    CHECK(overrides[0].pool == "a");
-    CHECK(overrides[0].address == "192.0.2.4");
-    CHECK(overrides[0].state == S::down);
-    CHECK(overrides[1].address == "192.0.2.1");
-    CHECK(overrides[1].state == S::automatic);
+    CHECK(overrides[0].entry == health::Override{"one.example", "a", address("192.0.2.4"), S::down});
+    CHECK(overrides[0].applied);
+    CHECK(overrides[1].entry == health::Override{"one.example", "a", address("192.0.2.1"), S::down});
+    CHECK(monitor.overrides() ==
+          std::vector<health::Override>{overrides[0].entry, overrides[1].entry});
     auto member_status = monitor.status().zones.at(0).pools.at(0).members;
     CHECK(member_status.at(3).override_state == S::down);
     CHECK(member_status.at(3).state == S::automatic);
     CHECK_FALSE(member_status.at(2).override_state);
 
-    // A reload without 192.0.2.4 drops its override; 192.0.2.1's stays.
+    // auto ends an override: the zone file's state holds again.
+    CHECK(monitor.set_override("one.example", "a", address("192.0.2.1"), MemberState::automatic) == R::ok);
+    CHECK(monitor.overrides() == std::vector<health::Override>{overrides[0].entry});
+    CHECK(std::vector<S>(published->zones.at(0).health.states_of(0).begin(),
+                         published->zones.at(0).health.states_of(0).end()) ==
+          std::vector<S>{S::automatic, S::automatic, S::automatic, S::down});
+    // On a member without one, auto changes nothing; on no member, it is refused.
+    CHECK(monitor.set_override("one.example", "a", address("192.0.2.2"), MemberState::automatic) == R::ok);
+    CHECK(monitor.overrides().size() == 1);
+    CHECK(monitor.set_override("one.example", "a", address("192.0.2.9"), MemberState::automatic) ==
+          R::no_such_member);
+
+    // A reload without 192.0.2.4 keeps its override, not applied: nothing to apply it to.
     snapshot.zones = {load(slots_zone("one.example"), "one.example.json")};
     monitor.update(snapshot);
     overrides = monitor.status().overrides;
     REQUIRE(overrides.size() == 1);
-    CHECK(overrides[0].address == "192.0.2.1");
-    CHECK(published->zones.at(0).health.states_of(0).size() == 3);
+    CHECK(overrides[0].entry.address == address("192.0.2.4"));
+    CHECK_FALSE(overrides[0].applied);
+    CHECK(published->zones.at(0).health.states_of(0).empty());
+    // Up or down needs the member.
+    CHECK(monitor.set_override("one.example", "a", address("192.0.2.4"), MemberState::up) == R::no_such_member);
+
+    // The member is back: so is its override.
+    snapshot.zones = {load(slots_zone("one.example", R"(, { "address": "192.0.2.4" })"), "one.example.json")};
+    monitor.update(snapshot);
+    CHECK(monitor.status().overrides.at(0).applied);
+    CHECK(published->zones.at(0).health.states_of(0).size() == 4);
+
+    // auto ends it even while the member is gone.
+    snapshot.zones = {load(slots_zone("one.example"), "one.example.json")};
+    monitor.update(snapshot);
+    CHECK(monitor.set_override("one.example", "a", address("192.0.2.4"), MemberState::automatic) == R::ok);
+    CHECK(monitor.overrides().empty());
 
     monitor.close();
     CHECK(monitor.set_override("one.example", "a", address("192.0.2.1"), MemberState::up) == R::no_such_zone);
+}
+
+TEST_CASE("Monitor: overrides restored from before a restart are in its first view", "[health][monitor]") {
+    Loop loop;
+    std::shared_ptr<const health::HealthView> published;
+    const auto address = [](const char* text) { return *core::Address::parse(text); };
+    // As a hand-edited file may spell the zone; and one whose zone is gone.
+    std::vector<health::Override> restored{{"One.Example.", "b", address("192.0.2.2"), MemberState::down},
+                                           {"gone.example", "a", address("192.0.2.1"), MemberState::up}};
+    health::Monitor monitor(
+        &loop.loop, {}, [&](std::shared_ptr<const health::HealthView> view) { published = std::move(view); }, restored);
+    zone::Snapshot snapshot;
+    snapshot.zones = {load(slots_zone("one.example"), "one.example.json")};
+    monitor.update(snapshot);
+    REQUIRE(published);
+    const health::ZoneHealth& health = published->zones.at(0).health;
+    CHECK(health.states_of(0).empty());
+    CHECK(std::vector<MemberState>(health.states_of(1).begin(), health.states_of(1).end()) ==
+          std::vector<MemberState>{MemberState::automatic, MemberState::down});
+    const auto overrides = monitor.status().overrides;
+    REQUIRE(overrides.size() == 2);
+    CHECK(overrides[0].entry.zone == "one.example");
+    CHECK(overrides[0].applied);
+    CHECK_FALSE(overrides[1].applied);
+    monitor.close();
 }
 
 TEST_CASE("Monitor: state names round-trip", "[health]") {
