@@ -109,7 +109,7 @@ void members(Exposition& out, const health::Status& status) {
     for (const auto& zone : status.zones)
         for (const auto& pool : zone.pools)
             for (const auto& member : pool.members) {
-                const auto state = health::state_name(member.override_state.value_or(member.state));
+                const auto state = zone::to_string(member.override_state.value_or(member.state));
                 out.sample("dnsd_member_state",
                            {{"zone", zone.name}, {"pool", pool.name}, {"member", member.address}, {"state", state}}, 1);
             }
@@ -123,7 +123,7 @@ void probes(Exposition& out, const health::Counters& counters) {
     out.family("dnsd_probes_total", MetricType::counter, "Health probes finished, by check type and result.");
     for (size_t type = 0; type < health::check_type_count; ++type)
         for (size_t outcome = 0; outcome < health::probe_outcome_count; ++outcome) {
-            const auto check = health::check_type_name(static_cast<zone::Check::Type>(type));
+            const auto check = zone::to_string(static_cast<zone::Check::Type>(type));
             const auto result = health::outcome_name(static_cast<health::ProbeOutcome>(outcome));
             out.sample_integer("dnsd_probes_total", {{"check", check}, {"result", result}},
                                counters.probes[type][outcome]);
@@ -133,7 +133,7 @@ void probes(Exposition& out, const health::Counters& counters) {
                "Health probe latency by check type; a timed-out probe counts as its timeout.");
     for (size_t type = 0; type < health::check_type_count; ++type) {
         const auto& histogram = counters.latency[type];
-        const Label label{"check", health::check_type_name(static_cast<zone::Check::Type>(type))};
+        const Label label{"check", zone::to_string(static_cast<zone::Check::Type>(type))};
         out.histogram("dnsd_probe_duration_seconds", {&label, 1}, health::LatencyHistogram::bounds_s,
                       histogram.cumulative, histogram.count, histogram.sum_s);
     }

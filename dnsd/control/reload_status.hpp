@@ -11,7 +11,7 @@
 namespace dnsd::control {
 
 // One zone file and the version of its zone that serves.
-struct ZoneStatus {
+struct ZoneFileStatus {
     std::string file;
     std::string zone;                // the zone the file defines; empty when it never named one usably
     std::optional<uint32_t> serial;  // of the version serving; nullopt: none serves (never loaded)

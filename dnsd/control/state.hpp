@@ -57,10 +57,10 @@ public:
 
     // Reload's picture: every zone file's state and the outcome of reloads.
     // Single writer: control::Reloader (reload.cpp).
-    const std::vector<ZoneStatus>& zone_status() const { return zone_status_; }
+    const std::vector<ZoneFileStatus>& zone_status() const { return zone_status_; }
     const std::optional<ReloadResult>& last_reload() const { return last_reload_; }  // none yet: nullopt
     const ReloadCounters& reload_counters() const { return reload_counters_; }
-    void set_zone_status(std::vector<ZoneStatus> zones) { zone_status_ = std::move(zones); }
+    void set_zone_status(std::vector<ZoneFileStatus> zones) { zone_status_ = std::move(zones); }
     // Keeps `result` as the last reload's and counts it by its outcome.
     void record_reload(ReloadResult result);
 
@@ -72,7 +72,7 @@ private:
     std::shared_ptr<const geo::Geo> geo_;
     const std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
     core::Published<answer::View> published_;
-    std::vector<ZoneStatus> zone_status_;
+    std::vector<ZoneFileStatus> zone_status_;
     std::optional<ReloadResult> last_reload_;
     ReloadCounters reload_counters_;
 };

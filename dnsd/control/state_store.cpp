@@ -64,7 +64,7 @@ void read_override(const json::Value& item, zone::Fields& fields, std::vector<he
     if (!zone::index_of(override_states, *state_text))
         return fields.error(item.find("state")->position, "an override's state is \"up\" or \"down\", not " +
                                                               zone::quote(*state_text));
-    health::Override entry{*zone_name, *pool, *address, *health::parse_state(*state_text)};
+    health::Override entry{*zone_name, *pool, *address, *zone::member_state(*state_text)};
     for (const auto& other : out)
         if (other.zone == entry.zone && other.pool == entry.pool && other.address == entry.address)
             return fields.error(item.position, "the override of " + *address_text + " in " + *zone_name + "/" + *pool +
@@ -135,7 +135,7 @@ bool StateStore::save_overrides(std::span<const health::Override> overrides, std
         list.push_back({{"zone", o.zone},
                         {"pool", o.pool},
                         {"address", o.address.to_string()},
-                        {"state", health::state_name(o.state)}});
+                        {"state", zone::to_string(o.state)}});
     const nlohmann::ordered_json file{{"version", format_version}, {"overrides", std::move(list)}};
     return core::write_file_atomically(overrides_path(),
                                        file.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) +

@@ -13,7 +13,7 @@ json optional_text(const std::string& text) { return text.empty() ? json(nullptr
 
 json optional_serial(const std::optional<uint32_t>& serial) { return serial ? json(*serial) : json(nullptr); }
 
-json zone_json(const ZoneStatus& zone) {
+json zone_json(const ZoneFileStatus& zone) {
     json out;
     out["file"] = zone.file;
     out["zone"] = optional_text(zone.zone);
@@ -30,8 +30,8 @@ json member_json(const health::MemberStatus& member) {
     json out;
     out["address"] = member.address;
     out["region"] = optional_text(member.region);
-    out["state"] = health::state_name(member.state);
-    out["override"] = member.override_state ? json(health::state_name(*member.override_state)) : json(nullptr);
+    out["state"] = zone::to_string(member.state);
+    out["override"] = member.override_state ? json(zone::to_string(*member.override_state)) : json(nullptr);
     out["health"] = member.up ? "up" : "down";
     out["since"] = format_time(member.since);
     out["probed"] = member.probed;
@@ -70,7 +70,7 @@ json status_json(const State& state, const health::Monitor& monitor) {
             for (const auto& member : pool.members) members.push_back(member_json(member));
             pools.push_back({{"zone", zone.name},
                              {"pool", pool.name},
-                             {"check", health::check_type_name(pool.check)},
+                             {"check", zone::to_string(pool.check)},
                              {"members", std::move(members)}});
         }
     out["pools"] = std::move(pools);
@@ -80,7 +80,7 @@ json status_json(const State& state, const health::Monitor& monitor) {
         overrides.push_back({{"zone", o.zone},
                              {"pool", o.pool},
                              {"address", o.address.to_string()},
-                             {"state", health::state_name(o.state)},
+                             {"state", zone::to_string(o.state)},
                              {"applied", applied}});
     out["overrides"] = std::move(overrides);
     out["last_reload"] = state.last_reload() ? reload_json(*state.last_reload()) : json(nullptr);

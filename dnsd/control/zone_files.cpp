@@ -135,10 +135,10 @@ core::Diagnostics ZoneFiles::problems() const {
     return out;
 }
 
-std::vector<ZoneStatus> ZoneFiles::status() const {
-    std::vector<ZoneStatus> out;
+std::vector<ZoneFileStatus> ZoneFiles::status() const {
+    std::vector<ZoneFileStatus> out;
     for (const auto& file : files_) {
-        ZoneStatus status{file.path, file.zone_name, std::nullopt, std::nullopt, {}};
+        ZoneFileStatus status{file.path, file.zone_name, std::nullopt, std::nullopt, {}};
         if (file.zone && !file.conflict) {
             status.serial = file.zone->serial;
             status.loaded_at = file.loaded_at;

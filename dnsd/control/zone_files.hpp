@@ -59,7 +59,7 @@ public:
 
     // Every current problem: the directory's, then each file's, in file order.
     core::Diagnostics problems() const;
-    std::vector<ZoneStatus> status() const;
+    std::vector<ZoneFileStatus> status() const;
 
 private:
     std::vector<ZoneFile> files_;

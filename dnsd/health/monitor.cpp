@@ -26,7 +26,7 @@ std::string describe(const zone::ProbeTarget& target) {
     const Check& check = target.check;
     std::string text = core::Endpoint{target.address, check.port}.to_string();
     text += ' ';
-    text += check_type_name(check.type);
+    text += zone::to_string(check.type);
     if (check.type == Check::Type::http || check.type == Check::Type::https) text += " " + check.path;
     if (check.type == Check::Type::dns) text += " " + check.query;
     return text;
@@ -68,27 +68,6 @@ std::string zone_key(std::string_view name) {
 }
 
 }  // namespace
-
-std::string_view state_name(MemberState state) {
-    switch (state) {
-        case MemberState::up: return "up";
-        case MemberState::down: return "down";
-        case MemberState::automatic: break;
-    }
-    return "auto";
-}
-
-std::optional<MemberState> parse_state(std::string_view text) {
-    if (text == "auto") return MemberState::automatic;
-    if (text == "up") return MemberState::up;
-    if (text == "down") return MemberState::down;
-    return std::nullopt;
-}
-
-std::string_view check_type_name(Check::Type type) {
-    constexpr std::string_view names[check_type_count] = {"none", "tcp", "http", "https", "dns"};
-    return names[static_cast<size_t>(type)];
-}
 
 std::string_view outcome_name(ProbeOutcome outcome) {
     constexpr std::string_view names[probe_outcome_count] = {"success", "failure", "timeout"};
@@ -299,11 +278,11 @@ void Monitor::Impl::update(const zone::Snapshot& snapshot) {
         applied = there;
         if (there)
             spdlog::info("health: override of {} in {}/{} to {} applies again: the member is back",
-                         o.address.to_string(), o.zone, o.pool, state_name(o.state));
+                         o.address.to_string(), o.zone, o.pool, zone::to_string(o.state));
         else
             spdlog::info("health: override of {} in {}/{} to {} kept but not applied: the zones served have no "
                          "such member (set it to auto to end it)",
-                         o.address.to_string(), o.zone, o.pool, state_name(o.state));
+                         o.address.to_string(), o.zone, o.pool, zone::to_string(o.state));
     }
     if (added != 0 || removed != 0)
         spdlog::info("health: {} target{} probed ({} new, {} gone)", targets_.size(), targets_.size() == 1 ? "" : "s",
@@ -333,7 +312,7 @@ OverrideResult Monitor::Impl::set_override(std::string_view zone_name, std::stri
         overrides_[existing].entry.state = state;
     else
         overrides_.push_back({Override{zone, std::string(pool_name), address, state}, true});
-    spdlog::info("health: {} in {}/{} set to {} by override", address.to_string(), zone, pool_name, state_name(state));
+    spdlog::info("health: {} in {}/{} set to {} by override", address.to_string(), zone, pool_name, zone::to_string(state));
     publish();
     return OverrideResult::ok;
 }

@@ -25,13 +25,7 @@
 
 namespace dnsd::health {
 
-// "auto", "up", "down": the zone file's and the HTTP API's spelling.
-std::string_view state_name(zone::MemberState state);
-std::optional<zone::MemberState> parse_state(std::string_view text);
-// "none", "tcp", "http", "https", "dns".
-std::string_view check_type_name(zone::Check::Type type);
-
-inline constexpr size_t check_type_count = 5;  // zone::Check::Type values, as array indices
+inline constexpr size_t check_type_count = zone::Check::type_names.size();  // as array indices
 
 enum class ProbeOutcome : uint8_t { success, failure, timeout };
 inline constexpr size_t probe_outcome_count = 3;

@@ -76,6 +76,8 @@ struct Check {
 // One thing a zone's health checks probe: an address with the check that
 // probes it. check.port is the effective port (the member's override, else the
 // check's, else the type's default), never 0.
+inline std::string_view to_string(Check::Type type) { return Check::type_names[static_cast<size_t>(type)]; }
+
 struct ProbeTarget {
     core::Address address;
     Check check;

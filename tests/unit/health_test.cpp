@@ -444,11 +444,11 @@ TEST_CASE("Monitor: overrides restored from before a restart are in its first vi
     monitor.close();
 }
 
-TEST_CASE("Monitor: state names round-trip", "[health]") {
+TEST_CASE("Member states, check types and probe outcomes have one spelling each", "[health]") {
     for (auto state : {MemberState::automatic, MemberState::up, MemberState::down})
-        CHECK(health::parse_state(health::state_name(state)) == state);
-    CHECK_FALSE(health::parse_state("Up"));
-    CHECK(health::check_type_name(zone::Check::Type::https) == "https");
+        CHECK(zone::member_state(zone::to_string(state)) == state);
+    CHECK_FALSE(zone::member_state("Up"));
+    CHECK(zone::to_string(zone::Check::Type::https) == "https");
     CHECK(health::outcome_name(health::ProbeOutcome::timeout) == "timeout");
 }
 
