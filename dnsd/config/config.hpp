@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dnsd/core/address.hpp"
@@ -57,6 +58,8 @@ struct Config {
 
     // Index of the region called `name` in `regions`, or -1.
     int region_index(std::string_view name) const;
+    // The regions' names, in order: what zones may name (zone::RegionNames).
+    std::vector<std::string_view> region_names() const;
 };
 
 // Reads and validates a config file. Every problem is reported, each with its

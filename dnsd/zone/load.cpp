@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <tuple>
 
+#include "dnsd/json/json.hpp"
 #include "dnsd/zone/name.hpp"
 #include "dnsd/zone/source.hpp"
 
@@ -23,23 +24,22 @@ struct Loaded {
     json::Position position;
 };
 
-Loaded load(std::string_view text, const std::string& file, const config::Config& config,
-            uint32_t auto_serial, core::Diagnostics& diagnostics) {
+Loaded load(const json::Text& text, RegionNames regions, uint32_t auto_serial, core::Diagnostics& diagnostics) {
     Loaded loaded;
     core::Diagnostics found;
     // The records are read one name at a time, straight from the text.
-    auto root = json::parse(text, file, found, "records");
+    auto root = json::parse(text, found, "records");
     if (root) {
-        Fields fields(file, found);
-        SourceZone source = read_zone(*root, config, auto_serial, fields);
+        Fields fields(text, found);
+        SourceZone source = read_zone(*root, regions, auto_serial, fields);
         root.reset();  // before the compiled zone takes its memory
         validate(source, fields);
         if (!source.apex.empty()) {
             loaded.name = to_text(source.apex);
             if (loaded.name.size() > 1) loaded.name.pop_back();
-            loaded.position = source.position;
+            loaded.position = text.position(source.position);
         }
-        if (found.empty()) loaded.zone = compile(std::move(source), file);
+        if (found.empty()) loaded.zone = compile(std::move(source), text.file());
     }
     std::stable_sort(found.begin(), found.end(), [](const core::Diagnostic& a, const core::Diagnostic& b) {
         return std::tie(a.line, a.column) < std::tie(b.line, b.column);
@@ -64,17 +64,17 @@ struct FdCloser {
 
 }  // namespace
 
-std::shared_ptr<const Zone> load_zone(std::string_view text, const std::string& file,
-                                      const config::Config& config, core::Diagnostics& diagnostics,
-                                      uint32_t auto_serial) {
-    return load(text, file, config, auto_serial, diagnostics).zone;
+std::shared_ptr<const Zone> load_zone(std::string_view text, const std::string& file, RegionNames regions,
+                                      core::Diagnostics& diagnostics, uint32_t auto_serial) {
+    return load(json::Text(text, file), regions, auto_serial, diagnostics).zone;
 }
 
-std::shared_ptr<const Zone> load_zone_file(const std::string& path, const config::Config& config,
+std::shared_ptr<const Zone> load_zone_file(const std::string& path, RegionNames regions,
                                            core::Diagnostics& diagnostics) {
     auto content = read_zone_file(path, diagnostics);
     if (!content) return nullptr;
-    return load(content->text, path, config, mtime_serial(*content), diagnostics).zone;
+    const json::Text text(content->text, path, content->text.capacity());
+    return load(text, regions, mtime_serial(*content), diagnostics).zone;
 }
 
 std::vector<std::string> list_zone_files(const std::string& dir, core::Diagnostics& diagnostics) {
@@ -123,6 +123,7 @@ std::optional<FileContent> read_zone_file(const std::string& path, core::Diagnos
     FileContent content;
     content.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
     // Read to the end, not to st_size: a writer may still be appending.
+    content.text.reserve(static_cast<size_t>(st.st_size) + 1 + json::padding);
     content.text.resize(static_cast<size_t>(st.st_size) + 1);
     size_t size = 0;
     for (;;) {
@@ -134,12 +135,13 @@ std::optional<FileContent> read_zone_file(const std::string& path, core::Diagnos
         size += static_cast<size_t>(got);
     }
     content.text.resize(size);
+    content.text.reserve(size + json::padding);  // when the file grew while it was read
     return content;
 }
 
-FileLoad load_zone_text(std::string_view text, const std::string& path, const config::Config& config,
+FileLoad load_zone_text(const std::string& text, const std::string& path, RegionNames regions,
                         uint32_t auto_serial, core::Diagnostics& diagnostics) {
-    Loaded loaded = load(text, path, config, auto_serial, diagnostics);
+    Loaded loaded = load(json::Text(text, path, text.capacity()), regions, auto_serial, diagnostics);
     FileLoad result{std::move(loaded.zone), std::move(loaded.name), loaded.position.line, loaded.position.column};
     if (result.zone_name.empty()) return result;
     const std::filesystem::path file(path);
@@ -164,7 +166,7 @@ bool ZoneClaims::claim(const std::string& zone_name, const std::string& path, ui
     return fresh;
 }
 
-DirectoryLoad load_directory(const std::string& dir, const config::Config& config) {
+DirectoryLoad load_directory(const std::string& dir, RegionNames regions) {
     DirectoryLoad result;
     auto snapshot = std::make_shared<Snapshot>();
     const std::vector<std::string> files = list_zone_files(dir, result.diagnostics);
@@ -173,7 +175,7 @@ DirectoryLoad load_directory(const std::string& dir, const config::Config& confi
     for (const auto& file : files) {
         auto content = read_zone_file(file, result.diagnostics);
         if (!content) continue;
-        FileLoad loaded = load_zone_text(content->text, file, config, mtime_serial(*content), result.diagnostics);
+        FileLoad loaded = load_zone_text(content->text, file, regions, mtime_serial(*content), result.diagnostics);
         if (!claims.claim(loaded.zone_name, file, loaded.line, loaded.column, result.diagnostics) || !loaded.zone)
             continue;
         snapshot->max_pool_members = std::max(snapshot->max_pool_members, loaded.zone->max_pool_members);

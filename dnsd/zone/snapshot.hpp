@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "dnsd/core/address.hpp"
-#include "dnsd/zone/key_index.hpp"
+#include "dnsd/core/key_index.hpp"
 
 namespace dnsd::zone {
 
@@ -73,7 +73,7 @@ struct ProbeTarget {
 
 struct Member {
     core::Address address;
-    int32_t region = -1;  // index into config::Config::regions; -1: no region (every region)
+    int32_t region = -1;  // index into the region names the zone was loaded with; -1: none (every region)
     uint32_t weight = 1;
     uint32_t priority = 0;
     MemberState state = MemberState::automatic;
@@ -136,7 +136,7 @@ struct Zone {
 
     const Node* find(std::string_view wire_name) const {
         const uint32_t i = index_.find(wire_name, [this](uint32_t n) { return nodes[n].name; });
-        return i == KeyIndex::none ? nullptr : &nodes[i];
+        return i == core::KeyIndex::none ? nullptr : &nodes[i];
     }
     const Node& apex_node() const { return *find(apex); }
 
@@ -152,7 +152,7 @@ struct Zone {
     Node& node_at(std::string_view wire_name);
 
 private:
-    KeyIndex index_;  // into nodes, by name
+    core::KeyIndex index_;  // into nodes, by name
     // The bytes of node names, in blocks that never move.
     std::vector<std::unique_ptr<char[]>> name_blocks_;
     size_t name_block_used_ = 0;

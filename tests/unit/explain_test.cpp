@@ -28,7 +28,7 @@ Server load_server() {
     core::Diagnostics diagnostics;
     auto config = config::load_file((geo_data / "config.json").string(), diagnostics);
     REQUIRE(config);
-    zone::DirectoryLoad zones = zone::load_directory((geo_data / "zones").string(), *config);
+    zone::DirectoryLoad zones = zone::load_directory((geo_data / "zones").string(), config->region_names());
     REQUIRE(zones.diagnostics.empty());
     std::string error;
     Server server{*config, {}};

@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "dnsd/config/config.hpp"
 #include "dnsd/core/published.hpp"
 #include "dnsd/net/responder.hpp"
 #include "dnsd/zone/load.hpp"
@@ -22,7 +21,7 @@ answer::View coin_view() {
         "pools": {"coin": {"policy": "weighted", "max_answers": 1,
                            "members": [{"address": "192.0.2.1"}, {"address": "192.0.2.2"}]}}})";
     core::Diagnostics diagnostics;
-    auto zone = zone::load_zone(text, "coin.example.json", config::Config{}, diagnostics);
+    auto zone = zone::load_zone(text, "coin.example.json", {}, diagnostics);
     REQUIRE(zone);
     auto snapshot = std::make_shared<zone::Snapshot>();
     snapshot->max_pool_members = zone->max_pool_members;

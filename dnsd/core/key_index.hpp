@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace dnsd::zone {
+namespace dnsd::core {
 
 class KeyIndex {
 public:
@@ -82,4 +82,4 @@ private:
     size_t count_ = 0;
 };
 
-}  // namespace dnsd::zone
+}  // namespace dnsd::core
