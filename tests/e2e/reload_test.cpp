@@ -231,10 +231,10 @@ TEST_CASE("reload: a file nested too deep is refused; other zones and the previo
     REQUIRE(eventually([&] { return reloads(server) > before; }));
     const std::string file = zones.path(live.name).string();
     CHECK(eventually([&] { return server.log().find(file + ":1:65: nested too deep") != std::string::npos; }));
-    CHECK(eventually([&] { return server.log().find("invalid, previous version kept: " + file) != std::string::npos; }));
+    // "invalid, previous version kept: ... FILE (serial N serves)", beside the new file's "(nothing serves)".
+    CHECK(eventually([&] { return server.log().find(file + " (serial ") != std::string::npos; }));
     CHECK(addresses(server, "ver.live.test") == Addresses{LiveZone::version_address(1)});
     CHECK(addresses(server, "www.other.test") == Addresses{"192.0.2.1", "192.0.2.2"});
-    INFO(server.log());
     CHECK(server.stop() == 0);
 }
 
