@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <deque>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -16,22 +17,14 @@ namespace ondemand = simdjson::ondemand;
 
 static_assert(padding >= simdjson::SIMDJSON_PADDING);
 
-Text::Text(std::string_view text, std::string file, size_t capacity) : file_(std::move(file)) {
-    if (capacity >= text.size() + padding) {
-        view_ = text;
-        capacity_ = capacity;
-        return;
-    }
-    copy_.resize(text.size() + padding);
-    std::copy(text.begin(), text.end(), copy_.begin());
-    view_ = std::string_view(copy_).substr(0, text.size());
-    capacity_ = copy_.size();
+Text::Text(std::string text, std::string file) : text_(std::move(text)), file_(std::move(file)) {
+    text_.reserve(text_.size() + padding);
 }
 
 Position Text::position(Offset offset) const {
     if (line_starts_.empty()) {
         line_starts_.push_back(0);
-        for (size_t at = view_.find('\n'); at != std::string_view::npos; at = view_.find('\n', at + 1))
+        for (size_t at = text_.find('\n'); at != std::string_view::npos; at = text_.find('\n', at + 1))
             line_starts_.push_back(static_cast<Offset>(at + 1));
     }
     const auto next = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
@@ -79,8 +72,8 @@ std::string duplicate_message(std::string_view key, Position first) {
            std::to_string(first.column) + "); remove one of them";
 }
 
-// The keys of one object so far, to find duplicates. The views are of
-// simdjson's string buffer, which keeps every key until the document is done.
+// The keys of one object so far, to find duplicates. The caller keeps the
+// keys' bytes for as long as this lives.
 class Keys {
 public:
     explicit Keys(size_t expected = 0) {
@@ -94,15 +87,15 @@ public:
         uint32_t found = core::KeyIndex::none;
         if (next < scanned) {
             for (uint32_t i = 0; i < next && found == core::KeyIndex::none; ++i)
-                if (seen_[i].key == key) found = i;
+                if (seen_[i].key() == key) found = i;
         } else {
-            auto key_of = [this](uint32_t i) { return seen_[i].key; };
+            auto key_of = [this](uint32_t i) { return seen_[i].key(); };
             if (index_.size() == 0)
-                for (uint32_t i = 0; i < next; ++i) index_.insert(seen_[i].key, i, key_of);
+                for (uint32_t i = 0; i < next; ++i) index_.insert(seen_[i].key(), i, key_of);
             found = index_.insert(key, next, key_of);
         }
         if (found != core::KeyIndex::none) return seen_[found].at;
-        seen_.push_back({key, at});
+        seen_.push_back({key.data(), static_cast<uint32_t>(key.size()), at});
         return std::nullopt;
     }
 
@@ -110,9 +103,11 @@ private:
     // Objects with more keys than this find duplicates through the index.
     static constexpr size_t scanned = 16;
 
-    struct Seen {
-        std::string_view key;
+    struct Seen {  // 16 bytes: a zone's records have a million
+        const char* data;
+        uint32_t size;
         Offset at;
+        std::string_view key() const { return {data, size}; }
     };
     std::vector<Seen> seen_;
     core::KeyIndex index_;
@@ -151,24 +146,42 @@ public:
     }
 
     // Calls `visit` with each member of the deferred `object`, but for
-    // duplicate keys.
+    // duplicate keys. Each run of members is copied between braces, so that
+    // it is an object of its own, and parsed as one.
     void each_member(const Value& object, const std::function<void(const Member&)>& visit) {
-        const Offset begin = object.position;
-        ondemand::parser parser;
-        ondemand::document document = parser.iterate(text_.view().data() + begin, object.deferred.end - begin,
-                                                     text_.capacity() - begin);
-        document_ = &document;
+        const std::string_view text = text_.view();
+        const std::vector<Offset>& runs = object.deferred.runs;
         Keys keys(object.deferred.members);
+        std::deque<std::string> escaped;  // keys that are not as written in the text
+        std::string run;
+        ondemand::parser parser;
         Member member;
-        for (ondemand::field field : document.get_object()) {
-            const Offset key_at = key_offset(field);
-            const std::string_view key = field.unescaped_key();
-            if (duplicate(keys, key, key_at, field.value(), deferred_depth + 1)) continue;
-            member.key = key;
-            member.key_position = key_at;
-            member.value = Value{};
-            value(field.value(), &member.value, deferred_depth + 1);
-            visit(member);
+        for (size_t i = 0; i < runs.size(); ++i) {
+            // Only blanks and the ',' lie between a member and the next.
+            const Offset end = i + 1 < runs.size()
+                                   ? static_cast<Offset>(text.find_last_not_of(" \t\n\r", runs[i + 1] - 1))
+                                   : object.deferred.end;
+            run.reserve(1 + (end - runs[i]) + 1 + padding);
+            run.assign("{").append(text.substr(runs[i], end - runs[i])).append("}");
+            base_ = run.data() + 1;
+            shift_ = runs[i];
+            ondemand::document document = parser.iterate(run.data(), run.size(), run.capacity());
+            for (ondemand::field field : document.get_object()) {
+                const Offset key_at = key_offset(field);
+                std::string_view key = field.unescaped_key();
+                // The key's bytes must outlive the run: those in the text
+                // when it has no escapes, else a copy.
+                const std::string_view written = text.substr(key_at + 1, key.size() + 1);
+                const bool plain = key.find('\\') == std::string_view::npos && written.starts_with(key) &&
+                                   written.back() == '"';
+                key = plain ? written.substr(0, key.size()) : escaped.emplace_back(key);
+                if (duplicate(keys, key, key_at, field.value(), deferred_depth + 1)) continue;
+                member.key = key;
+                member.key_position = key_at;
+                member.value = Value{};
+                value(field.value(), &member.value, deferred_depth + 1);
+                visit(member);
+            }
         }
     }
 
@@ -181,8 +194,13 @@ public:
 private:
     // Deferred objects are members of the root.
     static constexpr size_t deferred_depth = 1;
+    // Members per run of a deferred object: a run of a zone's records is a
+    // few hundred kilobytes.
+    static constexpr uint32_t run_members = 4096;
 
-    Offset offset(const char* at) const { return static_cast<Offset>(at - text_.view().data()); }
+    // Tokens point into the text, or into a copy of a run that starts at
+    // shift_ in the text.
+    Offset offset(const char* at) const { return static_cast<Offset>(at - base_) + shift_; }
     Offset key_offset(ondemand::field& field) const {
         return offset(reinterpret_cast<const char*>(field.key().raw())) - 1;  // raw() is past the quote
     }
@@ -206,13 +224,12 @@ private:
         }
     }
 
-    // The members of `object`, whose values are `depth` deep; returns how
-    // many there are, duplicates included.
-    uint32_t object(ondemand::object object, Value* out, size_t depth) {
-        uint32_t count = 0;
+    // The members of `object`, whose values are `depth` deep. The keys are
+    // views of simdjson's string buffer, which keeps them to the end of the
+    // document.
+    void object(ondemand::object object, Value* out, size_t depth) {
         Keys keys;
         for (ondemand::field field : object) {
-            ++count;
             const Offset key_at = key_offset(field);
             reading = key_at;
             const std::string_view key = field.unescaped_key();
@@ -230,7 +247,6 @@ private:
                 value(field.value(), &member.value, depth);
             }
         }
-        return count;
     }
 
     // True, with a diagnostic, when `key` came before in the object; its
@@ -244,13 +260,23 @@ private:
         return true;
     }
 
-    // Checks the object `v` and leaves its members in the text.
+    // Checks the object `v` and leaves its members in the text, noting where
+    // each run of members starts.
     void defer(ondemand::value v, Value& out, size_t depth) {
         out.kind = Kind::object;
         out.position = offset(v.raw_json_token().data());
-        const uint32_t members = object(v.get_object(), nullptr, depth + 1);
-        // simdjson is now at the token after the object's '}'.
-        out.deferred = {offset(document_->current_location().value()), members};
+        Value::Deferred& deferred = out.deferred;
+        for (ondemand::field field : v.get_object()) {
+            const Offset key_at = key_offset(field);
+            reading = key_at;
+            field.unescaped_key().value();  // unescaped, so checked
+            if (deferred.members % run_members == 0) deferred.runs.push_back(key_at);
+            ++deferred.members;
+            value(field.value(), nullptr, depth + 1);
+        }
+        // simdjson is at the token after the object; only blanks lie between.
+        const Offset after = offset(document_->current_location().value());
+        deferred.end = static_cast<Offset>(text_.view().find_last_not_of(" \t\n\r", after - 1));
     }
 
     // A string, number, boolean or null; `Source` is a value, or the
@@ -314,6 +340,8 @@ private:
     }
 
     const Text& text_;
+    const char* base_ = text_.view().data();
+    Offset shift_ = 0;
     ondemand::document* document_ = nullptr;
     std::string_view deferred_key_;
 };
@@ -394,7 +422,7 @@ std::optional<Value> parse(const Text& text, core::Diagnostics& diagnostics, std
 
 void for_each_member(const Value& object, const Text& text, core::Diagnostics& diagnostics,
                      const std::function<void(const Member&)>& visit) {
-    if (object.deferred.end == 0) {
+    if (object.deferred.runs.empty()) {
         for (const Member& member : object.members) visit(member);
         return;
     }

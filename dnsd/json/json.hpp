@@ -28,25 +28,23 @@ struct Position {
 };
 
 // The bytes past the end of a text that the parser may read (simdjson's
-// SIMDJSON_PADDING). A string with this much room in its capacity is parsed
-// where it is; any other text is copied once.
+// SIMDJSON_PADDING).
 inline constexpr size_t padding = 64;
 
 // A JSON text and the file it came from: what the parser reads, and what a
 // diagnostic names.
 class Text {
 public:
-    // Reads `text` in place when `capacity`, the bytes allocated from
-    // text.data() on, leaves `padding` bytes past its end (a std::string's
-    // capacity() after reserving them); then `text` must outlive this.
-    // Otherwise the text is copied.
-    Text(std::string_view text, std::string file, size_t capacity = 0);
+    // Takes the text. When its capacity leaves `padding` bytes past its end
+    // (zone::read_zone_file leaves them) the parser reads it where it is;
+    // otherwise it is moved once to a buffer with that room.
+    Text(std::string text, std::string file);
     Text(const Text&) = delete;
     Text& operator=(const Text&) = delete;
 
-    std::string_view view() const { return view_; }
+    std::string_view view() const { return text_; }
     // The bytes readable from view().data() on, padding included.
-    size_t capacity() const { return capacity_; }
+    size_t capacity() const { return text_.capacity(); }
     const std::string& file() const { return file_; }
 
     // The line and column of `offset`. The first call finds where the lines
@@ -55,9 +53,7 @@ public:
     core::Diagnostic diagnostic(Offset at, std::string message) const;
 
 private:
-    std::string copy_;  // the padded copy, when the caller's buffer has no room
-    std::string_view view_;
-    size_t capacity_ = 0;
+    std::string text_;
     std::string file_;
     mutable std::vector<Offset> line_starts_;
 };
@@ -78,11 +74,15 @@ struct Value {
     std::vector<Value> items;     // array
     std::vector<Member> members;  // object, in file order, keys unique
     // An object whose members were left in the text (see parse's
-    // `deferred_key`): where its text ends, and how many members it has,
-    // duplicates included. for_each_member reads them.
+    // `deferred_key`), for for_each_member to read them: how many there are,
+    // duplicates included, and where they are. The members come in runs of
+    // a few thousand, each parsed on its own, so that the parser's memory
+    // is that of a run, not of the object; a run ends at the ',' before the
+    // next run's first key, the last run at the object's '}'.
     struct Deferred {
-        Offset end = 0;  // 0: not deferred
         uint32_t members = 0;
+        std::vector<Offset> runs;  // each run's first key; empty: not deferred
+        Offset end = 0;            // the object's '}'
     } deferred;
 
     const Value* find(std::string_view key) const;

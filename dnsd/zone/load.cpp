@@ -24,23 +24,28 @@ struct Loaded {
     json::Position position;
 };
 
-Loaded load(const json::Text& text, RegionNames regions, uint32_t auto_serial, core::Diagnostics& diagnostics) {
+Loaded load(std::string text, const std::string& file, RegionNames regions, uint32_t auto_serial,
+            core::Diagnostics& diagnostics) {
     Loaded loaded;
     core::Diagnostics found;
-    // The records are read one name at a time, straight from the text.
-    auto root = json::parse(text, found, "records");
-    if (root) {
-        Fields fields(text, found);
-        SourceZone source = read_zone(*root, regions, auto_serial, fields);
-        root.reset();  // before the compiled zone takes its memory
-        validate(source, fields);
-        if (!source.apex.empty()) {
-            loaded.name = to_text(source.apex);
-            if (loaded.name.size() > 1) loaded.name.pop_back();
-            loaded.position = text.position(source.position);
+    std::optional<SourceZone> source;
+    {
+        const json::Text json(std::move(text), file);
+        // The records are read one name at a time, straight from the text.
+        auto root = json::parse(json, found, "records");
+        if (root) {
+            Fields fields(json, found);
+            source = read_zone(*root, regions, auto_serial, fields);
+            root.reset();
+            validate(*source, fields);
+            if (!source->apex.empty()) {
+                loaded.name = to_text(source->apex);
+                if (loaded.name.size() > 1) loaded.name.pop_back();
+                loaded.position = json.position(source->position);
+            }
         }
-        if (found.empty()) loaded.zone = compile(std::move(source), text.file());
-    }
+    }  // the text and the tree go before the compiled zone takes its memory
+    if (source && found.empty()) loaded.zone = compile(std::move(*source), file);
     std::stable_sort(found.begin(), found.end(), [](const core::Diagnostic& a, const core::Diagnostic& b) {
         return std::tie(a.line, a.column) < std::tie(b.line, b.column);
     });
@@ -66,15 +71,14 @@ struct FdCloser {
 
 std::shared_ptr<const Zone> load_zone(std::string_view text, const std::string& file, RegionNames regions,
                                       core::Diagnostics& diagnostics, uint32_t auto_serial) {
-    return load(json::Text(text, file), regions, auto_serial, diagnostics).zone;
+    return load(std::string(text), file, regions, auto_serial, diagnostics).zone;
 }
 
 std::shared_ptr<const Zone> load_zone_file(const std::string& path, RegionNames regions,
                                            core::Diagnostics& diagnostics) {
     auto content = read_zone_file(path, diagnostics);
     if (!content) return nullptr;
-    const json::Text text(content->text, path, content->text.capacity());
-    return load(text, regions, mtime_serial(*content), diagnostics).zone;
+    return load(std::move(content->text), path, regions, mtime_serial(*content), diagnostics).zone;
 }
 
 std::vector<std::string> list_zone_files(const std::string& dir, core::Diagnostics& diagnostics) {
@@ -139,9 +143,9 @@ std::optional<FileContent> read_zone_file(const std::string& path, core::Diagnos
     return content;
 }
 
-FileLoad load_zone_text(const std::string& text, const std::string& path, RegionNames regions,
-                        uint32_t auto_serial, core::Diagnostics& diagnostics) {
-    Loaded loaded = load(json::Text(text, path, text.capacity()), regions, auto_serial, diagnostics);
+FileLoad load_zone_text(std::string text, const std::string& path, RegionNames regions, uint32_t auto_serial,
+                        core::Diagnostics& diagnostics) {
+    Loaded loaded = load(std::move(text), path, regions, auto_serial, diagnostics);
     FileLoad result{std::move(loaded.zone), std::move(loaded.name), loaded.position.line, loaded.position.column};
     if (result.zone_name.empty()) return result;
     const std::filesystem::path file(path);
@@ -175,7 +179,8 @@ DirectoryLoad load_directory(const std::string& dir, RegionNames regions) {
     for (const auto& file : files) {
         auto content = read_zone_file(file, result.diagnostics);
         if (!content) continue;
-        FileLoad loaded = load_zone_text(content->text, file, regions, mtime_serial(*content), result.diagnostics);
+        FileLoad loaded =
+            load_zone_text(std::move(content->text), file, regions, mtime_serial(*content), result.diagnostics);
         if (!claims.claim(loaded.zone_name, file, loaded.line, loaded.column, result.diagnostics) || !loaded.zone)
             continue;
         snapshot->max_pool_members = std::max(snapshot->max_pool_members, loaded.zone->max_pool_members);

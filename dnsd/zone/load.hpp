@@ -42,8 +42,8 @@ std::shared_ptr<const Zone> load_zone_file(const std::string& path, RegionNames 
 std::vector<std::string> list_zone_files(const std::string& dir, core::Diagnostics& diagnostics);
 
 struct FileContent {
-    // Its capacity leaves json::padding bytes past its end, so that the
-    // parser reads the text where it is.
+    // With json::padding bytes to spare in its capacity, so that the parser
+    // reads it where it is.
     std::string text;
     int64_t mtime_ns = 0;  // modification time, nanoseconds since the epoch
 };
@@ -61,11 +61,11 @@ struct FileLoad {
 };
 
 // Loads the text of the zone file `path` (see load_zone), and checks that the
-// file is named after its zone ("<zone>.json", in any case). The text is read
-// in place when its capacity leaves json::padding bytes past its end (as
-// read_zone_file's does), else copied.
-FileLoad load_zone_text(const std::string& text, const std::string& path, RegionNames regions,
-                        uint32_t auto_serial, core::Diagnostics& diagnostics);
+// file is named after its zone ("<zone>.json", in any case). The text is
+// freed once read, before the zone is compiled, so that the two are never
+// held at once.
+FileLoad load_zone_text(std::string text, const std::string& path, RegionNames regions, uint32_t auto_serial,
+                        core::Diagnostics& diagnostics);
 
 // One file per zone in a directory: remembers which file defined each zone.
 class ZoneClaims {

@@ -98,16 +98,19 @@ TEST_CASE("json: values and keys carry their line and column") {
     CHECK(at(static_cast<json::Offset>(text.view().size())) == std::pair{2u, 38u});
 }
 
-TEST_CASE("json: a text with room for the parser's padding is read in place, any other is copied") {
+TEST_CASE("json: a text with room for the parser's padding is read where it is") {
     std::string padded = "[1]";
     padded.reserve(padded.size() + json::padding);
-    CHECK(json::Text(padded, "t.json", padded.capacity()).view().data() == padded.data());
-    const std::string_view literal = "[1]";
-    const json::Text copied(literal, "t.json");
-    CHECK(copied.view().data() != literal.data());
-    CHECK(copied.view() == literal);
+    const char* bytes = padded.data();
+    const json::Text text(std::move(padded), "t.json");
+    CHECK(text.view().data() == bytes);
+    CHECK(text.view() == "[1]");
+    const json::Text tight(std::string("[2]"), "t.json");
+    CHECK(tight.capacity() >= tight.view().size() + json::padding);
     core::Diagnostics diagnostics;
-    CHECK(json::parse(copied, diagnostics));
+    CHECK(json::parse(text, diagnostics));
+    CHECK(json::parse(tight, diagnostics));
+    CHECK(diagnostics.empty());
 }
 
 TEST_CASE("json: malformed input and duplicate keys are located") {
@@ -293,6 +296,56 @@ TEST_CASE("json: a deferred object reads as the same members, with its duplicate
     };
     CHECK(sorted(deferred_diagnostics) == sorted(whole_diagnostics));
     CHECK(whole_diagnostics.size() == 5);  // A, x, bA, a, and the second "records"
+}
+
+TEST_CASE("json: a deferred object of many runs reads as the same members, duplicates across runs too") {
+    // 10,000 members: plain keys, escaped ones, and duplicates of earlier
+    // runs' keys, with blanks of every kind around the commas.
+    std::string text = "{\"zone\": \"x\", \"records\": {";
+    const char* separators[] = {",", " ,\n  ", "\t,\r\n", "\n,"};
+    std::set<std::string> keys;  // as read
+    size_t duplicates = 0;
+    for (int i = 0; i < 10000; ++i) {
+        std::string written = "k" + std::to_string(i), read = written;
+        if (i % 1000 == 999) written = read = "k" + std::to_string(i / 3);  // a duplicate, mostly
+        if (i % 777 == 0) {
+            written = "\\u006b" + std::to_string(i) + "\\\"";
+            read = "k" + std::to_string(i) + "\"";
+        }
+        if (i == 9001) written = "\\u006b7", read = "k7";  // an escaped duplicate
+        duplicates += !keys.insert(read).second;
+        if (i > 0) text += separators[i % 4];
+        text += "\"" + written + "\": " + (i % 2 ? "[" + std::to_string(i) + ", {\"a\": true}]" : std::to_string(i));
+    }
+    REQUIRE(duplicates >= 5);
+    text += " \n}, \"pools\": {}}";
+    const json::Text source(text, "t.json");
+    core::Diagnostics whole_diagnostics, deferred_diagnostics;
+    auto whole = json::parse(source, whole_diagnostics);
+    auto deferred = json::parse(source, deferred_diagnostics, "records");
+    REQUIRE(whole);
+    REQUIRE(deferred);
+    json::Value& records = deferred->members[1].value;
+    CHECK(records.deferred.members == 10000);
+    CHECK(records.deferred.runs.size() == 3);
+    std::vector<json::Member> read;
+    json::for_each_member(records, source, deferred_diagnostics,
+                          [&](const json::Member& member) { read.push_back(member); });
+    CHECK(read.size() == whole->members[1].value.members.size());
+    records.members = read;
+    records.deferred = {};
+    std::string expected, got;
+    describe_tree(source, *whole, expected);
+    describe_tree(source, *deferred, got);
+    CHECK(got == expected);
+    auto sorted = [](core::Diagnostics diagnostics) {
+        std::sort(diagnostics.begin(), diagnostics.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+        });
+        return all(diagnostics);
+    };
+    CHECK(sorted(deferred_diagnostics) == sorted(whole_diagnostics));
+    CHECK(whole_diagnostics.size() == duplicates);
 }
 
 TEST_CASE("zone: records ahead of \"zone\" in the file load the same") {
@@ -601,6 +654,15 @@ TEST_CASE("serial auto: the load_zone argument, and the file's modification time
     REQUIRE(zone);
     CHECK(zone->serial == 1700000100u);
     CHECK(diagnostics.empty());
+}
+
+TEST_CASE("read_zone_file: the text has room for the parser's padding, so that it is not copied") {
+    core::Diagnostics diagnostics;
+    auto content = zone::read_zone_file(DNSD_SOURCE_DIR "/zones/demo.example.json", diagnostics);
+    REQUIRE(content);
+    CHECK(content->text.capacity() >= content->text.size() + json::padding);
+    const char* bytes = content->text.data();
+    CHECK(json::Text(std::move(content->text), "demo.example.json").view().data() == bytes);
 }
 
 TEST_CASE("load_directory: good zones load beside broken ones") {
