@@ -26,6 +26,13 @@ public:
     }
     size_t size() const { return count_; }
 
+    // Starts loading the slot where `key` would be, so that a find or insert
+    // of it after other work does not wait for memory: a large index misses
+    // the cache on nearly every key.
+    void prefetch(std::string_view key) const {
+        if (!slots_.empty()) __builtin_prefetch(&slots_[hash_of(key) & (slots_.size() - 1)]);
+    }
+
     // The element whose key is `key`, else `none`. `key_of(element)` gives an
     // element's key.
     template <typename KeyOf>

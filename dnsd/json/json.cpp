@@ -80,6 +80,14 @@ public:
         seen_.reserve(expected);
         if (expected > scanned) index_.reserve(expected);
     }
+    // See KeyIndex::prefetch.
+    void prefetch(std::string_view key) const { index_.prefetch(key); }
+
+    // Keeps the memory, for the next object.
+    void clear() {
+        seen_.clear();
+        index_.clear();
+    }
 
     // Where `key` first was, when it came before; else remembers it at `at`.
     std::optional<Offset> first(std::string_view key, Offset at) {
@@ -175,11 +183,16 @@ public:
                 const bool plain = key.find('\\') == std::string_view::npos && written.starts_with(key) &&
                                    written.back() == '"';
                 key = plain ? written.substr(0, key.size()) : escaped.emplace_back(key);
-                if (duplicate(keys, key, key_at, field.value(), deferred_depth + 1)) continue;
-                member.key = key;
-                member.key_position = key_at;
+                // The value is read first, while the key's slot is fetched.
+                keys.prefetch(key);
                 member.value = Value{};
                 value(field.value(), &member.value, deferred_depth + 1);
+                if (const std::optional<Offset> first = keys.first(key, key_at)) {
+                    duplicates.push_back(text_.diagnostic(key_at, duplicate_message(key, text_.position(*first))));
+                    continue;
+                }
+                member.key = key;
+                member.key_position = key_at;
                 visit(member);
             }
         }
@@ -218,7 +231,8 @@ private:
         } else if (type == ondemand::json_type::array) {
             if (depth >= max_depth) throw TooDeep{at};
             if (out) out->kind = Kind::array;
-            for (ondemand::value item : v.get_array()) value(item, out ? &out->items.emplace_back() : nullptr, depth + 1);
+            for (ondemand::value item : v.get_array())
+                value(item, out ? &out->items.emplace_back() : nullptr, depth + 1);
         } else {
             scalar(v, type, out);
         }
@@ -228,7 +242,8 @@ private:
     // views of simdjson's string buffer, which keeps them to the end of the
     // document.
     void object(ondemand::object object, Value* out, size_t depth) {
-        Keys keys;
+        Keys& keys = keys_by_depth_[depth];
+        keys.clear();
         for (ondemand::field field : object) {
             const Offset key_at = key_offset(field);
             reading = key_at;
@@ -344,6 +359,9 @@ private:
     Offset shift_ = 0;
     ondemand::document* document_ = nullptr;
     std::string_view deferred_key_;
+    // Each object's keys, in scratch space for its depth: most objects are
+    // small, and a million names would otherwise cost a million allocations.
+    std::vector<Keys> keys_by_depth_ = std::vector<Keys>(max_depth + 1);
 };
 
 // nlohmann's messages start "[json.exception.parse_error.101] parse error at
