@@ -187,10 +187,7 @@ public:
                 keys.prefetch(key);
                 member.value = Value{};
                 value(field.value(), &member.value, deferred_depth + 1);
-                if (const std::optional<Offset> first = keys.first(key, key_at)) {
-                    duplicates.push_back(text_.diagnostic(key_at, duplicate_message(key, text_.position(*first))));
-                    continue;
-                }
+                if (!is_new(keys, key, key_at)) continue;
                 member.key = key;
                 member.key_position = key_at;
                 visit(member);
@@ -252,7 +249,11 @@ private:
                 value(field.value(), nullptr, depth);
                 continue;
             }
-            if (duplicate(keys, key, key_at, field.value(), depth)) continue;
+            if (!is_new(keys, key, key_at)) {
+                Value ignored;  // the first one is kept; this one is read for what it holds
+                value(field.value(), &ignored, depth);
+                continue;
+            }
             Member& member = out->members.emplace_back(Member{std::string(key), key_at, {}});
             if (depth == deferred_depth && !deferred_key_.empty() && key == deferred_key_ &&
                 field.value().type() == ondemand::json_type::object) {
@@ -264,15 +265,11 @@ private:
         }
     }
 
-    // True, with a diagnostic, when `key` came before in the object; its
-    // value is read all the same (the first one is kept), for what it holds.
-    bool duplicate(Keys& keys, std::string_view key, Offset key_at, ondemand::value v, size_t depth) {
+    // True when `key` is new to the object; else false, with a diagnostic.
+    bool is_new(Keys& keys, std::string_view key, Offset key_at) {
         const std::optional<Offset> first = keys.first(key, key_at);
-        if (!first) return false;
-        duplicates.push_back(text_.diagnostic(key_at, duplicate_message(key, text_.position(*first))));
-        Value ignored;
-        value(v, &ignored, depth);
-        return true;
+        if (first) duplicates.push_back(text_.diagnostic(key_at, duplicate_message(key, text_.position(*first))));
+        return !first;
     }
 
     // Checks the object `v` and leaves its members in the text, noting where
