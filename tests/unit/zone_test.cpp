@@ -190,6 +190,40 @@ void describe_tree(const json::Text& text, const json::Value& value, std::string
     }
 }
 
+// Parses `text` with its "records" object deferred, reads the members back
+// into the tree, and checks that the tree and the diagnostics are those of
+// parsing the text whole. Returns those diagnostics, and how the object was
+// deferred.
+std::pair<core::Diagnostics, json::Value::Deferred> read_deferred_as_whole(const json::Text& text) {
+    core::Diagnostics whole_diagnostics, deferred_diagnostics;
+    auto whole = json::parse(text, whole_diagnostics);
+    auto deferred = json::parse(text, deferred_diagnostics, "records");
+    REQUIRE(whole);
+    REQUIRE(deferred);
+    auto records = std::find_if(deferred->members.begin(), deferred->members.end(),
+                                [](const json::Member& member) { return member.key == "records"; });
+    REQUIRE(records != deferred->members.end());
+    CHECK(records->value.members.empty());
+    const json::Value::Deferred how = records->value.deferred;
+    std::vector<json::Member> read;
+    json::for_each_member(records->value, text, deferred_diagnostics,
+                          [&](const json::Member& member) { read.push_back(member); });
+    records->value.members = read;
+    records->value.deferred = {};
+    std::string expected, got;
+    describe_tree(text, *whole, expected);
+    describe_tree(text, *deferred, got);
+    CHECK(got == expected);
+    auto sorted = [](core::Diagnostics diagnostics) {
+        std::sort(diagnostics.begin(), diagnostics.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+        });
+        return all(diagnostics);
+    };
+    CHECK(sorted(deferred_diagnostics) == sorted(whole_diagnostics));
+    return {whole_diagnostics, how};
+}
+
 }  // namespace
 
 TEST_CASE("json: strings, escapes, numbers and literals") {
@@ -270,32 +304,9 @@ TEST_CASE("json: a deferred object reads as the same members, with its duplicate
         "  \"a\": 4},\n"
         " \"records\": {\"z\": 1}, \"zone\": \"x\"}",
         "t.json");
-    core::Diagnostics whole_diagnostics, deferred_diagnostics;
-    auto whole = json::parse(text, whole_diagnostics);
-    auto deferred = json::parse(text, deferred_diagnostics, "records");
-    REQUIRE(whole);
-    REQUIRE(deferred);
-    const json::Value* records = deferred->find("records");
-    REQUIRE(records);
-    CHECK(records->members.empty());
-    CHECK(records->deferred.members == 4);
-    std::vector<json::Member> read;
-    json::for_each_member(*records, text, deferred_diagnostics,
-                          [&](const json::Member& member) { read.push_back(member); });
-    deferred->members[0].value.members = read;
-    deferred->members[0].value.deferred = {};
-    std::string expected, got;
-    describe_tree(text, *whole, expected);
-    describe_tree(text, *deferred, got);
-    CHECK(got == expected);
-    auto sorted = [](core::Diagnostics diagnostics) {
-        std::sort(diagnostics.begin(), diagnostics.end(), [](const auto& a, const auto& b) {
-            return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-        });
-        return all(diagnostics);
-    };
-    CHECK(sorted(deferred_diagnostics) == sorted(whole_diagnostics));
-    CHECK(whole_diagnostics.size() == 5);  // A, x, bA, a, and the second "records"
+    const auto [diagnostics, deferred] = read_deferred_as_whole(text);
+    CHECK(deferred.members == 4);
+    CHECK(diagnostics.size() == 5);  // A, x, bA, a, and the second "records"
 }
 
 TEST_CASE("json: a deferred object of many runs reads as the same members, duplicates across runs too") {
@@ -319,33 +330,10 @@ TEST_CASE("json: a deferred object of many runs reads as the same members, dupli
     }
     REQUIRE(duplicates >= 5);
     text += " \n}, \"pools\": {}}";
-    const json::Text source(text, "t.json");
-    core::Diagnostics whole_diagnostics, deferred_diagnostics;
-    auto whole = json::parse(source, whole_diagnostics);
-    auto deferred = json::parse(source, deferred_diagnostics, "records");
-    REQUIRE(whole);
-    REQUIRE(deferred);
-    json::Value& records = deferred->members[1].value;
-    CHECK(records.deferred.members == 10000);
-    CHECK(records.deferred.runs.size() == 3);
-    std::vector<json::Member> read;
-    json::for_each_member(records, source, deferred_diagnostics,
-                          [&](const json::Member& member) { read.push_back(member); });
-    CHECK(read.size() == whole->members[1].value.members.size());
-    records.members = read;
-    records.deferred = {};
-    std::string expected, got;
-    describe_tree(source, *whole, expected);
-    describe_tree(source, *deferred, got);
-    CHECK(got == expected);
-    auto sorted = [](core::Diagnostics diagnostics) {
-        std::sort(diagnostics.begin(), diagnostics.end(), [](const auto& a, const auto& b) {
-            return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-        });
-        return all(diagnostics);
-    };
-    CHECK(sorted(deferred_diagnostics) == sorted(whole_diagnostics));
-    CHECK(whole_diagnostics.size() == duplicates);
+    const auto [diagnostics, deferred] = read_deferred_as_whole(json::Text(text, "t.json"));
+    CHECK(deferred.members == 10000);
+    CHECK(deferred.runs.size() == 3);
+    CHECK(diagnostics.size() == duplicates);
 }
 
 TEST_CASE("zone: records ahead of \"zone\" in the file load the same") {
