@@ -366,6 +366,24 @@ private:
 
 }  // namespace
 
+std::optional<Config> load_text(std::string text, const std::string& file, core::Diagnostics& diagnostics) {
+    core::Diagnostics found;
+    const json::Text json_text(std::move(text), file);
+    const auto root = json::parse(json_text, found);
+    Config config = defaults();
+    config.file = file;
+    if (root) {
+        Fields fields(json_text, found);
+        ConfigReader(config, fields, std::filesystem::path(file).parent_path()).read(*root);
+    }
+    std::stable_sort(found.begin(), found.end(), [](const core::Diagnostic& a, const core::Diagnostic& b) {
+        return a.line != b.line ? a.line < b.line : a.column < b.column;
+    });
+    diagnostics.insert(diagnostics.end(), found.begin(), found.end());
+    if (!found.empty()) return std::nullopt;
+    return config;
+}
+
 std::optional<Config> load_file(const std::string& path, core::Diagnostics& diagnostics) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -374,21 +392,7 @@ std::optional<Config> load_file(const std::string& path, core::Diagnostics& diag
     }
     std::ostringstream text;
     text << in.rdbuf();
-    core::Diagnostics found;
-    const json::Text json_text(text.str(), path);
-    auto root = json::parse(json_text, found);
-    Config config = defaults();
-    config.file = path;
-    if (root) {
-        Fields fields(json_text, found);
-        ConfigReader(config, fields, std::filesystem::path(path).parent_path()).read(*root);
-    }
-    std::stable_sort(found.begin(), found.end(), [](const core::Diagnostic& a, const core::Diagnostic& b) {
-        return a.line != b.line ? a.line < b.line : a.column < b.column;
-    });
-    diagnostics.insert(diagnostics.end(), found.begin(), found.end());
-    if (!found.empty()) return std::nullopt;
-    return config;
+    return load_text(text.str(), path, diagnostics);
 }
 
 }  // namespace dnsd::config

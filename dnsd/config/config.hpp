@@ -66,6 +66,11 @@ struct Config {
 // FILE:LINE:COL; on any problem the result is nullopt and `diagnostics` says why.
 std::optional<Config> load_file(const std::string& path, core::Diagnostics& diagnostics);
 
+// The same for the text of a config file read from `file` (relative paths in
+// it are taken from `file`'s directory). Any bytes at all may be given: bad
+// input is a diagnostic, never a crash.
+std::optional<Config> load_text(std::string text, const std::string& file, core::Diagnostics& diagnostics);
+
 // The built-in defaults (SPEC §1): listen on 127.0.0.1:5353 and [::1]:5353,
 // zones/, the shipped GeoIP database with its layout (`country_code` only),
 // regions eu, us and ap (default us), HTTP on 127.0.0.1:8053. A config file

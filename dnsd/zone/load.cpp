@@ -30,18 +30,17 @@ Loaded load(std::string text, const std::string& file, RegionNames regions, uint
     core::Diagnostics found;
     std::optional<SourceZone> source;
     {
-        const json::Text json(std::move(text), file);
+        const json::Text json_text(std::move(text), file);
         // The records are read one name at a time, straight from the text.
-        auto root = json::parse(json, found, "records");
+        const auto root = json::parse(json_text, found, "records");
         if (root) {
-            Fields fields(json, found);
+            Fields fields(json_text, found);
             source = read_zone(*root, regions, auto_serial, fields);
-            root.reset();
             validate(*source, fields);
             if (!source->apex.empty()) {
                 loaded.name = to_text(source->apex);
                 if (loaded.name.size() > 1) loaded.name.pop_back();
-                loaded.position = json.position(source->position);
+                loaded.position = json_text.position(source->position);
             }
         }
     }  // the text and the tree go before the compiled zone takes its memory
@@ -126,7 +125,9 @@ std::optional<FileContent> read_zone_file(const std::string& path, core::Diagnos
     if (::fstat(fd, &st) != 0) return fail(errno);
     FileContent content;
     content.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-    // Read to the end, not to st_size: a writer may still be appending.
+    // Read to the end, not to st_size: a writer may still be appending. The
+    // capacity keeps room for the parser's padding, so that it reads the
+    // text where it is.
     content.text.reserve(static_cast<size_t>(st.st_size) + 1 + json::padding);
     content.text.resize(static_cast<size_t>(st.st_size) + 1);
     size_t size = 0;
