@@ -9,8 +9,8 @@
 #include <span>
 #include <sstream>
 
-#include "dnsd/zone/fields.hpp"
-#include "dnsd/zone/json.hpp"
+#include "dnsd/json/fields.hpp"
+#include "dnsd/json/json.hpp"
 
 namespace dnsd::config {
 
@@ -18,6 +18,12 @@ int Config::region_index(std::string_view name) const {
     for (size_t i = 0; i < regions.size(); ++i)
         if (regions[i].name == name) return static_cast<int>(i);
     return -1;
+}
+
+std::vector<std::string_view> Config::region_names() const {
+    std::vector<std::string_view> names;
+    for (const Region& region : regions) names.push_back(region.name);
+    return names;
 }
 
 Config defaults() {
@@ -50,8 +56,7 @@ Config defaults() {
 
 namespace {
 
-using zone::Fields;
-namespace json = zone::json;
+using json::Fields;
 
 constexpr std::string_view config_keys[] = {"listen", "zones",       "geoip",  "regions",     "default_region",
                                             "threads", "http",       "http_token", "ecs",      "udp_payload",
@@ -65,9 +70,9 @@ constexpr int64_t max_threads = 1024;
 constexpr size_t max_nsid = 255;
 constexpr uint32_t max_idle_timeout_s = 86400;
 
-class Reader {
+class ConfigReader {
 public:
-    Reader(Config& config, Fields& fields, std::filesystem::path base)
+    ConfigReader(Config& config, Fields& fields, std::filesystem::path base)
         : config_(config), fields_(fields), base_(std::move(base)) {}
 
     void read(const json::Value& root) {
@@ -113,7 +118,7 @@ public:
                 if (std::find(std::begin(log_levels), std::end(log_levels), *s) != std::end(log_levels))
                     config_.log_level = *s;
                 else
-                    fields_.error(v->position, "unknown \"log_level\" " + zone::quote(*s) + zone::suggest(*s, log_levels));
+                    fields_.error(v->position, "unknown \"log_level\" " + json::quote(*s) + json::suggest(*s, log_levels));
             }
         // The default too is beside the config file.
         config_.state_dir = resolve(config_.state_dir);
@@ -139,13 +144,13 @@ private:
         if (!s) return std::nullopt;
         auto parsed = core::Endpoint::parse(*s);
         if (!parsed)
-            fields_.error(value.position, zone::quote(*s) + " is not ADDRESS:PORT; write it as \"127.0.0.1:5353\" or "
+            fields_.error(value.position, json::quote(*s) + " is not ADDRESS:PORT; write it as \"127.0.0.1:5353\" or "
                                                        "\"[::1]:5353\"");
         return parsed;
     }
 
     void read_listen(const json::Value& value) {
-        auto list = zone::entries(value);
+        auto list = json::entries(value);
         if (list.empty()) {
             fields_.error(value.position, "\"listen\" is empty; give at least one address, such as \"127.0.0.1:5353\"");
             return;
@@ -156,7 +161,7 @@ private:
             if (!e) continue;
             auto same = [&](const core::Endpoint& o) { return o.address == e->address && o.port == e->port; };
             if (std::any_of(endpoints.begin(), endpoints.end(), same)) {
-                fields_.error(item.position, zone::quote(e->to_string()) + " is listed twice in \"listen\"; remove one");
+                fields_.error(item.position, json::quote(e->to_string()) + " is listed twice in \"listen\"; remove one");
                 continue;
             }
             endpoints.push_back(*e);
@@ -179,7 +184,7 @@ private:
             if (auto ms = fields_.positive_seconds(*v, "\"idle_timeout\"", max_idle_timeout_s))
                 config_.tcp_idle_timeout_ms = *ms;
         if (const json::Value* v = value.find("max_connections"))
-            if (auto n = fields_.integer(*v, "\"max_connections\"", 1, zone::max_int31))
+            if (auto n = fields_.integer(*v, "\"max_connections\"", 1, json::max_int31))
                 config_.tcp_max_connections = static_cast<uint32_t>(*n);
     }
 
@@ -234,7 +239,7 @@ private:
         }
         bool has_empty = std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); });
         if (!ok || parts.empty() || has_empty) {
-            fields_.error(value.position, zone::quote(key) + " must be a path into the database's records, such as "
+            fields_.error(value.position, json::quote(key) + " must be a path into the database's records, such as "
                                                         "\"country.iso_code\" or [\"country\", \"iso_code\"]");
             return std::nullopt;
         }
@@ -258,15 +263,15 @@ private:
 
     void read_region(Region& region, const json::Member& member) {
         const json::Value& body = member.value;
-        if (!fields_.is_object(body, "region " + zone::quote(region.name))) return;
-        fields_.known_keys(body, region_keys, "in region " + zone::quote(region.name));
+        if (!fields_.is_object(body, "region " + json::quote(region.name))) return;
+        fields_.known_keys(body, region_keys, "in region " + json::quote(region.name));
         if (const json::Value* v = body.find("continents"))
             for (const json::Value& item : list(*v, "\"continents\"")) {
                 const std::string* s = fields_.string(item, "a continent");
                 if (!s) continue;
                 if (std::find(std::begin(continent_codes), std::end(continent_codes), *s) == std::end(continent_codes))
-                    fields_.error(item.position, zone::quote(*s) + " is not a continent code" +
-                                                     zone::suggest(*s, continent_codes));
+                    fields_.error(item.position, json::quote(*s) + " is not a continent code" +
+                                                     json::suggest(*s, continent_codes));
                 else
                     region.continents.push_back(*s);
             }
@@ -276,7 +281,7 @@ private:
                 if (!s) continue;
                 bool code = s->size() == 2 && std::all_of(s->begin(), s->end(), [](char c) { return c >= 'A' && c <= 'Z'; });
                 if (!code)
-                    fields_.error(item.position, zone::quote(*s) + " is not a country code; use two upper-case letters "
+                    fields_.error(item.position, json::quote(*s) + " is not a country code; use two upper-case letters "
                                                               "(ISO 3166-1 alpha-2), such as \"DE\"");
                 else
                     region.countries.push_back(*s);
@@ -290,11 +295,11 @@ private:
                 const std::string* s = fields_.string(item, "a fallback region");
                 if (!s) continue;
                 if (*s == region.name)
-                    fields_.error(item.position, "region " + zone::quote(*s) + " cannot fall back to itself; remove it");
+                    fields_.error(item.position, "region " + json::quote(*s) + " cannot fall back to itself; remove it");
                 else if (config_.region_index(*s) < 0)
                     undefined_region(item, *s, "fallback");
                 else if (std::find(region.fallback.begin(), region.fallback.end(), *s) != region.fallback.end())
-                    fields_.error(item.position, "region " + zone::quote(*s) + " is listed twice in \"fallback\"; remove one");
+                    fields_.error(item.position, "region " + json::quote(*s) + " is listed twice in \"fallback\"; remove one");
                 else
                     region.fallback.push_back(*s);
             }
@@ -320,24 +325,24 @@ private:
             if (first == last || ec != std::errc{} || end != last) address.reset();
         }
         if (!address) {
-            fields_.error(item.position, zone::quote(*s) + " is not a subnet" + std::string(how));
+            fields_.error(item.position, json::quote(*s) + " is not a subnet" + std::string(how));
             return std::nullopt;
         }
         if (prefix > address->max_prefix()) {
-            fields_.error(item.position, "prefix /" + std::to_string(prefix) + " in " + zone::quote(*s) + " is longer than " +
+            fields_.error(item.position, "prefix /" + std::to_string(prefix) + " in " + json::quote(*s) + " is longer than " +
                                              std::to_string(address->max_prefix()) + " bits; shorten it");
             return std::nullopt;
         }
         core::Address network = address->masked(prefix);
         if (!(network == *address)) {
-            fields_.error(item.position, zone::quote(*s) + " has bits set past the prefix; write \"" +
+            fields_.error(item.position, json::quote(*s) + " has bits set past the prefix; write \"" +
                                              network.to_string() + "/" + std::to_string(prefix) + "\"");
             return std::nullopt;
         }
         for (const auto& other : config_.regions)
             for (const auto& subnet : other.subnets)
                 if (subnet.network == network && subnet.prefix == prefix) {
-                    fields_.error(item.position, zone::quote(*s) + " is already in region " + zone::quote(other.name) +
+                    fields_.error(item.position, json::quote(*s) + " is already in region " + json::quote(other.name) +
                                                      "; a subnet belongs to one region");
                     return std::nullopt;
                 }
@@ -356,14 +361,12 @@ private:
 
     void undefined_region(const json::Value& at, const std::string& name, std::string_view field) {
         if (config_.regions.empty()) {
-            fields_.error(at.position, std::string(field) + " names region " + zone::quote(name) +
+            fields_.error(at.position, std::string(field) + " names region " + json::quote(name) +
                                            ", but no \"regions\" are defined; define it or remove " + std::string(field));
             return;
         }
-        std::vector<std::string_view> names;
-        for (const auto& r : config_.regions) names.push_back(r.name);
-        fields_.error(at.position, std::string(field) + " names region " + zone::quote(name) + ", which is not defined" +
-                                       zone::suggest(name, names));
+        fields_.error(at.position, std::string(field) + " names region " + json::quote(name) + ", which is not defined" +
+                                       json::suggest(name, config_.region_names()));
     }
 
     Config& config_;
@@ -372,6 +375,24 @@ private:
 };
 
 }  // namespace
+
+std::optional<Config> load_text(std::string text, const std::string& file, core::Diagnostics& diagnostics) {
+    core::Diagnostics found;
+    const json::Text json_text(std::move(text), file);
+    const auto root = json::parse(json_text, found);
+    Config config = defaults();
+    config.file = file;
+    if (root) {
+        Fields fields(json_text, found);
+        ConfigReader(config, fields, std::filesystem::path(file).parent_path()).read(*root);
+    }
+    std::stable_sort(found.begin(), found.end(), [](const core::Diagnostic& a, const core::Diagnostic& b) {
+        return a.line != b.line ? a.line < b.line : a.column < b.column;
+    });
+    diagnostics.insert(diagnostics.end(), found.begin(), found.end());
+    if (!found.empty()) return std::nullopt;
+    return config;
+}
 
 std::optional<Config> load_file(const std::string& path, core::Diagnostics& diagnostics) {
     std::ifstream in(path, std::ios::binary);
@@ -382,23 +403,6 @@ std::optional<Config> load_file(const std::string& path, core::Diagnostics& diag
     std::ostringstream text;
     text << in.rdbuf();
     return load_text(text.str(), path, diagnostics);
-}
-
-std::optional<Config> load_text(std::string_view text, const std::string& path, core::Diagnostics& diagnostics) {
-    core::Diagnostics found;
-    auto root = json::parse(text, path, found);
-    Config config = defaults();
-    config.file = path;
-    if (root) {
-        Fields fields(path, found);
-        Reader(config, fields, std::filesystem::path(path).parent_path()).read(*root);
-    }
-    std::stable_sort(found.begin(), found.end(), [](const core::Diagnostic& a, const core::Diagnostic& b) {
-        return a.line != b.line ? a.line < b.line : a.column < b.column;
-    });
-    diagnostics.insert(diagnostics.end(), found.begin(), found.end());
-    if (!found.empty()) return std::nullopt;
-    return config;
 }
 
 }  // namespace dnsd::config

@@ -62,15 +62,18 @@ struct Config {
 
     // Index of the region called `name` in `regions`, or -1.
     int region_index(std::string_view name) const;
+    // The regions' names, in order: what zones may name (zone::RegionNames).
+    std::vector<std::string_view> region_names() const;
 };
 
 // Reads and validates a config file. Every problem is reported, each with its
 // FILE:LINE:COL; on any problem the result is nullopt and `diagnostics` says why.
 std::optional<Config> load_file(const std::string& path, core::Diagnostics& diagnostics);
 
-// The same for the text of a config file read from `path`: relative paths in
-// it are taken from the directory of `path`.
-std::optional<Config> load_text(std::string_view text, const std::string& path, core::Diagnostics& diagnostics);
+// The same for the text of a config file read from `file` (relative paths in
+// it are taken from `file`'s directory). Any bytes at all may be given: bad
+// input is a diagnostic, never a crash.
+std::optional<Config> load_text(std::string text, const std::string& file, core::Diagnostics& diagnostics);
 
 // The built-in defaults (SPEC §1): listen on 127.0.0.1:5353 and [::1]:5353,
 // zones/, the shipped GeoIP database with its layout (`country_code` only),

@@ -46,7 +46,7 @@ int check(const Flags& flags) {
     core::Diagnostics diagnostics;
     const std::optional<config::Config> config = settle(flags, diagnostics);
     if (!config) return report(diagnostics);
-    const zone::DirectoryLoad zones = zone::load_directory(config->zones_dir, *config);
+    const zone::DirectoryLoad zones = zone::load_directory(config->zones_dir, config->region_names());
     if (!zones.diagnostics.empty()) return report(zones.diagnostics);
 
     Tally total;

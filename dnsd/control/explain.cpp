@@ -542,7 +542,7 @@ int run_explain(const Flags& flags, std::string_view name, std::string_view type
         std::fprintf(stderr, "dnsd explain: %s\n", error.c_str());
         return 1;
     }
-    const zone::DirectoryLoad zones = zone::load_directory(config->zones_dir, *config);
+    const zone::DirectoryLoad zones = zone::load_directory(config->zones_dir, config->region_names());
     if (!zones.diagnostics.empty()) {
         for (const auto& diagnostic : zones.diagnostics) std::fprintf(stderr, "%s\n", diagnostic.to_string().c_str());
         return 1;

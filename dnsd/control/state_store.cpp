@@ -10,14 +10,12 @@
 #include <system_error>
 
 #include "dnsd/core/atomic_file.hpp"
-#include "dnsd/zone/fields.hpp"
-#include "dnsd/zone/json.hpp"
+#include "dnsd/json/fields.hpp"
+#include "dnsd/json/json.hpp"
 
 namespace dnsd::control {
 
 namespace {
-
-namespace json = zone::json;
 
 // A file of another version is not guessed at: a newer dnsd may have changed
 // what its fields mean.
@@ -47,12 +45,12 @@ std::optional<std::string> read_file(const std::string& path, std::string& error
     return text;
 }
 
-void read_override(const json::Value& item, zone::Fields& fields, std::vector<health::Override>& out) {
+void read_override(const json::Value& item, json::Fields& fields, std::vector<health::Override>& out) {
     if (!fields.is_object(item, "an override")) return;
     fields.known_keys(item, override_keys, "in an override");
     auto text = [&](std::string_view key, std::string_view example) -> const std::string* {
         const json::Value* value = fields.required(item, key, "an override", example);
-        return value ? fields.string(*value, zone::quote(key)) : nullptr;
+        return value ? fields.string(*value, json::quote(key)) : nullptr;
     };
     const std::string* zone_name = text("zone", "\"svc.example.com\"");
     const std::string* pool = text("pool", "\"web\"");
@@ -60,10 +58,10 @@ void read_override(const json::Value& item, zone::Fields& fields, std::vector<he
     const std::string* state_text = text("state", "\"down\"");
     if (!zone_name || !pool || !address_text || !state_text) return;
     const auto address = core::Address::parse(*address_text);
-    if (!address) return fields.error(item.find("address")->position, zone::quote(*address_text) + " is not an IP address");
-    if (!zone::index_of(override_states, *state_text))
+    if (!address) return fields.error(item.find("address")->position, json::quote(*address_text) + " is not an IP address");
+    if (!json::index_of(override_states, *state_text))
         return fields.error(item.find("state")->position, "an override's state is \"up\" or \"down\", not " +
-                                                              zone::quote(*state_text));
+                                                              json::quote(*state_text));
     health::Override entry{*zone_name, *pool, *address, *zone::member_state(*state_text)};
     for (const auto& other : out)
         if (other.zone == entry.zone && other.pool == entry.pool && other.address == entry.address)
@@ -72,7 +70,7 @@ void read_override(const json::Value& item, zone::Fields& fields, std::vector<he
     out.push_back(std::move(entry));
 }
 
-std::vector<health::Override> read_overrides(const json::Value& root, zone::Fields& fields) {
+std::vector<health::Override> read_overrides(const json::Value& root, json::Fields& fields) {
     std::vector<health::Override> out;
     if (!fields.is_object(root, "the overrides file")) return out;
     fields.known_keys(root, file_keys, "in the overrides file");
@@ -112,15 +110,18 @@ bool StateStore::prepare(std::string& warning) const {
 std::vector<health::Override> StateStore::load_overrides(std::string& warning) const {
     const std::string path = overrides_path().string();
     std::string error;
-    const std::optional<std::string> text = read_file(path, error);
+    std::optional<std::string> text = read_file(path, error);
     core::Diagnostics found;
     std::vector<health::Override> overrides;
     if (!text) {
         if (error.empty()) return {};  // none kept yet
         found.push_back({path, 0, 0, "cannot read: " + error});
-    } else if (auto root = json::parse(*text, path, found)) {
-        zone::Fields fields(path, found);
-        overrides = read_overrides(*root, fields);
+    } else {
+        const json::Text json_text(std::move(*text), path);
+        if (auto root = json::parse(json_text, found)) {
+            json::Fields fields(json_text, found);
+            overrides = read_overrides(*root, fields);
+        }
     }
     if (found.empty()) return overrides;
     warning = found.front().to_string();

@@ -47,7 +47,7 @@ Refresh refresh(ZoneFile& file, const config::Config& config, std::chrono::syste
     const ZoneFile::Content read = fingerprint(content->text);
     if (file.content == read) return Refresh::unchanged;
     file.content = read;
-    zone::FileLoad load = zone::load_zone_text(content->text, file.path, config,
+    zone::FileLoad load = zone::load_zone_text(std::move(content->text), file.path, config.region_names(),
                                                auto_serial(content->mtime_ns, file.zone.get()), problems);
     if (!load.zone_name.empty()) {
         file.zone_name = std::move(load.zone_name);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <tuple>
 
+#include "dnsd/json/json.hpp"
 #include "dnsd/zone/name.hpp"
 #include "dnsd/zone/source.hpp"
 
@@ -23,24 +24,27 @@ struct Loaded {
     json::Position position;
 };
 
-Loaded load(std::string_view text, const std::string& file, const config::Config& config,
-            uint32_t auto_serial, core::Diagnostics& diagnostics) {
+Loaded load(std::string text, const std::string& file, RegionNames regions, uint32_t auto_serial,
+            core::Diagnostics& diagnostics) {
     Loaded loaded;
     core::Diagnostics found;
-    // The records are read one name at a time, straight from the text.
-    auto root = json::parse(text, file, found, "records");
-    if (root) {
-        Fields fields(file, found);
-        SourceZone source = read_zone(*root, config, auto_serial, fields);
-        root.reset();  // before the compiled zone takes its memory
-        validate(source, fields);
-        if (!source.apex.empty()) {
-            loaded.name = to_text(source.apex);
-            if (loaded.name.size() > 1) loaded.name.pop_back();
-            loaded.position = source.position;
+    std::optional<SourceZone> source;
+    {
+        const json::Text json_text(std::move(text), file);
+        // The records are read one name at a time, straight from the text.
+        const auto root = json::parse(json_text, found, "records");
+        if (root) {
+            Fields fields(json_text, found);
+            source = read_zone(*root, regions, auto_serial, fields);
+            validate(*source, fields);
+            if (!source->apex.empty()) {
+                loaded.name = to_text(source->apex);
+                if (loaded.name.size() > 1) loaded.name.pop_back();
+                loaded.position = json_text.position(source->position);
+            }
         }
-        if (found.empty()) loaded.zone = compile(std::move(source), file);
-    }
+    }  // the text and the tree go before the compiled zone takes its memory
+    if (source && found.empty()) loaded.zone = compile(std::move(*source), file);
     std::stable_sort(found.begin(), found.end(), [](const core::Diagnostic& a, const core::Diagnostic& b) {
         return std::tie(a.line, a.column) < std::tie(b.line, b.column);
     });
@@ -64,17 +68,16 @@ struct FdCloser {
 
 }  // namespace
 
-std::shared_ptr<const Zone> load_zone(std::string_view text, const std::string& file,
-                                      const config::Config& config, core::Diagnostics& diagnostics,
-                                      uint32_t auto_serial) {
-    return load(text, file, config, auto_serial, diagnostics).zone;
+std::shared_ptr<const Zone> load_zone(std::string_view text, const std::string& file, RegionNames regions,
+                                      core::Diagnostics& diagnostics, uint32_t auto_serial) {
+    return load(std::string(text), file, regions, auto_serial, diagnostics).zone;
 }
 
-std::shared_ptr<const Zone> load_zone_file(const std::string& path, const config::Config& config,
+std::shared_ptr<const Zone> load_zone_file(const std::string& path, RegionNames regions,
                                            core::Diagnostics& diagnostics) {
     auto content = read_zone_file(path, diagnostics);
     if (!content) return nullptr;
-    return load(content->text, path, config, mtime_serial(*content), diagnostics).zone;
+    return load(std::move(content->text), path, regions, mtime_serial(*content), diagnostics).zone;
 }
 
 std::vector<std::string> list_zone_files(const std::string& dir, core::Diagnostics& diagnostics) {
@@ -122,7 +125,10 @@ std::optional<FileContent> read_zone_file(const std::string& path, core::Diagnos
     if (::fstat(fd, &st) != 0) return fail(errno);
     FileContent content;
     content.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-    // Read to the end, not to st_size: a writer may still be appending.
+    // Read to the end, not to st_size: a writer may still be appending. The
+    // capacity keeps room for the parser's padding, so that it reads the
+    // text where it is.
+    content.text.reserve(static_cast<size_t>(st.st_size) + 1 + json::padding);
     content.text.resize(static_cast<size_t>(st.st_size) + 1);
     size_t size = 0;
     for (;;) {
@@ -134,12 +140,13 @@ std::optional<FileContent> read_zone_file(const std::string& path, core::Diagnos
         size += static_cast<size_t>(got);
     }
     content.text.resize(size);
+    content.text.reserve(size + json::padding);  // when the file grew while it was read
     return content;
 }
 
-FileLoad load_zone_text(std::string_view text, const std::string& path, const config::Config& config,
-                        uint32_t auto_serial, core::Diagnostics& diagnostics) {
-    Loaded loaded = load(text, path, config, auto_serial, diagnostics);
+FileLoad load_zone_text(std::string text, const std::string& path, RegionNames regions, uint32_t auto_serial,
+                        core::Diagnostics& diagnostics) {
+    Loaded loaded = load(std::move(text), path, regions, auto_serial, diagnostics);
     FileLoad result{std::move(loaded.zone), std::move(loaded.name), loaded.position.line, loaded.position.column};
     if (result.zone_name.empty()) return result;
     const std::filesystem::path file(path);
@@ -164,7 +171,7 @@ bool ZoneClaims::claim(const std::string& zone_name, const std::string& path, ui
     return fresh;
 }
 
-DirectoryLoad load_directory(const std::string& dir, const config::Config& config) {
+DirectoryLoad load_directory(const std::string& dir, RegionNames regions) {
     DirectoryLoad result;
     auto snapshot = std::make_shared<Snapshot>();
     const std::vector<std::string> files = list_zone_files(dir, result.diagnostics);
@@ -173,7 +180,8 @@ DirectoryLoad load_directory(const std::string& dir, const config::Config& confi
     for (const auto& file : files) {
         auto content = read_zone_file(file, result.diagnostics);
         if (!content) continue;
-        FileLoad loaded = load_zone_text(content->text, file, config, mtime_serial(*content), result.diagnostics);
+        FileLoad loaded =
+            load_zone_text(std::move(content->text), file, regions, mtime_serial(*content), result.diagnostics);
         if (!claims.claim(loaded.zone_name, file, loaded.line, loaded.column, result.diagnostics) || !loaded.zone)
             continue;
         snapshot->max_pool_members = std::max(snapshot->max_pool_members, loaded.zone->max_pool_members);

@@ -6,27 +6,31 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "dnsd/config/config.hpp"
 #include "dnsd/core/diagnostic.hpp"
 #include "dnsd/zone/snapshot.hpp"
 
 namespace dnsd::zone {
 
-// Parses and validates one zone from `text` read from `file`. `config` supplies
-// the regions members may name. `auto_serial` is the SOA serial when the file
-// says "serial": "auto". Returns null and fills `diagnostics` on any problem.
-std::shared_ptr<const Zone> load_zone(std::string_view text, const std::string& file,
-                                      const config::Config& config, core::Diagnostics& diagnostics,
-                                      uint32_t auto_serial = 1);
+// The regions a pool member may name, in the config's order: a member's
+// region is its index here (config::Config::region_names() gives them).
+using RegionNames = std::span<const std::string_view>;
+
+// Parses and validates one zone from `text` read from `file`; members may
+// name `regions`. `auto_serial` is the SOA serial when the file says
+// "serial": "auto". Returns null and fills `diagnostics` on any problem.
+// Any bytes at all may be given: bad input is a diagnostic, never a crash.
+std::shared_ptr<const Zone> load_zone(std::string_view text, const std::string& file, RegionNames regions,
+                                      core::Diagnostics& diagnostics, uint32_t auto_serial = 1);
 
 // Reads `path` and loads it as above, with the file's modification time (in
 // seconds since the epoch) as the auto serial, so that the serial grows
 // whenever the file is rewritten. An unreadable file is a diagnostic too.
-std::shared_ptr<const Zone> load_zone_file(const std::string& path, const config::Config& config,
+std::shared_ptr<const Zone> load_zone_file(const std::string& path, RegionNames regions,
                                            core::Diagnostics& diagnostics);
 
 // ---- One file at a time, for reload: list, read, load, and claim the zone.
@@ -38,6 +42,8 @@ std::shared_ptr<const Zone> load_zone_file(const std::string& path, const config
 std::vector<std::string> list_zone_files(const std::string& dir, core::Diagnostics& diagnostics);
 
 struct FileContent {
+    // With json::padding bytes to spare in its capacity, so that the parser
+    // reads it where it is.
     std::string text;
     int64_t mtime_ns = 0;  // modification time, nanoseconds since the epoch
 };
@@ -55,9 +61,11 @@ struct FileLoad {
 };
 
 // Loads the text of the zone file `path` (see load_zone), and checks that the
-// file is named after its zone ("<zone>.json", in any case).
-FileLoad load_zone_text(std::string_view text, const std::string& path, const config::Config& config,
-                        uint32_t auto_serial, core::Diagnostics& diagnostics);
+// file is named after its zone ("<zone>.json", in any case). The text is
+// freed once read, before the zone is compiled, so that the two are never
+// held at once.
+FileLoad load_zone_text(std::string text, const std::string& path, RegionNames regions, uint32_t auto_serial,
+                        core::Diagnostics& diagnostics);
 
 // One file per zone in a directory: remembers which file defined each zone.
 class ZoneClaims {
@@ -82,6 +90,6 @@ struct DirectoryLoad {
 
 // Loads every `<zone>.json` in `dir`. A file whose name does not match its
 // "zone" is a diagnostic; so are two files for one zone.
-DirectoryLoad load_directory(const std::string& dir, const config::Config& config);
+DirectoryLoad load_directory(const std::string& dir, RegionNames regions);
 
 }  // namespace dnsd::zone

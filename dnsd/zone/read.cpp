@@ -45,9 +45,9 @@ size_t smallest_answer_size(std::string_view owner, const std::vector<Rdata>& rd
     return size;
 }
 
-class Reader {
+class ZoneReader {
 public:
-    Reader(const config::Config& config, Fields& fields) : config_(config), fields_(fields) {}
+    ZoneReader(RegionNames regions, Fields& fields) : regions_(regions), fields_(fields) {}
 
     SourceZone read(const json::Value& root, uint32_t auto_serial) {
         if (!fields_.expect(root, json::Kind::object, "a zone file",
@@ -418,7 +418,7 @@ private:
         if (members.items.empty())
             fields_.error(members.position, "pool " + quote(pool.name) +
                                                 " has no members; add { \"address\": ... } entries");
-        std::vector<json::Position> positions;
+        std::vector<json::Offset> positions;
         // Each address once, found in log time: pools may have thousands of members.
         std::map<std::pair<core::Family, std::array<uint8_t, 16>>, size_t> indices;
         for (const json::Value& item : members.items) {
@@ -439,7 +439,7 @@ private:
             m.address = *parsed;
             auto [same, fresh] = indices.try_emplace({m.address.family, m.address.bytes}, pool.members.size());
             if (!fresh) {
-                json::Position first = positions[same->second];
+                const json::Position first = fields_.text().position(positions[same->second]);
                 fields_.error(address->position, *text + " is listed twice in pool " + quote(pool.name) +
                                                      " (first at line " + std::to_string(first.line) +
                                                      "); remove one");
@@ -447,8 +447,10 @@ private:
             }
             if (const json::Value* region = item.find("region"))
                 if (const std::string* name = fields_.string(*region, "\"region\"")) {
-                    m.region = config_.region_index(*name);
-                    if (m.region < 0) report_region(*region, *name);
+                    if (auto i = index_of(regions_, *name))
+                        m.region = static_cast<int32_t>(*i);
+                    else
+                        report_region(*region, *name);
                 }
             m.weight = count<uint32_t>(item, "weight", "", 1u, max_int31).value_or(1);
             m.priority = count<uint32_t>(item, "priority", "", 0u, max_int31).value_or(0);
@@ -467,18 +469,16 @@ private:
     }
 
     void report_region(const json::Value& at, const std::string& name) {
-        if (config_.regions.empty()) {
+        if (regions_.empty()) {
             fields_.error(at.position, "region " + quote(name) +
                                            " is not defined: the config has no \"regions\"; define it there or "
                                            "remove \"region\"");
             return;
         }
-        std::vector<std::string_view> names;
-        for (const auto& region : config_.regions) names.push_back(region.name);
-        fields_.error(at.position, "region " + quote(name) + " is not defined in the config" + suggest(name, names));
+        fields_.error(at.position, "region " + quote(name) + " is not defined in the config" + suggest(name, regions_));
     }
 
-    const config::Config& config_;
+    RegionNames regions_;
     Fields& fields_;
     SourceZone zone_;
     std::unordered_map<std::string_view, int32_t> pool_index_;  // into zone_.pools, by name
@@ -486,9 +486,8 @@ private:
 
 }  // namespace
 
-SourceZone read_zone(const json::Value& root, const config::Config& config, uint32_t auto_serial,
-                     Fields& fields) {
-    return Reader(config, fields).read(root, auto_serial);
+SourceZone read_zone(const json::Value& root, RegionNames regions, uint32_t auto_serial, Fields& fields) {
+    return ZoneReader(regions, fields).read(root, auto_serial);
 }
 
 }  // namespace dnsd::zone

@@ -32,7 +32,7 @@ Node& Zone::node_at(std::string_view wire_name) {
     // the names of nodes that do.
     const uint32_t existing = index_.insert(wire_name, static_cast<uint32_t>(nodes.size()),
                                             [this](uint32_t n) { return nodes[n].name; });
-    if (existing != KeyIndex::none) return nodes[existing];
+    if (existing != core::KeyIndex::none) return nodes[existing];
     if (name_blocks_.empty() || name_block_size - name_block_used_ < wire_name.size()) {
         name_blocks_.push_back(std::make_unique_for_overwrite<char[]>(std::max(name_block_size, wire_name.size())));
         name_block_used_ = 0;

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "dnsd/core/address.hpp"
+#include "dnsd/core/key_index.hpp"
 #include "dnsd/wire/types.hpp"
-#include "dnsd/zone/key_index.hpp"
 
 namespace dnsd::zone {
 
@@ -85,7 +85,7 @@ struct ProbeTarget {
 
 struct Member {
     core::Address address;
-    int32_t region = -1;  // index into config::Config::regions; -1: no region (every region)
+    int32_t region = -1;  // index into the region names the zone was loaded with; -1: none (every region)
     uint32_t weight = 1;
     uint32_t priority = 0;
     MemberState state = MemberState::automatic;
@@ -152,7 +152,7 @@ struct Zone {
 
     const Node* find(std::string_view wire_name) const {
         const uint32_t i = index_.find(wire_name, [this](uint32_t n) { return nodes[n].name; });
-        return i == KeyIndex::none ? nullptr : &nodes[i];
+        return i == core::KeyIndex::none ? nullptr : &nodes[i];
     }
     const Node& apex_node() const { return *find(apex); }
 
@@ -175,7 +175,7 @@ struct Zone {
     void key_rotations();
 
 private:
-    KeyIndex index_;  // into nodes, by name
+    core::KeyIndex index_;  // into nodes, by name
     // The bytes of node names, in blocks that never move.
     std::vector<std::unique_ptr<char[]>> name_blocks_;
     size_t name_block_used_ = 0;

@@ -7,13 +7,21 @@
 #include <string>
 #include <vector>
 
-#include "dnsd/config/config.hpp"
-#include "dnsd/zone/fields.hpp"
-#include "dnsd/zone/json.hpp"
+#include "dnsd/json/fields.hpp"
+#include "dnsd/json/json.hpp"
+#include "dnsd/zone/load.hpp"
 #include "dnsd/zone/rdata.hpp"
 #include "dnsd/zone/snapshot.hpp"
 
 namespace dnsd::zone {
+
+// The typed reads every step from the document to the SourceZone uses.
+using json::entries;
+using json::Fields;
+using json::index_of;
+using json::max_int31;
+using json::quote;
+using json::suggest;
 
 // An owner name's records as the compiled Node will hold them (the TTL is set
 // by compile), with where each piece came from for the checks that span
@@ -22,7 +30,7 @@ namespace dnsd::zone {
 struct SourceOwner {
     std::string wire;  // lower case
     std::string text;  // as written
-    json::Position position;
+    json::Offset position = 0;
     std::optional<uint32_t> ttl;
     std::vector<RRset> sets;       // file order
     uint32_t first_set_position = 0;  // sets[i] is at SourceZone::set_positions[first_set_position + i]
@@ -41,35 +49,35 @@ struct SourceOwner {
 
 struct PoolReference {
     std::string name;
-    json::Position position;  // of the value
-    int32_t pool = -1;        // index into SourceZone::pools; -1: not defined
+    json::Offset position = 0;  // of the value
+    int32_t pool = -1;          // index into SourceZone::pools; -1: not defined
 };
 
 struct SourcePool {
     Pool pool;  // ttl and degraded_ttl already resolved
-    json::Position position;
+    json::Offset position = 0;
 };
 
 struct SourceZone {
-    std::string apex;            // wire form, lower case; empty when "zone" was unusable
-    json::Position position;     // of the "zone" value
-    json::Position records_position;
+    std::string apex;           // wire form, lower case; empty when "zone" was unusable
+    json::Offset position = 0;  // of the "zone" value
+    json::Offset records_position = 0;
     uint32_t ttl = 30;
     rdata::Soa soa;
-    std::vector<SourceOwner> owners;  // file order
-    std::vector<json::Position> set_positions;    // of each owner's sets' type keys, see SourceOwner
+    std::vector<SourceOwner> owners;             // file order
+    std::vector<json::Offset> set_positions;     // of each owner's sets' type keys, see SourceOwner
     std::vector<PoolReference> pool_references;  // the owners' "pool" values
-    std::vector<SourcePool> pools;    // file order
+    std::vector<SourcePool> pools;               // file order
 
-    json::Position set_position(const SourceOwner& owner, size_t set) const {
+    json::Offset set_position(const SourceOwner& owner, size_t set) const {
         return set_positions[owner.first_set_position + set];
     }
 };
 
 // Reads the document into a SourceZone, reporting every problem that a single
-// field shows. `auto_serial` is the serial for "serial": "auto".
-SourceZone read_zone(const json::Value& root, const config::Config& config, uint32_t auto_serial,
-                     Fields& fields);
+// field shows. Members may name `regions`; `auto_serial` is the serial for
+// "serial": "auto".
+SourceZone read_zone(const json::Value& root, RegionNames regions, uint32_t auto_serial, Fields& fields);
 
 // Reads a pool's "check" object into `check`; `apex` completes relative query names.
 void read_check(const json::Value& value, std::string_view apex, Fields& fields, Check& check);

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "dnsd/core/key_index.hpp"
 #include "dnsd/wire/name.hpp"
-#include "dnsd/zone/key_index.hpp"
 #include "dnsd/zone/name.hpp"
 #include "dnsd/zone/source.hpp"
 
@@ -24,11 +24,11 @@ public:
         std::vector<bool> repeated(owners.size());
         for (uint32_t i = 0; i < owners.size(); ++i) {
             const uint32_t first = owners_.insert(owners[i].wire, i, wire_of());
-            if (first == KeyIndex::none) continue;
+            if (first == core::KeyIndex::none) continue;
             repeated[i] = true;
             fields_.error(owners[i].position, "name " + quote(owners[i].text) + " is the same name as " +
                                                   quote(owners[first].text) + " (line " +
-                                                  std::to_string(owners[first].position.line) +
+                                                  std::to_string(fields_.text().position(owners[first].position).line) +
                                                   "); merge their records");
         }
         for (const auto& pool : zone_.pools) pool_names_.push_back(pool.pool.name);
@@ -41,7 +41,7 @@ private:
     void check_owner(const SourceOwner& owner) {
         bool apex = owner.wire == zone_.apex;
         if (const int cname = owner.find(rrtype::CNAME); cname >= 0) {
-            const json::Position at = zone_.set_position(owner, static_cast<size_t>(cname));
+            const json::Offset at = zone_.set_position(owner, static_cast<size_t>(cname));
             if (apex)
                 fields_.error(at,
                               "CNAME is not allowed at the zone apex, which holds SOA and NS; use A/AAAA "
@@ -126,7 +126,7 @@ private:
     void check_apex() {
         const SourceOwner* apex = find(zone_.apex);
         if (apex && apex->find(rrtype::NS) >= 0) return;
-        json::Position at = apex ? apex->position : zone_.records_position;
+        json::Offset at = apex ? apex->position : zone_.records_position;
         fields_.error(at, "missing NS at the zone apex; add \"@\": { \"NS\": [\"ns1\", \"ns2\"] } under \"records\"");
     }
 
@@ -138,12 +138,12 @@ private:
     // The first owner named `wire`.
     const SourceOwner* find(std::string_view wire) const {
         const uint32_t i = owners_.find(wire, wire_of());
-        return i == KeyIndex::none ? nullptr : &zone_.owners[i];
+        return i == core::KeyIndex::none ? nullptr : &zone_.owners[i];
     }
 
     const SourceZone& zone_;
     Fields& fields_;
-    KeyIndex owners_;  // into zone_.owners, by wire name
+    core::KeyIndex owners_;  // into zone_.owners, by wire name
     std::vector<std::string_view> pool_names_;
 };
 

@@ -160,9 +160,9 @@ double ms_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// The large-zone targets: ready within 5 s, at most 1 GB resident at any time.
-constexpr double load_target_ms = 5000;
-constexpr long load_target_kb = 1024 * 1024;
+// The large-zone targets: ready within 3 s, at most 400 MB resident at any time.
+constexpr double load_target_ms = 3000;
+constexpr long load_target_kb = 400 * 1024;
 
 // After a start-up with --load: a few names across the zone, the pool and a
 // missing name answer as the file says. Prints each failure.

@@ -227,6 +227,18 @@ TEST_CASE("dnsd check prints every problem as FILE:LINE:COL: message and exits 1
     CHECK(lines_with(result.out, " zones, ").empty());
 }
 
+TEST_CASE("dnsd check reports JSON nested too deep at FILE:LINE:COL and exits 1", "[e2e][cli]") {
+    TempDir dir;
+    dir.write("good.test.json", good_zone);
+    // 64 lists, then an object one level too deep: the object opens at column 65.
+    const std::string file = dir.write("deep.test.json", std::string(64, '[') + "{}" + std::string(64, ']')).string();
+    CommandResult result = run_dnsd({"check", "--zones", dir.path().string()});
+    INFO(result.out << result.err);
+    CHECK(result.exit_code == 1);
+    CHECK(lines_of(result.err) == std::vector<std::string>{file + ":1:65: nested too deep: more than 64 levels of "
+                                                                  "lists and objects; flatten the document"});
+}
+
 TEST_CASE("dnsd check reports a missing zones directory", "[e2e][cli]") {
     TempDir dir;
     const std::string missing = (dir.path() / "nowhere").string();

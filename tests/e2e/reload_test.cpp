@@ -203,6 +203,41 @@ TEST_CASE("reload: invalid JSON keeps the previous version serving and logs the 
     CHECK(server.stop() == 0);
 }
 
+TEST_CASE("reload: a file nested too deep is refused; other zones and the previous version keep serving",
+          "[reload]") {
+    // 64 lists, then an object one level too deep: the object opens at column 65.
+    const std::string too_deep = std::string(64, '[') + "{}" + std::string(64, ']') + "\n";
+    Zones zones;
+    LiveZone live;
+    LiveZone other;
+    other.name = "other.test";
+    zones.replace(live.name, live.text());
+    zones.replace(other.name, other.text());
+    Dnsd server = start(zones.dir());
+    REQUIRE(addresses(server, "ver.live.test") == Addresses{LiveZone::version_address(1)});
+
+    // A new file.
+    size_t before = reloads(server);
+    zones.replace("deep.test", too_deep);
+    REQUIRE(eventually([&] { return reloads(server) > before; }));
+    const std::string deep = zones.path("deep.test").string();
+    CHECK(eventually([&] { return server.log().find(deep + ":1:65: nested too deep") != std::string::npos; }));
+    CHECK(addresses(server, "ver.live.test") == Addresses{LiveZone::version_address(1)});
+    CHECK(addresses(server, "www.other.test") == Addresses{"192.0.2.1", "192.0.2.2"});
+
+    // A served zone's file replaced by one.
+    before = reloads(server);
+    zones.replace(live.name, too_deep);
+    REQUIRE(eventually([&] { return reloads(server) > before; }));
+    const std::string file = zones.path(live.name).string();
+    CHECK(eventually([&] { return server.log().find(file + ":1:65: nested too deep") != std::string::npos; }));
+    // "invalid, previous version kept: ... FILE (serial N serves)", beside the new file's "(nothing serves)".
+    CHECK(eventually([&] { return server.log().find(file + " (serial ") != std::string::npos; }));
+    CHECK(addresses(server, "ver.live.test") == Addresses{LiveZone::version_address(1)});
+    CHECK(addresses(server, "www.other.test") == Addresses{"192.0.2.1", "192.0.2.2"});
+    CHECK(server.stop() == 0);
+}
+
 TEST_CASE("reload: a half-written file is invalid until it is complete", "[reload]") {
     Zones zones;
     LiveZone zone;

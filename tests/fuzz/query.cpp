@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     std::ifstream in(path, std::ios::binary);
     const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     core::Diagnostics diagnostics;
-    auto zone = zone::load_zone(text, path, config, diagnostics);
+    auto zone = zone::load_zone(text, path, config.region_names(), diagnostics);
     std::string error;
     auto geo = geo::Geo::load(config, error);
     fuzz::require(zone && geo, "the demo zone and the GeoIP database load");

@@ -145,6 +145,22 @@ TEST_CASE("config: a missing file is one diagnostic without a position") {
     CHECK(diagnostics[0].message.find("cannot read") != std::string::npos);
 }
 
+TEST_CASE("config: text in memory loads as a file would, relative paths from the file's directory") {
+    core::Diagnostics diagnostics;
+    auto c = config::load_text(R"({"zones": "zones", "threads": 2})", "/etc/dnsd/dnsd.json", diagnostics);
+    INFO(diagnostics.size());
+    REQUIRE(c);
+    CHECK(c->file == "/etc/dnsd/dnsd.json");
+    CHECK(c->zones_dir == "/etc/dnsd/zones");
+    CHECK(c->threads == 2);
+
+    // Nested past 64 levels: one diagnostic where the 65th level opens.
+    CHECK_FALSE(config::load_text("{\"regions\": " + std::string(64, '[') + std::string(64, ']') + "}", "d.json",
+                                  diagnostics));
+    REQUIRE(diagnostics.size() == 1);
+    CHECK(diagnostics[0].to_string().rfind("d.json:1:76: nested too deep", 0) == 0);
+}
+
 TEST_CASE("config corpus: every invalid config reports exactly its diagnostics") {
     std::vector<fs::path> expects;
     for (const auto& entry : fs::directory_iterator(data / "invalid"))

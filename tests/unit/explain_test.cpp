@@ -32,7 +32,7 @@ Server load_server() {
     core::Diagnostics diagnostics;
     auto config = config::load_file((geo_data / "config.json").string(), diagnostics);
     REQUIRE(config);
-    zone::DirectoryLoad zones = zone::load_directory((geo_data / "zones").string(), *config);
+    zone::DirectoryLoad zones = zone::load_directory((geo_data / "zones").string(), config->region_names());
     REQUIRE(zones.diagnostics.empty());
     std::string error;
     Server server{*config, {}};
@@ -205,14 +205,14 @@ answer::View every_zone(const config::Config& config) {
         snapshot->zones.push_back(std::move(zone));
     };
     for (const char* dir : {"zones", "tests/golden/zones", "tests/data/e2e/zones", "tests/data/e2e/geo/zones"}) {
-        zone::DirectoryLoad loaded = zone::load_directory((fs::path(DNSD_SOURCE_DIR) / dir).string(), config);
+        zone::DirectoryLoad loaded = zone::load_directory((fs::path(DNSD_SOURCE_DIR) / dir).string(), config.region_names());
         INFO(dir << ": " << (loaded.diagnostics.empty() ? "" : loaded.diagnostics.front().to_string()));
         REQUIRE(loaded.diagnostics.empty());
         for (auto& zone : loaded.snapshot->zones) add(zone);
     }
     for (const char* text : {walk_zone, child_zone}) {
         core::Diagnostics diagnostics;
-        add(zone::load_zone(text, "walk.json", config, diagnostics));
+        add(zone::load_zone(text, "walk.json", config.region_names(), diagnostics));
     }
     answer::View view;
     view.snapshot = snapshot;

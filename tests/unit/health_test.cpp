@@ -53,7 +53,7 @@ std::string slots_zone(const std::string& name, const std::string& extra_member 
 
 std::shared_ptr<const zone::Zone> load(const std::string& text, const std::string& file) {
     core::Diagnostics diagnostics;
-    auto zone = zone::load_zone(text, file, config::defaults(), diagnostics);
+    auto zone = zone::load_zone(text, file, {}, diagnostics);  // no pool names a region
     std::string problems;
     for (const auto& d : diagnostics) problems += d.to_string() + "\n";
     INFO(problems);

@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "dnsd/config/config.hpp"
 #include "dnsd/answer/rotation.hpp"
 #include "dnsd/core/published.hpp"
 #include "dnsd/health/view.hpp"
@@ -26,7 +25,7 @@ answer::View coin_view() {
         "pools": {"coin": {"policy": "weighted", "max_answers": 1,
                            "members": [{"address": "192.0.2.1"}, {"address": "192.0.2.2"}]}}})";
     core::Diagnostics diagnostics;
-    auto zone = zone::load_zone(text, "coin.example.json", config::Config{}, diagnostics);
+    auto zone = zone::load_zone(text, "coin.example.json", {}, diagnostics);
     REQUIRE(zone);
     auto snapshot = std::make_shared<zone::Snapshot>();
     snapshot->max_pool_members = zone->max_pool_members;
@@ -80,7 +79,7 @@ std::shared_ptr<const zone::Zone> rotating_zone(const std::string& extra = "", c
                              more_web + R"(]},
                   "other": {"members": [{"address": "198.51.100.1"}, {"address": "198.51.100.2"}]}}})";
     core::Diagnostics diagnostics;
-    auto zone = zone::load_zone(text, "rot.example.json", config::Config{}, diagnostics);
+    auto zone = zone::load_zone(text, "rot.example.json", {}, diagnostics);
     REQUIRE(zone);
     return zone;
 }

@@ -11,8 +11,9 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "dnsd/zone/fields.hpp"
-#include "dnsd/zone/json.hpp"
+#include "dnsd/config/config.hpp"
+#include "dnsd/json/fields.hpp"
+#include "dnsd/json/json.hpp"
 #include "dnsd/zone/load.hpp"
 #include "dnsd/zone/name.hpp"
 #include "expect_file.hpp"
@@ -22,23 +23,18 @@ using namespace dnsd;
 
 namespace {
 
-// A config without the default regions.
-config::Config config_without_regions() {
-    config::Config config = config::defaults();
-    config.regions.clear();
-    config.default_region.clear();
-    return config;
-}
+// A config without regions.
+constexpr zone::RegionNames no_regions;
 
 // The corpus and the model tests name regions "eu" and "us".
-config::Config config_with_regions() {
-    config::Config config = config_without_regions();
-    for (const char* name : {"eu", "us"}) {
-        config::Region region;
-        region.name = name;
-        config.regions.push_back(region);
-    }
-    return config;
+constexpr std::string_view eu_and_us_names[] = {"eu", "us"};
+constexpr zone::RegionNames eu_and_us = eu_and_us_names;
+
+// The default config's regions.
+zone::RegionNames default_regions() {
+    static const config::Config config = config::defaults();
+    static const std::vector<std::string_view> names = config.region_names();
+    return names;
 }
 
 std::string read_text(const fs::path& path) {
@@ -75,12 +71,15 @@ struct TempDir {
 
 TEST_CASE("json: values and keys carry their line and column") {
     core::Diagnostics diagnostics;
-    auto doc = zone::json::parse("{\"a\": 12,\n  \"b\": [true, -3.5, \"x\"],\"c\":{\"d\":7}}", "t.json",
-                                 diagnostics);
+    const json::Text text("{\"a\": 12,\n  \"b\": [true, -3.5, \"x\"],\"c\":{\"d\":7}}", "t.json");
+    auto doc = json::parse(text, diagnostics);
     REQUIRE(doc);
     CHECK(diagnostics.empty());
     REQUIRE(doc->members.size() == 3);
-    auto at = [](const zone::json::Position& p) { return std::pair{p.line, p.column}; };
+    auto at = [&text](json::Offset offset) {
+        const json::Position p = text.position(offset);
+        return std::pair{p.line, p.column};
+    };
     CHECK(at(doc->position) == std::pair{1u, 1u});
     CHECK(at(doc->members[0].key_position) == std::pair{1u, 2u});
     CHECK(at(doc->members[0].value.position) == std::pair{1u, 7u});
@@ -90,16 +89,33 @@ TEST_CASE("json: values and keys carry their line and column") {
     CHECK(at(b.value.position) == std::pair{2u, 8u});
     REQUIRE(b.value.items.size() == 3);
     CHECK(at(b.value.items[1].position) == std::pair{2u, 15u});
-    CHECK(b.value.items[1].kind == zone::json::Kind::real);
+    CHECK(b.value.items[1].kind == json::Kind::real);
     CHECK(at(b.value.items[2].position) == std::pair{2u, 21u});
     // A key right after "]," with no space, and a number right before '}'.
     CHECK(at(doc->members[2].key_position) == std::pair{2u, 26u});
     CHECK(at(doc->members[2].value.members[0].value.position) == std::pair{2u, 35u});
+    // Past the last newline, and the end of the text.
+    CHECK(at(static_cast<json::Offset>(text.view().size())) == std::pair{2u, 38u});
+}
+
+TEST_CASE("json: a text with room for the parser's padding is read where it is") {
+    std::string padded = "[1]";
+    padded.reserve(padded.size() + json::padding);
+    const char* bytes = padded.data();
+    const json::Text text(std::move(padded), "t.json");
+    CHECK(text.view().data() == bytes);
+    CHECK(text.view() == "[1]");
+    const json::Text tight(std::string("[2]"), "t.json");
+    CHECK(tight.capacity() >= tight.view().size() + json::padding);
+    core::Diagnostics diagnostics;
+    CHECK(json::parse(text, diagnostics));
+    CHECK(json::parse(tight, diagnostics));
+    CHECK(diagnostics.empty());
 }
 
 TEST_CASE("json: malformed input and duplicate keys are located") {
     core::Diagnostics diagnostics;
-    CHECK_FALSE(zone::json::parse("{\n  \"a\": 1,\n  \"b\" 2\n}", "t.json", diagnostics));
+    CHECK_FALSE(json::parse(json::Text("{\n  \"a\": 1,\n  \"b\" 2\n}", "t.json"), diagnostics));
     REQUIRE(diagnostics.size() == 1);
     CHECK(diagnostics[0].line == 3);
     CHECK(diagnostics[0].column == 7);
@@ -107,7 +123,7 @@ TEST_CASE("json: malformed input and duplicate keys are located") {
     CHECK(diagnostics[0].message.find("json.exception") == std::string::npos);
 
     diagnostics.clear();
-    auto doc = zone::json::parse("{\"a\": 1, \"a\": {\"x\": 2}}", "t.json", diagnostics);
+    auto doc = json::parse(json::Text("{\"a\": 1, \"a\": {\"x\": 2}}", "t.json"), diagnostics);
     REQUIRE(doc);
     REQUIRE(diagnostics.size() == 1);
     CHECK(diagnostics[0].column == 10);
@@ -116,100 +132,87 @@ TEST_CASE("json: malformed input and duplicate keys are located") {
     CHECK(doc->members[0].value.integer == 1);
 
     diagnostics.clear();
-    CHECK_FALSE(zone::json::parse("", "t.json", diagnostics));
+    CHECK_FALSE(json::parse(json::Text("", "t.json"), diagnostics));
     REQUIRE(diagnostics.size() == 1);
     CHECK(diagnostics[0].line == 1);
+}
 
-    diagnostics.clear();
-    CHECK_FALSE(zone::json::parse(std::string(1000, '['), "t.json", diagnostics));
+TEST_CASE("json: more than 64 levels of lists and objects are refused where the 65th opens") {
+    // 64 lists, then an object: the object is one level too deep.
+    const std::string lists = std::string(64, '[') + "{}" + std::string(64, ']');
+    // 64 objects, one per line, then a 65th.
+    std::string objects;
+    for (int i = 0; i < 64; ++i) objects += "{\"a\":\n";
+    objects += "{}" + std::string(64, '}');
+    for (const auto& [text, line, column] : {std::tuple{lists, 1u, 65u}, std::tuple{objects, 65u, 1u}}) {
+        core::Diagnostics diagnostics;
+        CHECK_FALSE(json::parse(json::Text(text, "t.json"), diagnostics));
+        REQUIRE(diagnostics.size() == 1);
+        CHECK(diagnostics[0].to_string() == "t.json:" + std::to_string(line) + ":" + std::to_string(column) +
+                                                ": nested too deep: more than 64 levels of lists and objects; "
+                                                "flatten the document");
+    }
+    // Unclosed, far deeper: the same, at the 65th.
+    core::Diagnostics diagnostics;
+    CHECK_FALSE(json::parse(json::Text(std::string(100000, '['), "t.json"), diagnostics));
     REQUIRE(diagnostics.size() == 1);
-    CHECK(diagnostics[0].message.find("nested deeper") != std::string::npos);
+    CHECK(diagnostics[0].column == 65);
+    CHECK(diagnostics[0].message.rfind("nested too deep", 0) == 0);
+    // 64 levels are fine, in a deferred object too.
+    diagnostics.clear();
+    const std::string deepest = std::string(63, '[') + "{}" + std::string(63, ']');
+    CHECK(json::parse(json::Text(deepest, "t.json"), diagnostics));
+    // The root and "records" are two levels; "a" starts at column 19.
+    auto records = [](size_t lists) {
+        return "{\"records\": {\"a\": " + std::string(lists, '[') + "{}" + std::string(lists, ']') + "}}";
+    };
+    CHECK(json::parse(json::Text(records(61), "t.json"), diagnostics, "records"));
+    CHECK(diagnostics.empty());
+    CHECK_FALSE(json::parse(json::Text(records(62), "t.json"), diagnostics, "records"));
+    REQUIRE(diagnostics.size() == 1);
+    CHECK(diagnostics[0].column == 19 + 62);
 }
 
 namespace {
 
 // Every value of a tree, positions included, as one line each.
-void describe_tree(const zone::json::Value& value, std::string& out) {
-    out += std::to_string(value.position.line) + ":" + std::to_string(value.position.column) + " " +
-           std::string(zone::json::describe(value.kind)) + " " + std::to_string(value.integer) + " " +
-           std::to_string(value.real) + " " + (value.boolean ? "true " : "") + value.string + "\n";
-    for (const auto& item : value.items) describe_tree(item, out);
+void describe_tree(const json::Text& text, const json::Value& value, std::string& out) {
+    auto at = [&text](json::Offset offset) {
+        const json::Position p = text.position(offset);
+        return std::to_string(p.line) + ":" + std::to_string(p.column);
+    };
+    out += at(value.position) + " " + std::string(json::describe(value.kind)) + " " + std::to_string(value.integer) +
+           " " + std::to_string(value.real) + " " + (value.boolean ? "true " : "") + value.string + "\n";
+    for (const auto& item : value.items) describe_tree(text, item, out);
     for (const auto& member : value.members) {
-        out += std::to_string(member.key_position.line) + ":" + std::to_string(member.key_position.column) + " key " +
-               member.key + "\n";
-        describe_tree(member.value, out);
+        out += at(member.key_position) + " key " + member.key + "\n";
+        describe_tree(text, member.value, out);
     }
 }
 
-}  // namespace
-
-TEST_CASE("json: strings, escapes, numbers and literals") {
-    core::Diagnostics diagnostics;
-    auto doc = zone::json::parse(
-        "[\"a\\\"\\\\\\/\\b\\f\\n\\r\\t\", \"\\u00e9\\ud83d\\ude00\", \"\xc3\xa9\", -0, 123456789012345678, 1.5e3, 0.25, "
-        "true, false, null]",
-        "t.json", diagnostics);
-    REQUIRE(doc);
-    CHECK(diagnostics.empty());
-    REQUIRE(doc->items.size() == 10);
-    CHECK(doc->items[0].string == "a\"\\/\b\f\n\r\t");
-    CHECK(doc->items[1].string == "\xc3\xa9\xf0\x9f\x98\x80");
-    CHECK(doc->items[2].string == "\xc3\xa9");
-    CHECK(doc->items[3].kind == zone::json::Kind::integer);
-    CHECK(doc->items[4].integer == 123456789012345678);
-    CHECK(doc->items[5].kind == zone::json::Kind::real);
-    CHECK(doc->items[5].real == 1500);
-    CHECK(doc->items[6].real == 0.25);
-    CHECK(doc->items[7].boolean);
-    CHECK(doc->items[9].kind == zone::json::Kind::null);
-
-    // Taken by nlohmann's parser: a byte order mark, integers beyond 18
-    // digits, numbers that underflow; the tree is the same kind of tree.
-    diagnostics.clear();
-    doc = zone::json::parse("\xef\xbb\xbf[12345678901234567890, -1234567890123456789, 1e-400]", "t.json", diagnostics);
-    REQUIRE(doc);
-    CHECK(diagnostics.empty());
-    REQUIRE(doc->items.size() == 3);
-    CHECK(doc->items[0].integer == std::numeric_limits<int64_t>::max());
-    CHECK(doc->items[1].integer == -1234567890123456789);
-    CHECK(doc->items[2].real == 0);
-    CHECK(doc->items[2].position.column == 49);
-
-    // Malformed in ways a hand-written parser could let through.
-    for (const char* text : {"[01]", "[1.]", "[.5]", "[1e]", "[-]", "[\"\t\"]", "[\"\\x\"]", "[\"\\ud800\"]",
-                             "[\"\\udc00\"]", "[\"\xc0\x80\"]", "[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]", "[1,]",
-                             "{\"a\":1,}", "[tru]", "[1] x", "[1e400]"}) {
-        diagnostics.clear();
-        CHECK_FALSE(zone::json::parse(text, "t.json", diagnostics));
-        CHECK(diagnostics.size() == 1);
-    }
-}
-
-TEST_CASE("json: a deferred object reads as the same members, with its duplicate keys reported") {
-    const std::string text =
-        "{\"records\": {\n"
-        "  \"a\": {\"A\": [\"1\"], \"A\": 2},\n"
-        "  \"b\\u0041\": [1, {\"x\": 1, \"x\": 2}],\n"
-        "  \"bA\": 3,\n"
-        "  \"a\": 4},\n"
-        " \"records\": {\"z\": 1}, \"zone\": \"x\"}";
+// Parses `text` with its "records" object deferred, reads the members back
+// into the tree, and checks that the tree and the diagnostics are those of
+// parsing the text whole. Returns those diagnostics, and how the object was
+// deferred.
+std::pair<core::Diagnostics, json::Value::Deferred> read_deferred_as_whole(const json::Text& text) {
     core::Diagnostics whole_diagnostics, deferred_diagnostics;
-    auto whole = zone::json::parse(text, "t.json", whole_diagnostics);
-    auto deferred = zone::json::parse(text, "t.json", deferred_diagnostics, "records");
+    auto whole = json::parse(text, whole_diagnostics);
+    auto deferred = json::parse(text, deferred_diagnostics, "records");
     REQUIRE(whole);
     REQUIRE(deferred);
-    const zone::json::Value* records = deferred->find("records");
-    REQUIRE(records);
-    CHECK(records->members.empty());
-    CHECK(records->deferred.members == 4);
-    std::vector<zone::json::Member> read;
-    zone::json::for_each_member(*records, "t.json", deferred_diagnostics,
-                                [&](const zone::json::Member& member) { read.push_back(member); });
-    deferred->members[0].value.members = read;
-    deferred->members[0].value.deferred = {};
+    auto records = std::find_if(deferred->members.begin(), deferred->members.end(),
+                                [](const json::Member& member) { return member.key == "records"; });
+    REQUIRE(records != deferred->members.end());
+    CHECK(records->value.members.empty());
+    const json::Value::Deferred how = records->value.deferred;
+    std::vector<json::Member> read;
+    json::for_each_member(records->value, text, deferred_diagnostics,
+                          [&](const json::Member& member) { read.push_back(member); });
+    records->value.members = read;
+    records->value.deferred = {};
     std::string expected, got;
-    describe_tree(*whole, expected);
-    describe_tree(*deferred, got);
+    describe_tree(text, *whole, expected);
+    describe_tree(text, *deferred, got);
     CHECK(got == expected);
     auto sorted = [](core::Diagnostics diagnostics) {
         std::sort(diagnostics.begin(), diagnostics.end(), [](const auto& a, const auto& b) {
@@ -218,7 +221,119 @@ TEST_CASE("json: a deferred object reads as the same members, with its duplicate
         return all(diagnostics);
     };
     CHECK(sorted(deferred_diagnostics) == sorted(whole_diagnostics));
-    CHECK(whole_diagnostics.size() == 5);  // A, x, bA, a, and the second "records"
+    return {whole_diagnostics, how};
+}
+
+}  // namespace
+
+TEST_CASE("json: strings, escapes, numbers and literals") {
+    core::Diagnostics diagnostics;
+    auto doc = json::parse(
+        json::Text("[\"a\\\"\\\\\\/\\b\\f\\n\\r\\t\", \"\\u00e9\\ud83d\\ude00\", \"\xc3\xa9\", -0, 123456789012345678, "
+                   "1.5e3, 0.25, true, false, null]",
+                   "t.json"),
+        diagnostics);
+    REQUIRE(doc);
+    CHECK(diagnostics.empty());
+    REQUIRE(doc->items.size() == 10);
+    CHECK(doc->items[0].string == "a\"\\/\b\f\n\r\t");
+    CHECK(doc->items[1].string == "\xc3\xa9\xf0\x9f\x98\x80");
+    CHECK(doc->items[2].string == "\xc3\xa9");
+    CHECK(doc->items[3].kind == json::Kind::integer);
+    CHECK(doc->items[4].integer == 123456789012345678);
+    CHECK(doc->items[5].kind == json::Kind::real);
+    CHECK(doc->items[5].real == 1500);
+    CHECK(doc->items[6].real == 0.25);
+    CHECK(doc->items[7].boolean);
+    CHECK(doc->items[9].kind == json::Kind::null);
+
+    // A byte order mark is skipped, as nlohmann's parser does; integers
+    // beyond 64 bits are reals, as nlohmann reads them; numbers that
+    // underflow are 0.
+    diagnostics.clear();
+    const json::Text big("\xef\xbb\xbf[12345678901234567890, -1234567890123456789, 1e-400, 123456789012345678901234567890, "
+                         "-9223372036854775809]",
+                         "t.json");
+    doc = json::parse(big, diagnostics);
+    REQUIRE(doc);
+    CHECK(diagnostics.empty());
+    REQUIRE(doc->items.size() == 5);
+    CHECK(doc->items[0].integer == std::numeric_limits<int64_t>::max());
+    CHECK(doc->items[0].real == 12345678901234567890.0);
+    CHECK(doc->items[1].integer == -1234567890123456789);
+    CHECK(doc->items[2].real == 0);
+    CHECK(big.position(doc->items[2].position).column == 49);
+    CHECK(doc->items[3].kind == json::Kind::real);
+    CHECK(doc->items[3].real == 123456789012345678901234567890.0);
+    CHECK(doc->items[4].kind == json::Kind::real);
+    CHECK(doc->items[4].real == -9223372036854775809.0);
+
+    // A document that is a single value.
+    for (const auto& [text, kind] : {std::pair{" 12 ", json::Kind::integer}, std::pair{"\"x\"", json::Kind::string},
+                                     std::pair{"true", json::Kind::boolean}, std::pair{"null", json::Kind::null},
+                                     std::pair{"-1.5", json::Kind::real}}) {
+        diagnostics.clear();
+        doc = json::parse(json::Text(text, "t.json"), diagnostics);
+        REQUIRE(doc);
+        CHECK(doc->kind == kind);
+        CHECK(doc->position == (text[0] == ' ' ? 1u : 0u));
+    }
+
+    // Malformed in ways a lenient parser could let through: each is one
+    // diagnostic, worded by nlohmann.
+    for (const char* text :
+         {"[01]", "[1.]", "[.5]", "[1e]", "[-]", "[\"\t\"]", "[\"\\x\"]", "[\"\\ud800\"]", "[\"\\udc00\"]",
+          "[\"\xc0\x80\"]", "[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]", "[1,]", "{\"a\":1,}", "[tru]", "[nul]",
+          "[1] x", "[1e400]", "[1,,2]", "{\"a\"}", "{\"a\":1 \"b\":2}", "[1}", "{}}", "[[]", "nul", "\"x\" 1", "12 x",
+          "[\"a", " "}) {
+        INFO(text);
+        diagnostics.clear();
+        CHECK_FALSE(json::parse(json::Text(text, "t.json"), diagnostics));
+        REQUIRE(diagnostics.size() == 1);
+        CHECK(diagnostics[0].message.rfind("malformed JSON: ", 0) == 0);
+        CHECK(diagnostics[0].line == 1);
+    }
+}
+
+TEST_CASE("json: a deferred object reads as the same members, with its duplicate keys reported") {
+    const json::Text text(
+        "{\"records\": {\n"
+        "  \"a\": {\"A\": [\"1\"], \"A\": 2},\n"
+        "  \"b\\u0041\": [1, {\"x\": 1, \"x\": 2}],\n"
+        "  \"bA\": 3,\n"
+        "  \"a\": 4},\n"
+        " \"records\": {\"z\": 1}, \"zone\": \"x\"}",
+        "t.json");
+    const auto [diagnostics, deferred] = read_deferred_as_whole(text);
+    CHECK(deferred.members == 4);
+    CHECK(diagnostics.size() == 5);  // A, x, bA, a, and the second "records"
+}
+
+TEST_CASE("json: a deferred object of many runs reads as the same members, duplicates across runs too") {
+    // 10,000 members: plain keys, escaped ones, and duplicates of earlier
+    // runs' keys, with blanks of every kind around the commas.
+    std::string text = "{\"zone\": \"x\", \"records\": {";
+    const char* separators[] = {",", " ,\n  ", "\t,\r\n", "\n,"};
+    std::set<std::string> keys;  // as read
+    size_t duplicates = 0;
+    for (int i = 0; i < 10000; ++i) {
+        std::string written = "k" + std::to_string(i), read = written;
+        if (i % 1000 == 999) written = read = "k" + std::to_string(i / 3);  // a duplicate, mostly
+        if (i % 777 == 0) {
+            written = "\\u006b" + std::to_string(i) + "\\\"";
+            read = "k" + std::to_string(i) + "\"";
+        }
+        if (i == 9001) written = "\\u006b7", read = "k7";  // an escaped duplicate
+        duplicates += !keys.insert(read).second;
+        if (i > 0) text += separators[i % 4];
+        text += "\"" + written + "\": " + (i % 2 ? "[" + std::to_string(i) + ", {\"a\": true}]" : std::to_string(i));
+    }
+    REQUIRE(duplicates >= 5);
+    text += " \n}, \"pools\": {}}";
+    const auto [diagnostics, deferred] = read_deferred_as_whole(json::Text(text, "t.json"));
+    CHECK(deferred.members == 10000);
+    CHECK(deferred.runs.size() == 3);
+    CHECK(diagnostics.size() == duplicates);
 }
 
 TEST_CASE("zone: records ahead of \"zone\" in the file load the same") {
@@ -229,7 +344,7 @@ TEST_CASE("zone: records ahead of \"zone\" in the file load the same") {
         "\"pools\": {\"web\": {\"members\": [{\"address\": \"192.0.2.10\"}]}}";
     for (const std::string& text : {"{" + records + ", " + rest + "}", "{" + rest + ", " + records + "}"}) {
         core::Diagnostics diagnostics;
-        auto zone = zone::load_zone(text, "demo.example.json", config_without_regions(), diagnostics);
+        auto zone = zone::load_zone(text, "demo.example.json", no_regions, diagnostics);
         INFO(all(diagnostics));
         REQUIRE(zone);
         CHECK(zone->nodes.size() == 3);
@@ -243,10 +358,10 @@ TEST_CASE("zone: records ahead of \"zone\" in the file load the same") {
 
 TEST_CASE("fields: the nearest known word is suggested") {
     constexpr std::string_view words[] = {"policy", "max_answers", "ttl", "members"};
-    CHECK(zone::nearest("tll", words) == "ttl");
-    CHECK(zone::nearest("MEMBER", words) == "members");
-    CHECK(zone::suggest("polcy", words) == "; did you mean \"policy\"?");
-    CHECK(zone::suggest("zzzzzzzzzz", words).find("; use one of: \"policy\"") == 0);
+    CHECK(json::nearest("tll", words) == "ttl");
+    CHECK(json::nearest("MEMBER", words) == "members");
+    CHECK(json::suggest("polcy", words) == "; did you mean \"policy\"?");
+    CHECK(json::suggest("zzzzzzzzzz", words).find("; use one of: \"policy\"") == 0);
 }
 
 TEST_CASE("names: relative, absolute, apex, case, limits") {
@@ -274,7 +389,6 @@ TEST_CASE("names: relative, absolute, apex, case, limits") {
 
 TEST_CASE("validation corpus: every invalid zone reports exactly its diagnostics") {
     const fs::path dir = fs::path(DNSD_SOURCE_DIR) / "tests/data/zones/invalid";
-    const config::Config config = config_with_regions();
     size_t cases = 0;
     std::vector<fs::path> expects;
     for (const auto& entry : fs::directory_iterator(dir))
@@ -287,13 +401,13 @@ TEST_CASE("validation corpus: every invalid zone reports exactly its diagnostics
             ++cases;
             core::Diagnostics diagnostics;
             if (fs::is_directory(base)) {
-                zone::DirectoryLoad load = zone::load_directory(base.string(), config);
+                zone::DirectoryLoad load = zone::load_directory(base.string(), eu_and_us);
                 diagnostics = load.diagnostics;
             } else {
                 fs::path file = base;
                 file += ".json";
                 REQUIRE(fs::exists(file));
-                CHECK_FALSE(zone::load_zone_file(file.string(), config, diagnostics));
+                CHECK_FALSE(zone::load_zone_file(file.string(), eu_and_us, diagnostics));
                 for (const auto& d : diagnostics) CHECK(d.file == file.string());
             }
             test::check_expectations(diagnostics, expect.string());
@@ -306,9 +420,9 @@ TEST_CASE("validation corpus: every invalid zone reports exactly its diagnostics
 TEST_CASE("validation: with no regions configured every region is undefined") {
     core::Diagnostics diagnostics;
     auto text = read_text(fs::path(DNSD_SOURCE_DIR) / "tests/data/zones/valid/regions.example.json");
-    CHECK(zone::load_zone(text, "regions.example.json", config_with_regions(), diagnostics));
+    CHECK(zone::load_zone(text, "regions.example.json", eu_and_us, diagnostics));
     CHECK(all(diagnostics).empty());
-    CHECK_FALSE(zone::load_zone(text, "regions.example.json", config_without_regions(), diagnostics));
+    CHECK_FALSE(zone::load_zone(text, "regions.example.json", no_regions, diagnostics));
     REQUIRE(diagnostics.size() == 2);
     CHECK(diagnostics[0].message.find("the config has no \"regions\"") != std::string::npos);
 }
@@ -355,7 +469,7 @@ std::string in_model(std::string_view relative) {
 
 std::shared_ptr<const zone::Zone> load_model() {
     core::Diagnostics diagnostics;
-    auto zone = zone::load_zone(model_zone, "model.example.json", config_with_regions(), diagnostics, 99);
+    auto zone = zone::load_zone(model_zone, "model.example.json", eu_and_us, diagnostics, 99);
     INFO(all(diagnostics));
     REQUIRE(zone);
     return zone;
@@ -510,7 +624,7 @@ TEST_CASE("serial auto: the load_zone argument, and the file's modification time
     std::string text(model_zone);
     text.replace(text.find("\"serial\": 7"), 11, "\"serial\": \"auto\"");
     core::Diagnostics diagnostics;
-    auto zone = zone::load_zone(text, "model.example.json", config_with_regions(), diagnostics, 12345);
+    auto zone = zone::load_zone(text, "model.example.json", eu_and_us, diagnostics, 12345);
     REQUIRE(zone);
     CHECK(zone->serial == 12345);
 
@@ -521,14 +635,23 @@ TEST_CASE("serial auto: the load_zone argument, and the file's modification time
         fs::last_write_time(file, std::chrono::file_clock::from_sys(sys));
     };
     set_mtime(1700000000);
-    zone = zone::load_zone_file(file.string(), config_with_regions(), diagnostics);
+    zone = zone::load_zone_file(file.string(), eu_and_us, diagnostics);
     REQUIRE(zone);
     CHECK(zone->serial == 1700000000u);
     set_mtime(1700000100);  // rewritten later: the serial grows
-    zone = zone::load_zone_file(file.string(), config_with_regions(), diagnostics);
+    zone = zone::load_zone_file(file.string(), eu_and_us, diagnostics);
     REQUIRE(zone);
     CHECK(zone->serial == 1700000100u);
     CHECK(diagnostics.empty());
+}
+
+TEST_CASE("read_zone_file: the text has room for the parser's padding, so that it is not copied") {
+    core::Diagnostics diagnostics;
+    auto content = zone::read_zone_file(DNSD_SOURCE_DIR "/zones/demo.example.json", diagnostics);
+    REQUIRE(content);
+    CHECK(content->text.capacity() >= content->text.size() + json::padding);
+    const char* bytes = content->text.data();
+    CHECK(json::Text(std::move(content->text), "demo.example.json").view().data() == bytes);
 }
 
 TEST_CASE("load_directory: good zones load beside broken ones") {
@@ -542,7 +665,7 @@ TEST_CASE("load_directory: good zones load beside broken ones") {
     dir.write("broken.example.json", "{\"zone\": \"broken.example\",");
     dir.write("README.md", "not a zone");
     dir.write(".model.example.json.swp", "not a zone");
-    zone::DirectoryLoad load = zone::load_directory(dir.path.string(), config_with_regions());
+    zone::DirectoryLoad load = zone::load_directory(dir.path.string(), eu_and_us);
     CHECK(load.files == 3);
     REQUIRE(load.diagnostics.size() == 1);
     CHECK(load.diagnostics[0].file == (dir.path / "broken.example.json").string());
@@ -553,13 +676,13 @@ TEST_CASE("load_directory: good zones load beside broken ones") {
 }
 
 TEST_CASE("load_directory and load_zone_file: unreadable paths are diagnostics") {
-    zone::DirectoryLoad load = zone::load_directory("/nonexistent/zones", config::defaults());
+    zone::DirectoryLoad load = zone::load_directory("/nonexistent/zones", default_regions());
     REQUIRE(load.snapshot);
     CHECK(load.snapshot->zones.empty());
     REQUIRE(load.diagnostics.size() == 1);
     CHECK(load.diagnostics[0].line == 0);
     core::Diagnostics diagnostics;
-    CHECK_FALSE(zone::load_zone_file("/nonexistent/z.json", config::defaults(), diagnostics));
+    CHECK_FALSE(zone::load_zone_file("/nonexistent/z.json", default_regions(), diagnostics));
     REQUIRE(diagnostics.size() == 1);
     CHECK(diagnostics[0].to_string().rfind("/nonexistent/z.json: cannot read", 0) == 0);
 }
@@ -576,7 +699,7 @@ TEST_CASE("load_directory: a dangling link is reported by name and the scan goes
     const fs::path link = dir.path / "b.example.json";
     fs::create_symlink(dir.path / "gone.example.json", link);
 
-    zone::DirectoryLoad load = zone::load_directory(dir.path.string(), config::defaults());
+    zone::DirectoryLoad load = zone::load_directory(dir.path.string(), default_regions());
     CHECK(load.files == 3);
     REQUIRE(load.snapshot);
     CHECK(load.snapshot->zones.size() == 2);
@@ -610,16 +733,16 @@ TEST_CASE("validation: an RRset must fit one DNS message") {
         return text + "]}}}";
     };
     core::Diagnostics diagnostics;
-    CHECK(zone::load_zone(with_records(2339), "demo.example.json", config::defaults(), diagnostics));
+    CHECK(zone::load_zone(with_records(2339), "demo.example.json", default_regions(), diagnostics));
     CHECK(all(diagnostics).empty());
-    CHECK_FALSE(zone::load_zone(with_records(2340), "demo.example.json", config::defaults(), diagnostics));
+    CHECK_FALSE(zone::load_zone(with_records(2340), "demo.example.json", default_regions(), diagnostics));
     REQUIRE(diagnostics.size() == 1);
     CHECK(diagnostics[0].message.find("need 65554 octets") != std::string::npos);
 }
 
 TEST_CASE("examples: every zone in zones/ loads") {
     const fs::path dir = fs::path(DNSD_SOURCE_DIR) / "zones";
-    zone::DirectoryLoad load = zone::load_directory(dir.string(), config::defaults());
+    zone::DirectoryLoad load = zone::load_directory(dir.string(), default_regions());
     INFO(all(load.diagnostics));
     CHECK(load.diagnostics.empty());
     CHECK(load.files >= 1);
@@ -629,7 +752,7 @@ TEST_CASE("examples: every zone in zones/ loads") {
 
 TEST_CASE("examples: the demo zone has every feature it advertises") {
     core::Diagnostics diagnostics;
-    auto zone = zone::load_zone_file(DNSD_SOURCE_DIR "/zones/demo.example.json", config::defaults(), diagnostics);
+    auto zone = zone::load_zone_file(DNSD_SOURCE_DIR "/zones/demo.example.json", default_regions(), diagnostics);
     INFO(all(diagnostics));
     REQUIRE(zone);
     const std::string demo("\4demo\7example\0", 14);
@@ -689,7 +812,7 @@ TEST_CASE("examples: every complete zone in zones/README.md loads") {
         if (block.find("\"zone\"") == std::string::npos || block.find("\"soa\"") == std::string::npos) continue;
         ++complete;
         core::Diagnostics diagnostics;
-        auto zone = zone::load_zone(block, "zones/README.md block " + std::to_string(complete), config::defaults(),
+        auto zone = zone::load_zone(block, "zones/README.md block " + std::to_string(complete), default_regions(),
                                     diagnostics);
         INFO(block << all(diagnostics));
         CHECK(zone);
@@ -703,7 +826,7 @@ TEST_CASE("half-written files: every proper prefix of the demo zone is invalid, 
     REQUIRE(end > 100);
     for (size_t size = 0; size < end; ++size) {
         core::Diagnostics diagnostics;
-        auto zone = zone::load_zone(std::string_view(text).substr(0, size), "demo.example.json", config::defaults(),
+        auto zone = zone::load_zone(std::string_view(text).substr(0, size), "demo.example.json", default_regions(),
                                     diagnostics);
         INFO("prefix of " << size << " bytes");
         CHECK_FALSE(zone);
@@ -728,7 +851,7 @@ TEST_CASE("compile: dns and https checks") {
       }
     })";
     core::Diagnostics diagnostics;
-    auto zone = zone::load_zone(text, "checks.example.json", config::defaults(), diagnostics);
+    auto zone = zone::load_zone(text, "checks.example.json", default_regions(), diagnostics);
     INFO(all(diagnostics));
     REQUIRE(zone);
     const zone::Check& dns = zone->pools.at(0).check;

@@ -1,11 +1,11 @@
-#include "dnsd/zone/fields.hpp"
+#include "dnsd/json/fields.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <vector>
 
-namespace dnsd::zone {
+namespace dnsd::json {
 
 namespace {
 
@@ -29,8 +29,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::span<const json::Value> entries(const json::Value& value) {
-    if (value.kind == json::Kind::array) return value.items;
+std::span<const Value> entries(const Value& value) {
+    if (value.kind == Kind::array) return value.items;
     return {&value, 1};
 }
 
@@ -66,67 +66,62 @@ std::string suggest(std::string_view word, Words candidates) {
     return "; use one of: " + list;
 }
 
-void Fields::error(json::Position at, std::string message) {
-    diagnostics_.push_back({file_, at.line, at.column, std::move(message)});
+void Fields::error(Offset at, std::string message) {
+    diagnostics_.push_back(text_.diagnostic(at, std::move(message)));
 }
 
-void Fields::known_keys(const json::Value& object, Words known, std::string_view where) {
+void Fields::known_keys(const Value& object, Words known, std::string_view where) {
     for (const auto& member : object.members)
         if (std::find(known.begin(), known.end(), member.key) == known.end())
             error(member.key_position,
-                  "unknown key " + quote(member.key) + " " + std::string(where) +
-                      suggest(member.key, known));
+                  "unknown key " + quote(member.key) + " " + std::string(where) + suggest(member.key, known));
 }
 
-const json::Value* Fields::required(const json::Value& object, std::string_view key, std::string_view what,
-                                   std::string_view example) {
-    if (const json::Value* v = object.find(key)) return v;
+const Value* Fields::required(const Value& object, std::string_view key, std::string_view what,
+                              std::string_view example) {
+    if (const Value* v = object.find(key)) return v;
     error(object.position,
           std::string(what) + " needs " + quote(key) + "; add " + quote(key) + ": " + std::string(example));
     return nullptr;
 }
 
-bool Fields::expect(const json::Value& value, json::Kind kind, std::string_view name,
-                    std::string_view expected) {
+bool Fields::expect(const Value& value, Kind kind, std::string_view name, std::string_view expected) {
     if (value.kind == kind) return true;
-    error(value.position, std::string(name) + " must be " + std::string(expected) + ", not " +
-                              std::string(json::describe(value.kind)));
+    error(value.position,
+          std::string(name) + " must be " + std::string(expected) + ", not " + std::string(describe(value.kind)));
     return false;
 }
 
-bool Fields::is_object(const json::Value& value, std::string_view name) {
-    return expect(value, json::Kind::object, name, "an object { ... }");
+bool Fields::is_object(const Value& value, std::string_view name) {
+    return expect(value, Kind::object, name, "an object { ... }");
 }
 
-const std::string* Fields::string(const json::Value& value, std::string_view name) {
-    return expect(value, json::Kind::string, name, "a string in double quotes") ? &value.string
-                                                                                 : nullptr;
+const std::string* Fields::string(const Value& value, std::string_view name) {
+    return expect(value, Kind::string, name, "a string in double quotes") ? &value.string : nullptr;
 }
 
-std::optional<bool> Fields::boolean(const json::Value& value, std::string_view name) {
-    if (!expect(value, json::Kind::boolean, name, "true or false")) return std::nullopt;
+std::optional<bool> Fields::boolean(const Value& value, std::string_view name) {
+    if (!expect(value, Kind::boolean, name, "true or false")) return std::nullopt;
     return value.boolean;
 }
 
-std::optional<int64_t> Fields::integer(const json::Value& value, std::string_view name,
-                                       int64_t min, int64_t max) {
-    if (value.kind == json::Kind::integer && value.integer >= min && value.integer <= max)
+std::optional<int64_t> Fields::integer(const Value& value, std::string_view name, int64_t min, int64_t max) {
+    if (value.kind == Kind::integer && value.integer >= min && value.integer <= max)
         return value.integer;
     std::string range = std::to_string(min) + " to " + std::to_string(max);
-    if (value.kind == json::Kind::integer || value.kind == json::Kind::real) {
-        std::string problem = value.kind == json::Kind::real ? "is not a whole number"
-                              : value.integer < min         ? "is too small"
-                                                            : "is too large";
+    if (value.kind == Kind::integer || value.kind == Kind::real) {
+        std::string problem = value.kind == Kind::real ? "is not a whole number"
+                              : value.integer < min    ? "is too small"
+                                                       : "is too large";
         error(value.position, std::string(name) + " " + problem + "; use a whole number from " + range);
     } else {
         error(value.position, std::string(name) + " must be a whole number from " + range + ", not " +
-                                  std::string(json::describe(value.kind)));
+                                  std::string(describe(value.kind)));
     }
     return std::nullopt;
 }
 
-std::optional<double> Fields::number(const json::Value& value, std::string_view name, double min,
-                                     double max) {
+std::optional<double> Fields::number(const Value& value, std::string_view name, double min, double max) {
     auto format = [](double d) {
         std::string s = std::to_string(d);
         s.erase(s.find_last_not_of('0') + 1);
@@ -134,9 +129,9 @@ std::optional<double> Fields::number(const json::Value& value, std::string_view 
         return s;
     };
     std::string range = format(min) + " to " + format(max);
-    if (value.kind != json::Kind::integer && value.kind != json::Kind::real) {
+    if (value.kind != Kind::integer && value.kind != Kind::real) {
         error(value.position, std::string(name) + " must be a number from " + range + ", not " +
-                                  std::string(json::describe(value.kind)));
+                                  std::string(describe(value.kind)));
         return std::nullopt;
     }
     if (value.real < min || value.real > max) {
@@ -146,12 +141,11 @@ std::optional<double> Fields::number(const json::Value& value, std::string_view 
     return value.real;
 }
 
-std::optional<uint32_t> Fields::positive_seconds(const json::Value& value, std::string_view name,
-                                                 uint32_t max_s) {
+std::optional<uint32_t> Fields::positive_seconds(const Value& value, std::string_view name, uint32_t max_s) {
     std::string range = "above 0 and at most " + std::to_string(max_s);
-    if (value.kind != json::Kind::integer && value.kind != json::Kind::real) {
+    if (value.kind != Kind::integer && value.kind != Kind::real) {
         error(value.position, std::string(name) + " must be a number of seconds " + range + ", not " +
-                                  std::string(json::describe(value.kind)));
+                                  std::string(describe(value.kind)));
         return std::nullopt;
     }
     double ms = std::round(value.real * 1000);
@@ -162,4 +156,4 @@ std::optional<uint32_t> Fields::positive_seconds(const json::Value& value, std::
     return static_cast<uint32_t>(ms);
 }
 
-}  // namespace dnsd::zone
+}  // namespace dnsd::json
