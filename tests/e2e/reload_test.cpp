@@ -203,7 +203,7 @@ TEST_CASE("reload: invalid JSON keeps the previous version serving and logs the 
     CHECK(server.stop() == 0);
 }
 
-TEST_CASE("reload: a file nested too deep is refused; other zones and the previous version keep serving",
+TEST_CASE("reload: a file nested too deep is refused while other zones and the previous version keep serving",
           "[reload]") {
     // 64 lists, then an object one level too deep: the object opens at column 65.
     const std::string too_deep = std::string(64, '[') + "{}" + std::string(64, ']') + "\n";
