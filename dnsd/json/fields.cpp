@@ -92,6 +92,13 @@ bool Fields::expect(const Value& value, Kind kind, std::string_view name, std::s
     return false;
 }
 
+bool Fields::object_of(const Value& value, Words known, std::string_view name, std::string_view example,
+                       std::string_view where) {
+    if (!expect(value, Kind::object, name, example)) return false;
+    known_keys(value, known, where);
+    return true;
+}
+
 bool Fields::is_object(const Value& value, std::string_view name) {
     return expect(value, Kind::object, name, "an object { ... }");
 }

@@ -46,6 +46,9 @@ public:
 
     // Each key of `object` not in `known`: "unknown key "k" WHERE; did you mean ...".
     void known_keys(const Value& object, Words known, std::string_view where);
+    // `value` is an object (else "NAME must be EXAMPLE") whose keys are `known`.
+    bool object_of(const Value& value, Words known, std::string_view name, std::string_view example,
+                   std::string_view where);
 
     // The member `key` of `object`, else "WHAT needs "KEY"; add "KEY": EXAMPLE".
     const Value* required(const Value& object, std::string_view key, std::string_view what, std::string_view example);

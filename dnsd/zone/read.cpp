@@ -285,10 +285,9 @@ private:
     }
 
     std::optional<Rdata> read_mx(const json::Value& item) {
-        if (!fields_.expect(item, json::Kind::object, "an MX entry",
-                            "an object { \"preference\": 10, \"exchange\": \"mx\" }"))
+        if (!fields_.object_of(item, mx_keys, "an MX entry", "an object { \"preference\": 10, \"exchange\": \"mx\" }",
+                               "in MX"))
             return std::nullopt;
-        fields_.known_keys(item, mx_keys, "in MX");
         auto preference = count<uint16_t>(item, "preference", "MX", std::nullopt);
         const json::Value* exchange = fields_.required(item, "exchange", "MX", "\"mx.example.net.\"");
         auto wire = exchange ? name(*exchange, "\"exchange\"") : std::nullopt;
@@ -297,10 +296,10 @@ private:
     }
 
     std::optional<Rdata> read_srv(const json::Value& item) {
-        if (!fields_.expect(item, json::Kind::object, "an SRV entry",
-                            "an object { \"priority\": 10, \"weight\": 5, \"port\": 80, \"target\": \"www\" }"))
+        if (!fields_.object_of(item, srv_keys, "an SRV entry",
+                               "an object { \"priority\": 10, \"weight\": 5, \"port\": 80, \"target\": \"www\" }",
+                               "in SRV"))
             return std::nullopt;
-        fields_.known_keys(item, srv_keys, "in SRV");
         auto priority = count<uint16_t>(item, "priority", "SRV", std::nullopt);
         auto weight = count<uint16_t>(item, "weight", "SRV", std::nullopt);
         auto port = count<uint16_t>(item, "port", "SRV", std::nullopt);
@@ -311,10 +310,10 @@ private:
     }
 
     std::optional<Rdata> read_caa(const json::Value& item) {
-        if (!fields_.expect(item, json::Kind::object, "a CAA entry",
-                            "an object { \"flags\": 0, \"tag\": \"issue\", \"value\": \"ca.example.net\" }"))
+        if (!fields_.object_of(item, caa_keys, "a CAA entry",
+                               "an object { \"flags\": 0, \"tag\": \"issue\", \"value\": \"ca.example.net\" }",
+                               "in CAA"))
             return std::nullopt;
-        fields_.known_keys(item, caa_keys, "in CAA");
         auto flags = count<uint8_t>(item, "flags", "CAA", uint8_t{0});
         const json::Value* tag_value = fields_.required(item, "tag", "CAA", "\"issue\"");
         const std::string* tag = tag_value ? fields_.string(*tag_value, "\"tag\"") : nullptr;
@@ -422,9 +421,9 @@ private:
         // Each address once, found in log time: pools may have thousands of members.
         std::map<std::pair<core::Family, std::array<uint8_t, 16>>, size_t> indices;
         for (const json::Value& item : members.items) {
-            if (!fields_.expect(item, json::Kind::object, "a member", "an object { \"address\": \"192.0.2.10\" }"))
+            if (!fields_.object_of(item, member_keys, "a member", "an object { \"address\": \"192.0.2.10\" }",
+                                   "in a member of pool " + quote(pool.name)))
                 continue;
-            fields_.known_keys(item, member_keys, "in a member of pool " + quote(pool.name));
             Member m;
             const json::Value* address = fields_.required(item, "address", "a member", "\"192.0.2.10\"");
             const std::string* text = address ? fields_.string(*address, "\"address\"") : nullptr;
