@@ -91,6 +91,15 @@ std::vector<health::Override> read_overrides(const json::Value& root, json::Fiel
 
 }  // namespace
 
+std::vector<health::Override> parse_overrides(std::string text, const std::string& file,
+                                             core::Diagnostics& diagnostics) {
+    const json::Text json_text(std::move(text), file);
+    const auto root = json::parse(json_text, diagnostics);
+    if (!root) return {};
+    json::Fields fields(json_text, diagnostics);
+    return read_overrides(*root, fields);
+}
+
 bool StateStore::prepare(std::string& warning) const {
     constexpr std::string_view consequence = "; overrides set from now on will not survive a restart";
     std::error_code error;
@@ -117,11 +126,7 @@ std::vector<health::Override> StateStore::load_overrides(std::string& warning) c
         if (error.empty()) return {};  // none kept yet
         found.push_back({path, 0, 0, "cannot read: " + error});
     } else {
-        const json::Text json_text(std::move(*text), path);
-        if (auto root = json::parse(json_text, found)) {
-            json::Fields fields(json_text, found);
-            overrides = read_overrides(*root, fields);
-        }
+        overrides = parse_overrides(std::move(*text), path, found);
     }
     if (found.empty()) return overrides;
     warning = found.front().to_string();

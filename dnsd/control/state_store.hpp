@@ -17,9 +17,16 @@
 #include <string>
 #include <vector>
 
+#include "dnsd/core/diagnostic.hpp"
 #include "dnsd/health/monitor.hpp"
 
 namespace dnsd::control {
+
+// The overrides in the text of an overrides file read from `file`; every
+// problem in `diagnostics`, and what they leave out is not in the result.
+// Any bytes at all may be given.
+std::vector<health::Override> parse_overrides(std::string text, const std::string& file,
+                                             core::Diagnostics& diagnostics);
 
 class StateStore {
 public:
