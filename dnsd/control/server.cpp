@@ -183,6 +183,9 @@ int serve(const Flags& flags) {
         std::move(restored));
     monitor.update(*state.snapshot());
     state.set_health_updater([&monitor](const zone::Snapshot& snapshot) { monitor.update(snapshot); });
+    state.set_snapshot_preparer([&workers](const std::shared_ptr<const zone::Snapshot>& snapshot) {
+        for (auto& worker : workers) worker->pool_counters().prepare(snapshot);
+    });
     main_loop.on_stop([&monitor] { monitor.close(); });
     api = std::make_unique<Api>(ApiSources{state, workers, monitor, reloader, store});
     for (auto& worker : workers) worker->start();

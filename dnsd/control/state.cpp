@@ -13,6 +13,7 @@ State::State(config::Config config, std::shared_ptr<const zone::Snapshot> snapsh
 void State::set_snapshot(std::shared_ptr<const zone::Snapshot> snapshot) {
     snapshot_ = std::move(snapshot);
     if (health_updater_) health_updater_(*snapshot_);
+    if (snapshot_preparer_) snapshot_preparer_(snapshot_);
     published_.publish(make_view(config_, snapshot_, health_, geo_));
 }
 

@@ -55,6 +55,14 @@ public:
         health_updater_ = std::move(update);
     }
 
+    // Called by set_snapshot with the new snapshot before any View holds it,
+    // after the health updater: the workers build their pool answer counters
+    // for it here, so that adopting it costs them nothing. Single writer:
+    // serve(), at start-up.
+    void set_snapshot_preparer(std::function<void(const std::shared_ptr<const zone::Snapshot>&)> prepare) {
+        snapshot_preparer_ = std::move(prepare);
+    }
+
     // Reload's picture: every zone file's state and the outcome of reloads.
     // Single writer: control::Reloader (reload.cpp).
     const std::vector<ZoneFileStatus>& zone_status() const { return zone_status_; }
@@ -69,6 +77,7 @@ private:
     std::shared_ptr<const zone::Snapshot> snapshot_;
     std::shared_ptr<const health::HealthView> health_;
     std::function<void(const zone::Snapshot&)> health_updater_;
+    std::function<void(const std::shared_ptr<const zone::Snapshot>&)> snapshot_preparer_;
     std::shared_ptr<const geo::Geo> geo_;
     const std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
     core::Published<answer::View> published_;

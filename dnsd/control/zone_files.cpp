@@ -97,7 +97,7 @@ Rescan ZoneFiles::rescan(const std::string& dir, const config::Config& config,
         return out;
     }
 
-    auto snapshot = std::make_shared<zone::Snapshot>();
+    std::vector<std::shared_ptr<const zone::Zone>> zones;
     zone::ZoneClaims claims;
     for (const auto& path : paths) {
         auto previous = std::lower_bound(files_.begin(), files_.end(), path,
@@ -116,11 +116,11 @@ Rescan ZoneFiles::rescan(const std::string& dir, const config::Config& config,
             file.conflict = conflict.front();
             out.found.push_back(conflict.front());
         } else if (file.zone) {
-            snapshot->max_pool_members = std::max(snapshot->max_pool_members, file.zone->max_pool_members);
-            snapshot->zones.push_back(file.zone);
+            zones.push_back(file.zone);
         }
         out.files.files_.push_back(std::move(file));
     }
+    auto snapshot = std::make_shared<const zone::Snapshot>(std::move(zones));
     out.changes = differences(*snapshot_, *snapshot);
     out.files.snapshot_ = std::move(snapshot);
     return out;

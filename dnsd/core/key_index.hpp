@@ -1,14 +1,17 @@
 #pragma once
-// A hash index of a caller's array by a string key that the caller reads off
-// each element. Open addressing over one array of 8-byte slots, so indexing a
+// A hash index of a caller's array by a key that the caller reads off each
+// element: a string, or an address (an object's identity). Open addressing over one array of 8-byte slots, so indexing a
 // million names costs a few allocations rather than one per name, and a
 // lookup touches one slot and, when the hashes match, one element.
 #include <bit>
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "dnsd/core/hash.hpp"
 
 namespace dnsd::core {
 
@@ -29,14 +32,15 @@ public:
     // Starts loading the slot where `key` would be, so that a find or insert
     // of it after other work does not wait for memory: a large index misses
     // the cache on nearly every key.
-    void prefetch(std::string_view key) const {
+    template <typename Key>
+    void prefetch(const Key& key) const {
         if (!slots_.empty()) __builtin_prefetch(&slots_[hash_of(key) & (slots_.size() - 1)]);
     }
 
     // The element whose key is `key`, else `none`. `key_of(element)` gives an
     // element's key.
-    template <typename KeyOf>
-    uint32_t find(std::string_view key, KeyOf key_of) const {
+    template <typename Key, typename KeyOf>
+    uint32_t find(const Key& key, KeyOf key_of) const {
         if (slots_.empty()) return none;
         const uint32_t hash = hash_of(key);
         const size_t mask = slots_.size() - 1;
@@ -49,8 +53,8 @@ public:
 
     // Adds `element` (below `none`) under `key` when no element has that key
     // yet, and returns `none`; else returns the element that has it.
-    template <typename KeyOf>
-    uint32_t insert(std::string_view key, uint32_t element, KeyOf key_of) {
+    template <typename Key, typename KeyOf>
+    uint32_t insert(const Key& key, uint32_t element, KeyOf key_of) {
         if ((count_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
         const uint32_t hash = hash_of(key);
         const size_t mask = slots_.size() - 1;
@@ -66,9 +70,14 @@ public:
     }
 
 private:
-    static uint32_t hash_of(std::string_view key) {
-        const uint64_t hash = std::hash<std::string_view>{}(key);
-        return static_cast<uint32_t>(hash ^ (hash >> 32));
+    static uint32_t fold(uint64_t hash) { return static_cast<uint32_t>(hash ^ (hash >> 32)); }
+    static uint32_t hash_of(std::string_view key) { return fold(std::hash<std::string_view>{}(key)); }
+    // Addresses share their low bits (alignment) and their high bits (one
+    // heap): mixed, every bit counts. A C string is a string, not an address.
+    template <typename T>
+        requires(!std::is_same_v<std::remove_cv_t<T>, char>)
+    static uint32_t hash_of(const T* key) {
+        return fold(mix64(reinterpret_cast<uintptr_t>(key)));
     }
     static uint32_t element_of(uint64_t slot) { return static_cast<uint32_t>(slot) - 1; }
 

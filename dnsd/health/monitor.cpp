@@ -347,7 +347,7 @@ std::vector<Override> Monitor::Impl::overrides() const {
 
 void Monitor::Impl::publish() {
     auto view = std::make_shared<HealthView>();
-    view->zones.reserve(zones_.size());
+    view->reserve(zones_.size());
     for (const auto& entry : zones_) {
         ZoneHealth health;
         health.up.reserve(entry.slots.size());
@@ -367,7 +367,7 @@ void Monitor::Impl::publish() {
             health.states.resize(pools.size());
             health.states[p] = std::move(states);
         }
-        view->zones.push_back({entry.zone, std::move(health)});
+        view->add(entry.zone, std::move(health));
     }
     publish_(std::move(view));
 }

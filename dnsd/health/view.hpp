@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "dnsd/core/key_index.hpp"
 #include "dnsd/zone/snapshot.hpp"
 
 namespace dnsd::health {
@@ -33,20 +34,39 @@ struct ZoneHealth {
     }
 };
 
-struct HealthView {
+class HealthView {
+public:
     struct Entry {
         std::shared_ptr<const zone::Zone> zone;  // held, so that its address is not reused while we are
         ZoneHealth health;
     };
-    std::vector<Entry> zones;
+
+    // Adds `zone`'s health; a zone added twice keeps its first.
+    void add(std::shared_ptr<const zone::Zone> zone, ZoneHealth health) {
+        const auto key = zone.get();
+        if (by_zone_.insert(key, static_cast<uint32_t>(entries_.size()),
+                            [this](uint32_t e) { return entries_[e].zone.get(); }) == core::KeyIndex::none)
+            entries_.push_back({std::move(zone), std::move(health)});
+    }
+    // Room for `count` zones.
+    void reserve(size_t count) {
+        entries_.reserve(count);
+        by_zone_.reserve(count);
+    }
+
+    const std::vector<Entry>& zones() const { return entries_; }
 
     // The health of `zone`, or nullptr (every member up, no override) when the
-    // view has none for it. Zones are few; a scan of pointers is cheap.
+    // view has none for it: one probe of an index by the Zone's address,
+    // whatever the number of zones.
     const ZoneHealth* find(const zone::Zone* zone) const {
-        for (const auto& entry : zones)
-            if (entry.zone.get() == zone) return &entry.health;
-        return nullptr;
+        const uint32_t e = by_zone_.find(zone, [this](uint32_t i) { return entries_[i].zone.get(); });
+        return e == core::KeyIndex::none ? nullptr : &entries_[e].health;
     }
+
+private:
+    std::vector<Entry> entries_;
+    core::KeyIndex by_zone_;  // into entries_
 };
 
 }  // namespace dnsd::health

@@ -27,6 +27,7 @@ public:
 
     Counters& counters() { return counters_; }
     const Counters& counters() const { return counters_; }
+    PoolCounters& pool_counters() { return pool_counters_; }
     const PoolCounters& pool_counters() const { return pool_counters_; }
 
 private:

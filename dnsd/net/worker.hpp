@@ -39,6 +39,7 @@ public:
 
     // Readable from any thread.
     const Counters& counters() const { return responder_.counters(); }
+    PoolCounters& pool_counters() { return responder_.pool_counters(); }
     const PoolCounters& pool_counters() const { return responder_.pool_counters(); }
 
 private:

@@ -173,7 +173,7 @@ bool ZoneClaims::claim(const std::string& zone_name, const std::string& path, ui
 
 DirectoryLoad load_directory(const std::string& dir, RegionNames regions) {
     DirectoryLoad result;
-    auto snapshot = std::make_shared<Snapshot>();
+    std::vector<std::shared_ptr<const Zone>> zones;
     const std::vector<std::string> files = list_zone_files(dir, result.diagnostics);
     result.files = files.size();
     ZoneClaims claims;
@@ -184,10 +184,9 @@ DirectoryLoad load_directory(const std::string& dir, RegionNames regions) {
             load_zone_text(std::move(content->text), file, regions, mtime_serial(*content), result.diagnostics);
         if (!claims.claim(loaded.zone_name, file, loaded.line, loaded.column, result.diagnostics) || !loaded.zone)
             continue;
-        snapshot->max_pool_members = std::max(snapshot->max_pool_members, loaded.zone->max_pool_members);
-        snapshot->zones.push_back(std::move(loaded.zone));
+        zones.push_back(std::move(loaded.zone));
     }
-    result.snapshot = std::move(snapshot);
+    result.snapshot = std::make_shared<Snapshot>(std::move(zones));
     return result;
 }
 

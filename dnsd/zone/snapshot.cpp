@@ -79,17 +79,52 @@ void Zone::key_rotations() {
     }
 }
 
+namespace {
+
+size_t max_pool_members_of(const std::vector<std::shared_ptr<const Zone>>& zones) {
+    size_t most = 0;
+    for (const auto& zone : zones) most = std::max(most, zone->max_pool_members);
+    return most;
+}
+
+size_t label_count(std::string_view wire_name) {
+    size_t labels = 0;
+    for (size_t p = 0; p < wire_name.size() && wire_name[p] != 0; p += 1 + static_cast<uint8_t>(wire_name[p]))
+        ++labels;
+    return labels;
+}
+
+}  // namespace
+
+Snapshot::Snapshot(std::vector<std::shared_ptr<const Zone>> zones_in)
+    : zones(std::move(zones_in)), max_pool_members(max_pool_members_of(zones)) {
+    by_apex_.reserve(zones.size());
+    for (size_t i = 0; i < zones.size(); ++i) {
+        by_apex_.insert(zones[i]->apex, static_cast<uint32_t>(i), [this](uint32_t z) { return zones[z]->apex; });
+        const size_t depth = label_count(zones[i]->apex);
+        apex_depths_[depth / 64] |= uint64_t{1} << (depth % 64);
+    }
+}
+
+const Zone* Snapshot::zone_at(std::string_view apex) const {
+    const uint32_t i = by_apex_.find(apex, [this](uint32_t z) { return zones[z]->apex; });
+    return i == core::KeyIndex::none ? nullptr : zones[i].get();
+}
+
 const Zone* Snapshot::find_zone(std::string_view wire_name) const {
-    // Walk the name's suffixes from longest to shortest; the first that is an
-    // apex wins. Zones are few, so a linear scan per suffix beats a map.
-    size_t pos = 0;
-    while (pos < wire_name.size()) {
-        std::string_view suffix = wire_name.substr(pos);
-        for (const auto& zone : zones)
-            if (zone->apex == suffix) return zone.get();
-        uint8_t len = static_cast<uint8_t>(wire_name[pos]);
-        if (len == 0) break;
-        pos += 1 + len;
+    if (wire_name.empty()) return nullptr;
+    // Where each suffix starts, by its label count: suffix n is the last n
+    // labels. A name of 255 octets has at most 127 labels besides the root.
+    std::array<uint8_t, 128> suffix_at{};
+    size_t labels = 0;
+    for (size_t p = 0; p < wire_name.size() && wire_name[p] != 0 && labels < suffix_at.size();
+         p += 1 + static_cast<uint8_t>(wire_name[p]))
+        suffix_at[labels++] = static_cast<uint8_t>(p);
+    // suffix_at[labels - n] is where suffix n begins; suffix 0 is the root.
+    for (size_t n = labels + 1; n-- > 0;) {
+        if ((apex_depths_[n / 64] >> (n % 64) & 1) == 0) continue;
+        const size_t start = n == 0 ? wire_name.size() - 1 : suffix_at[labels - n];
+        if (const Zone* zone = zone_at(wire_name.substr(start))) return zone;
     }
     return nullptr;
 }

@@ -181,14 +181,28 @@ private:
     size_t name_block_used_ = 0;
 };
 
-struct Snapshot {
+class Snapshot {
+public:
+    Snapshot() = default;
+    // Indexes `zones` (distinct apexes) for find_zone.
+    explicit Snapshot(std::vector<std::shared_ptr<const Zone>> zones);
+
     // Zones are shared between snapshots so that a reload rebuilds only what
     // changed, and a broken file keeps its previous Zone.
-    std::vector<std::shared_ptr<const Zone>> zones;
-    size_t max_pool_members = 0;
+    const std::vector<std::shared_ptr<const Zone>> zones;
+    const size_t max_pool_members = 0;
 
-    // The zone with the longest apex that `wire_name` (lower case) is at or below.
+    // The zone with the longest apex that `wire_name` (lower case) is at or
+    // below: one probe of the apex index per label count some apex has, from
+    // the deepest down, whatever the number of zones.
     const Zone* find_zone(std::string_view wire_name) const;
+    // The zone whose apex is `apex` (wire form, lower case), else nullptr.
+    const Zone* zone_at(std::string_view apex) const;
+
+private:
+    core::KeyIndex by_apex_;  // into zones
+    // Bit n: some apex has n labels (a name has at most 127).
+    std::array<uint64_t, 2> apex_depths_{};
 };
 
 }  // namespace dnsd::zone

@@ -41,13 +41,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     auto geo = geo::Geo::load(config, error);
     fuzz::require(zone && geo, "the demo zone and the GeoIP database load");
 
-    auto snapshot = std::make_shared<zone::Snapshot>();
-    snapshot->max_pool_members = zone->max_pool_members;
-    snapshot->zones.push_back(zone);
+    auto snapshot = std::make_shared<zone::Snapshot>(std::vector<std::shared_ptr<const zone::Zone>>{zone});
     auto health = std::make_shared<health::HealthView>();
     health::ZoneHealth zone_health;
     for (size_t slot = 0; slot < zone->probe_targets.size(); ++slot) zone_health.up.push_back(slot % 2);
-    health->zones.push_back({zone, std::move(zone_health)});
+    health->add(zone, std::move(zone_health));
 
     views[0] = {snapshot, nullptr, geo, {config.udp_payload, "", true}};
     views[1] = {snapshot, health, geo, {4096, "fuzz", false}};

@@ -198,11 +198,10 @@ constexpr const char* child_zone = R"({"zone": "child.walk.test", "soa": {"mname
 
 // Every zone the repository ships or tests with, and the two above.
 answer::View every_zone(const config::Config& config) {
-    auto snapshot = std::make_shared<zone::Snapshot>();
+    std::vector<std::shared_ptr<const zone::Zone>> zones;
     auto add = [&](std::shared_ptr<const zone::Zone> zone) {
         REQUIRE(zone);
-        snapshot->max_pool_members = std::max(snapshot->max_pool_members, zone->max_pool_members);
-        snapshot->zones.push_back(std::move(zone));
+        zones.push_back(std::move(zone));
     };
     for (const char* dir : {"zones", "tests/golden/zones", "tests/data/e2e/zones", "tests/data/e2e/geo/zones"}) {
         zone::DirectoryLoad loaded = zone::load_directory((fs::path(DNSD_SOURCE_DIR) / dir).string(), config.region_names());
@@ -215,7 +214,7 @@ answer::View every_zone(const config::Config& config) {
         add(zone::load_zone(text, "walk.json", config.region_names(), diagnostics));
     }
     answer::View view;
-    view.snapshot = snapshot;
+    view.snapshot = std::make_shared<const zone::Snapshot>(std::move(zones));
     return view;
 }
 
@@ -235,7 +234,7 @@ std::shared_ptr<const health::HealthView> health_of(const zone::Snapshot& snapsh
                 states.push_back(m % 3 == 0 ? overrides[(m / 3 + pattern) % 3] : pool.members[m].state);
             }
         }
-        health->zones.push_back({zone, std::move(zone_health)});
+        health->add(zone, std::move(zone_health));
     }
     return health;
 }

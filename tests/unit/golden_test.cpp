@@ -190,7 +190,7 @@ TEST_CASE("golden: every query in tests/golden gets exactly its recorded respons
         INFO(path.filename().string());
         REQUIRE_FALSE(golden.cases.empty());
 
-        auto snapshot = std::make_shared<zone::Snapshot>();
+        std::vector<std::shared_ptr<const zone::Zone>> zones;
         config::Config config;
         if (golden.config) {
             core::Diagnostics diagnostics;
@@ -205,9 +205,9 @@ TEST_CASE("golden: every query in tests/golden gets exactly its recorded respons
             auto zone = zone::load_zone(read_text(zone_path), zone_path.string(), config.region_names(), diagnostics);
             for (const auto& d : diagnostics) UNSCOPED_INFO(d.to_string());
             REQUIRE(zone != nullptr);
-            snapshot->max_pool_members = std::max(snapshot->max_pool_members, zone->max_pool_members);
-            snapshot->zones.push_back(std::move(zone));
+            zones.push_back(std::move(zone));
         }
+        auto snapshot = std::make_shared<const zone::Snapshot>(std::move(zones));
         answer::View view;
         view.snapshot = snapshot;
         view.options = golden.options;

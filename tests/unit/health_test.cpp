@@ -257,9 +257,7 @@ TEST_CASE("respond: each zone reads its own health, and a zone without any answe
     auto one = load(slots_zone("one.example"), "one.example.json");
     auto two = load(slots_zone("two.example"), "two.example.json");
     answer::View view;
-    auto snapshot = std::make_shared<zone::Snapshot>();
-    snapshot->zones = {one, two};
-    snapshot->max_pool_members = std::max(one->max_pool_members, two->max_pool_members);
+    auto snapshot = std::make_shared<zone::Snapshot>(std::vector<std::shared_ptr<const zone::Zone>>{one, two});
     view.snapshot = snapshot;
 
     // In one.example every slot is down but 192.0.2.2:9090, and b's 192.0.2.2
@@ -271,7 +269,7 @@ TEST_CASE("respond: each zone reads its own health, and a zone without any answe
     one_health.states.resize(one->pools.size());
     one_health.states[static_cast<size_t>(&pool_named(*one, "b") - one->pools.data())] = {MemberState::automatic,
                                                                                          MemberState::down};
-    health->zones.push_back({one, one_health});
+    health->add(one, one_health);
     view.health = health;
 
     answer::WorkerState state;
@@ -300,17 +298,16 @@ TEST_CASE("Monitor: one view entry per zone, every member up before any probe", 
     std::shared_ptr<const health::HealthView> published;
     health::Monitor monitor(&loop.loop, {"eu", "us"},
                             [&](std::shared_ptr<const health::HealthView> view) { published = std::move(view); });
-    auto snapshot = std::make_shared<zone::Snapshot>();
-    snapshot->zones = {load(slots_zone("one.example"), "one.example.json"),
-                       load(slots_zone("two.example"), "two.example.json")};
+    auto snapshot = std::make_shared<zone::Snapshot>(std::vector<std::shared_ptr<const zone::Zone>>{
+        load(slots_zone("one.example"), "one.example.json"), load(slots_zone("two.example"), "two.example.json")});
     monitor.update(*snapshot);
     REQUIRE(published);
-    REQUIRE(published->zones.size() == 2);
+    REQUIRE(published->zones().size() == 2);
     for (size_t z = 0; z < 2; ++z) {
-        CHECK(published->zones[z].zone == snapshot->zones[z]);
-        CHECK(published->zones[z].health.up == std::vector<uint8_t>(8, 1));
-        CHECK(published->zones[z].health.states.empty());
-        CHECK(published->find(snapshot->zones[z].get()) == &published->zones[z].health);
+        CHECK(published->zones()[z].zone == snapshot->zones[z]);
+        CHECK(published->zones()[z].health.up == std::vector<uint8_t>(8, 1));
+        CHECK(published->zones()[z].health.states.empty());
+        CHECK(published->find(snapshot->zones[z].get()) == &published->zones()[z].health);
     }
 
     const health::Status status = monitor.status();
@@ -343,9 +340,7 @@ TEST_CASE("Monitor: overrides are checked, published per pool, listed, ended by 
         published = std::move(view);
         ++publishes;
     });
-    zone::Snapshot snapshot;
-    snapshot.zones = {load(slots_zone("one.example", R"(, { "address": "192.0.2.4" })"), "one.example.json")};
-    monitor.update(snapshot);
+    monitor.update(zone::Snapshot({load(slots_zone("one.example", R"(, { "address": "192.0.2.4" })"), "one.example.json")}));
     const auto address = [](const char* text) { return *core::Address::parse(text); };
 
     using R = health::OverrideResult;
@@ -358,7 +353,7 @@ TEST_CASE("Monitor: overrides are checked, published per pool, listed, ended by 
     CHECK(monitor.set_override("One.Example.", "a", address("192.0.2.4"), MemberState::down) == R::ok);
     CHECK(monitor.set_override("one.example", "a", address("192.0.2.1"), MemberState::up) == R::ok);
     CHECK(publishes == 3);
-    const health::ZoneHealth& health = published->zones.at(0).health;
+    const health::ZoneHealth& health = published->zones().at(0).health;
     using S = MemberState;
     CHECK(health.states_of(0).size() == 4);
     CHECK(std::vector<S>(health.states_of(0).begin(), health.states_of(0).end()) ==
@@ -383,8 +378,8 @@ TEST_CASE("Monitor: overrides are checked, published per pool, listed, ended by 
     // auto ends an override: the zone file's state holds again.
     CHECK(monitor.set_override("one.example", "a", address("192.0.2.1"), MemberState::automatic) == R::ok);
     CHECK(monitor.overrides() == std::vector<health::Override>{overrides[0].entry});
-    CHECK(std::vector<S>(published->zones.at(0).health.states_of(0).begin(),
-                         published->zones.at(0).health.states_of(0).end()) ==
+    CHECK(std::vector<S>(published->zones().at(0).health.states_of(0).begin(),
+                         published->zones().at(0).health.states_of(0).end()) ==
           std::vector<S>{S::automatic, S::automatic, S::automatic, S::down});
     // On a member without one, auto changes nothing; on no member, it is refused.
     CHECK(monitor.set_override("one.example", "a", address("192.0.2.2"), MemberState::automatic) == R::ok);
@@ -393,25 +388,22 @@ TEST_CASE("Monitor: overrides are checked, published per pool, listed, ended by 
           R::no_such_member);
 
     // A reload without 192.0.2.4 keeps its override, not applied: nothing to apply it to.
-    snapshot.zones = {load(slots_zone("one.example"), "one.example.json")};
-    monitor.update(snapshot);
+    monitor.update(zone::Snapshot({load(slots_zone("one.example"), "one.example.json")}));
     overrides = monitor.status().overrides;
     REQUIRE(overrides.size() == 1);
     CHECK(overrides[0].entry.address == address("192.0.2.4"));
     CHECK_FALSE(overrides[0].applied);
-    CHECK(published->zones.at(0).health.states_of(0).empty());
+    CHECK(published->zones().at(0).health.states_of(0).empty());
     // Up or down needs the member.
     CHECK(monitor.set_override("one.example", "a", address("192.0.2.4"), MemberState::up) == R::no_such_member);
 
     // The member is back: so is its override.
-    snapshot.zones = {load(slots_zone("one.example", R"(, { "address": "192.0.2.4" })"), "one.example.json")};
-    monitor.update(snapshot);
+    monitor.update(zone::Snapshot({load(slots_zone("one.example", R"(, { "address": "192.0.2.4" })"), "one.example.json")}));
     CHECK(monitor.status().overrides.at(0).applied);
-    CHECK(published->zones.at(0).health.states_of(0).size() == 4);
+    CHECK(published->zones().at(0).health.states_of(0).size() == 4);
 
     // auto ends it even while the member is gone.
-    snapshot.zones = {load(slots_zone("one.example"), "one.example.json")};
-    monitor.update(snapshot);
+    monitor.update(zone::Snapshot({load(slots_zone("one.example"), "one.example.json")}));
     CHECK(monitor.set_override("one.example", "a", address("192.0.2.4"), MemberState::automatic) == R::ok);
     CHECK(monitor.overrides().empty());
 
@@ -428,11 +420,9 @@ TEST_CASE("Monitor: overrides restored from before a restart are in its first vi
                                            {"gone.example", "a", address("192.0.2.1"), MemberState::up}};
     health::Monitor monitor(
         &loop.loop, {}, [&](std::shared_ptr<const health::HealthView> view) { published = std::move(view); }, restored);
-    zone::Snapshot snapshot;
-    snapshot.zones = {load(slots_zone("one.example"), "one.example.json")};
-    monitor.update(snapshot);
+    monitor.update(zone::Snapshot({load(slots_zone("one.example"), "one.example.json")}));
     REQUIRE(published);
-    const health::ZoneHealth& health = published->zones.at(0).health;
+    const health::ZoneHealth& health = published->zones().at(0).health;
     CHECK(health.states_of(0).empty());
     CHECK(std::vector<MemberState>(health.states_of(1).begin(), health.states_of(1).end()) ==
           std::vector<MemberState>{MemberState::automatic, MemberState::down});
@@ -468,12 +458,11 @@ TEST_CASE("Monitor: update() carries the state of targets that stay, new targets
     health::Monitor monitor(&loop.loop, {}, [&](std::shared_ptr<const health::HealthView> view) {
         published = std::move(view);
         // Once the target is down, hand control back to the test.
-        if (running && published->zones.at(0).health.up.at(0) == 0) uv_stop(&loop.loop);
+        if (running && published->zones().at(0).health.up.at(0) == 0) uv_stop(&loop.loop);
     });
-    zone::Snapshot first;
-    first.zones = {load(zone_text(""), "carry.example.json")};
+    const zone::Snapshot first({load(zone_text(""), "carry.example.json")});
     monitor.update(first);
-    REQUIRE(published->zones.at(0).health.up == std::vector<uint8_t>{1});
+    REQUIRE(published->zones().at(0).health.up == std::vector<uint8_t>{1});
 
     // Bounded: the first probe comes within a second, and a refused
     // connection fails at once; the deadline stops the loop regardless.
@@ -484,7 +473,7 @@ TEST_CASE("Monitor: update() carries the state of targets that stay, new targets
     uv_run(&loop.loop, UV_RUN_DEFAULT);
     running = false;
     uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
-    REQUIRE(published->zones.at(0).health.up == std::vector<uint8_t>{0});
+    REQUIRE(published->zones().at(0).health.up == std::vector<uint8_t>{0});
     const auto& counters = monitor.counters();
     const auto tcp = static_cast<size_t>(zone::Check::Type::tcp);
     CHECK(counters.probes[tcp][static_cast<size_t>(health::ProbeOutcome::failure)] == 1);
@@ -500,17 +489,16 @@ TEST_CASE("Monitor: update() carries the state of targets that stay, new targets
 
     // A reload builds a new Zone with the same target and one more: the old
     // target is still down at once, the new one starts up.
-    zone::Snapshot second;
-    second.zones = {load(zone_text(R"(, "q": { "check": { "type": "http", "port": )" + port +
-                                   R"( }, "members": [{ "address": "127.0.0.1" }] })"),
-                         "carry.example.json")};
+    const zone::Snapshot second({load(zone_text(R"(, "q": { "check": { "type": "http", "port": )" + port +
+                                            R"( }, "members": [{ "address": "127.0.0.1" }] })"),
+                                  "carry.example.json")});
     REQUIRE(second.zones[0] != first.zones[0]);
     monitor.update(second);
-    REQUIRE(published->zones.size() == 1);
-    CHECK(published->zones[0].zone == second.zones[0]);
+    REQUIRE(published->zones().size() == 1);
+    CHECK(published->zones()[0].zone == second.zones[0]);
     const zone::Zone& zone = *second.zones[0];
-    CHECK(published->zones[0].health.is_up(slot(zone, "p", 0)) == false);
-    CHECK(published->zones[0].health.is_up(slot(zone, "q", 0)) == true);
+    CHECK(published->zones()[0].health.is_up(slot(zone, "p", 0)) == false);
+    CHECK(published->zones()[0].health.is_up(slot(zone, "q", 0)) == true);
     auto kept = monitor.status().zones.at(0).pools.at(0).members.at(0);
     CHECK(kept.since == member.since);
     CHECK(kept.last_error == "connection refused");

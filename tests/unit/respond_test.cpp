@@ -195,9 +195,7 @@ answer::View demo_view() {
     ZoneBuilder other("other.example");
     other.names("@", rrtype::NS, {"ns1.demo.example"}).a("www", {"203.0.113.80"}).a("mx", {"203.0.113.25"});
 
-    auto snapshot = std::make_shared<zone::Snapshot>();
-    snapshot->zones = {demo.build(), other.build()};
-    for (const auto& z : snapshot->zones) snapshot->max_pool_members = std::max(snapshot->max_pool_members, z->max_pool_members);
+    auto snapshot = std::make_shared<zone::Snapshot>(std::vector<std::shared_ptr<const zone::Zone>>{demo.build(), other.build()});
     answer::View view;
     view.snapshot = snapshot;
     view.options.udp_payload = 1232;
@@ -463,8 +461,9 @@ TEST_CASE("respond answers DS at a served child's apex from the served parent", 
     Client c;
     ZoneBuilder child("sub.demo.example");
     child.names("@", rrtype::NS, {"ns.sub.demo.example"}).a("host", {"192.0.2.200"});
-    auto snapshot = std::make_shared<zone::Snapshot>(*c.view.snapshot);
-    snapshot->zones.push_back(child.build());
+    auto zones = c.view.snapshot->zones;
+    zones.push_back(child.build());
+    auto snapshot = std::make_shared<zone::Snapshot>(std::move(zones));
     c.view.snapshot = snapshot;
     auto host = c.ask("host.sub.demo.example", rrtype::A);
     CHECK(host.aa);
@@ -564,7 +563,7 @@ TEST_CASE("respond uses the degraded TTL when select() fails open", "[respond]")
     for (const auto& zone : c.view.snapshot->zones) {
         health::ZoneHealth down;
         down.up.assign(8, 0);  // every probed member down
-        health->zones.push_back({zone, down});
+        health->add(zone, down);
     }
     c.view.health = health;
     CHECK(c.ask("www.demo.example", rrtype::A).answer ==
@@ -687,8 +686,7 @@ TEST_CASE("respond truncates what does not fit the transport", "[respond]") {
     zone::RRset medium{rrtype::TXT, 60, {}};
     for (int i = 0; i < 8; ++i) medium.rdatas.push_back(zone::rdata::txt({std::string(99, 'm')}));
     big.add("medium", medium);  // ~ 8 * 112 = 900 octets
-    auto snapshot = std::make_shared<zone::Snapshot>();
-    snapshot->zones = {big.build()};
+    auto snapshot = std::make_shared<zone::Snapshot>(std::vector<std::shared_ptr<const zone::Zone>>{big.build()});
     c.view.snapshot = snapshot;
     c.view.options.udp_payload = 1232;
 
@@ -745,8 +743,7 @@ TEST_CASE("respond leaves out additional records that do not fit, without TC", "
         big.a(host, {"192.0.2.1", "192.0.2.2", "192.0.2.3"});
     }
     big.add("@", mx);
-    auto snapshot = std::make_shared<zone::Snapshot>();
-    snapshot->zones = {big.build()};
+    auto snapshot = std::make_shared<zone::Snapshot>(std::vector<std::shared_ptr<const zone::Zone>>{big.build()});
     c.view.snapshot = snapshot;
     auto d = c.ask("big.example", rrtype::MX);
     REQUIRE(d.ok);

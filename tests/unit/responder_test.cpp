@@ -27,9 +27,7 @@ answer::View coin_view() {
     core::Diagnostics diagnostics;
     auto zone = zone::load_zone(text, "coin.example.json", {}, diagnostics);
     REQUIRE(zone);
-    auto snapshot = std::make_shared<zone::Snapshot>();
-    snapshot->max_pool_members = zone->max_pool_members;
-    snapshot->zones.push_back(zone);
+    auto snapshot = std::make_shared<zone::Snapshot>(std::vector<std::shared_ptr<const zone::Zone>>{zone});
     answer::View view;
     view.snapshot = snapshot;
     return view;
@@ -86,9 +84,7 @@ std::shared_ptr<const zone::Zone> rotating_zone(const std::string& extra = "", c
 
 std::shared_ptr<const answer::View> view_of(std::shared_ptr<const zone::Zone> zone,
                                             std::shared_ptr<const health::HealthView> health = nullptr) {
-    auto snapshot = std::make_shared<zone::Snapshot>();
-    snapshot->max_pool_members = zone->max_pool_members;
-    snapshot->zones.push_back(std::move(zone));
+    auto snapshot = std::make_shared<zone::Snapshot>(std::vector<std::shared_ptr<const zone::Zone>>{std::move(zone)});
     auto view = std::make_shared<answer::View>();
     view->snapshot = std::move(snapshot);
     view->health = std::move(health);
@@ -104,7 +100,7 @@ std::shared_ptr<const answer::View> with_override(const answer::View& view, zone
     for (size_t p = 0; p < zone->pools.size(); ++p)
         for (const auto& member : zone->pools[p].members) zone_health.states[p].push_back(member.state);
     zone_health.states[1][0] = state;
-    health->zones.push_back({zone, zone_health});
+    health->add(zone, zone_health);
     auto next = std::make_shared<answer::View>(view);
     next->health = std::move(health);
     return next;
@@ -175,8 +171,7 @@ TEST_CASE("Rotations: counters of sets gone are swept once they outnumber the li
     auto snapshot_with = [](std::vector<uint64_t> keys) {
         auto zone = std::make_shared<zone::Zone>();
         zone->rotation_keys = std::move(keys);
-        auto snapshot = std::make_shared<zone::Snapshot>();
-        snapshot->zones.push_back(zone);
+        auto snapshot = std::make_shared<zone::Snapshot>(std::vector<std::shared_ptr<const zone::Zone>>{zone});
         return snapshot;
     };
     rotations.adopt(*snapshot_with({11, 12}));

@@ -876,3 +876,92 @@ TEST_CASE("compile: dns and https checks") {
     CHECK(zone->pools.at(2).v6 == std::vector<uint32_t>{0});
     CHECK(zone->pools.at(2).v4.empty());
 }
+
+namespace {
+
+std::string wire_of(std::string_view text) {
+    std::string problem;
+    auto wire = zone::to_wire(text, "", problem);
+    REQUIRE(wire);
+    return *wire;
+}
+
+std::shared_ptr<const zone::Zone> zone_named(std::string_view name) {
+    auto zone = std::make_shared<zone::Zone>();
+    zone->name = std::string(name);
+    zone->apex = wire_of(std::string(name) + ".");
+    return zone;
+}
+
+// The zone find_zone picks for `name`, by name; "" for none.
+std::string zone_for(const zone::Snapshot& snapshot, std::string_view name) {
+    const zone::Zone* zone = snapshot.find_zone(wire_of(name));
+    return zone ? zone->name : "";
+}
+
+}  // namespace
+
+TEST_CASE("snapshot: find_zone picks the longest apex at or above the name", "[snapshot]") {
+    // Nested zones with a depth between them that no apex has (c.b.demo.example).
+    const zone::Snapshot snapshot(
+        {zone_named("example"), zone_named("demo.example"), zone_named("a.b.demo.example"), zone_named("other.test")});
+    CHECK(zone_for(snapshot, "demo.example.") == "demo.example");
+    CHECK(zone_for(snapshot, "www.demo.example.") == "demo.example");
+    CHECK(zone_for(snapshot, "c.b.demo.example.") == "demo.example");
+    CHECK(zone_for(snapshot, "b.demo.example.") == "demo.example");
+    CHECK(zone_for(snapshot, "a.b.demo.example.") == "a.b.demo.example");
+    CHECK(zone_for(snapshot, "x.y.a.b.demo.example.") == "a.b.demo.example");
+    CHECK(zone_for(snapshot, "elsewhere.example.") == "example");
+    CHECK(zone_for(snapshot, "example.") == "example");
+    CHECK(zone_for(snapshot, "www.other.test.") == "other.test");
+    // A suffix of an apex is not an apex; a name that only shares a label's tail is not below one.
+    CHECK(zone_for(snapshot, "test.") == "");
+    CHECK(zone_for(snapshot, "ademo.example.") == "example");
+    CHECK(zone_for(snapshot, "nother.test.") == "");
+    CHECK(zone_for(snapshot, ".") == "");
+    CHECK(snapshot.find_zone("") == nullptr);
+}
+
+TEST_CASE("snapshot: a child zone served beside its parent owns the names below the cut", "[snapshot]") {
+    const zone::Snapshot snapshot({zone_named("sub.demo.example"), zone_named("demo.example")});
+    CHECK(zone_for(snapshot, "host.sub.demo.example.") == "sub.demo.example");
+    CHECK(zone_for(snapshot, "sub.demo.example.") == "sub.demo.example");
+    CHECK(zone_for(snapshot, "host.demo.example.") == "demo.example");
+    CHECK(snapshot.zone_at(wire_of("demo.example.")) == snapshot.zones[1].get());
+    CHECK(snapshot.zone_at(wire_of("www.demo.example.")) == nullptr);
+}
+
+TEST_CASE("snapshot: names and apexes compare in lower case", "[snapshot]") {
+    const zone::Snapshot snapshot({zone_named("Demo.EXAMPLE")});
+    CHECK(zone_for(snapshot, "WWW.demo.Example.") == "Demo.EXAMPLE");
+}
+
+TEST_CASE("snapshot: the root zone holds every name no deeper apex does, and the deepest name is found", "[snapshot]") {
+    auto root = std::make_shared<zone::Zone>();
+    root->name = ".";
+    root->apex = wire_of(".");
+    std::string deep;  // 127 labels: 254 octets in text with the final dot
+    for (int i = 0; i < 126; ++i) deep += "a.";
+    deep += "x.";
+    const zone::Snapshot snapshot({root, zone_named("x")});
+    CHECK(zone_for(snapshot, ".") == ".");
+    CHECK(zone_for(snapshot, "example.") == ".");
+    CHECK(zone_for(snapshot, "www.demo.example.") == ".");
+    CHECK(zone_for(snapshot, "x.") == "x");
+    CHECK(zone_for(snapshot, deep) == "x");
+    CHECK(zone_for(snapshot, "a." + deep.substr(4)) == "x");
+}
+
+TEST_CASE("snapshot: among 20,000 zones each name finds its own, and a zone named twice keeps the first", "[snapshot]") {
+    std::vector<std::shared_ptr<const zone::Zone>> zones;
+    for (int i = 0; i < 20000; ++i) zones.push_back(zone_named("z" + std::to_string(i) + ".example"));
+    auto twice = zone_named("z5.example");
+    zones.push_back(twice);
+    const zone::Snapshot snapshot(zones);
+    for (int i = 0; i < 20000; i += 97) {
+        const std::string name = "z" + std::to_string(i) + ".example";
+        CHECK(snapshot.find_zone(wire_of("pool." + name + ".")) == zones[static_cast<size_t>(i)].get());
+    }
+    CHECK(snapshot.find_zone(wire_of("www.z5.example.")) == zones[5].get());
+    CHECK(zone_for(snapshot, "z20000.example.") == "");
+}
