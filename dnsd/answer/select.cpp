@@ -62,18 +62,24 @@ size_t narrow(const Pool& pool, std::span<uint32_t> list) {
     return list.size();
 }
 
-// Sorts `group` by the keys left in scratch[member] as double bits, largest
-// first; equal keys keep member order so the result never depends on the sort.
-void sort_by_key(std::span<uint32_t> group, std::span<const uint64_t> scratch) {
-    std::sort(group.begin(), group.end(), [&](uint32_t a, uint32_t b) {
+// Puts the `wanted` members of `group` with the largest keys (left in
+// scratch[member] as double bits) first, in key order, largest first; equal
+// keys keep member order, so the result never depends on the algorithm. The
+// rest, which no answer shows, stay unordered: a wide pool that answers with a
+// few members costs a selection, not a sort.
+void order_by_key(std::span<uint32_t> group, size_t wanted, std::span<const uint64_t> scratch) {
+    const auto before = [&](uint32_t a, uint32_t b) {
         double ka = std::bit_cast<double>(scratch[a]), kb = std::bit_cast<double>(scratch[b]);
         return ka > kb || (ka == kb && a < b);
-    });
+    };
+    const auto end = group.begin() + static_cast<ptrdiff_t>(wanted);
+    if (wanted < group.size()) std::nth_element(group.begin(), end, group.end(), before);
+    std::sort(group.begin(), end, before);
 }
 
-// Orders one tier's members by the pool's policy. `client_key` is the hash of
-// the client's network (sticky only).
-void order_group(const SelectInput& in, uint64_t client_key, std::span<uint32_t> group,
+// Orders one tier's members by the pool's policy, at least its first
+// `wanted`. `client_key` is the hash of the client's network (sticky only).
+void order_group(const SelectInput& in, uint64_t client_key, std::span<uint32_t> group, size_t wanted,
                  std::span<uint64_t> scratch) {
     const auto& members = in.pool->members;
     switch (in.pool->policy) {
@@ -88,7 +94,7 @@ void order_group(const SelectInput& in, uint64_t client_key, std::span<uint32_t>
             for (uint32_t m : group)
                 scratch[m] = std::bit_cast<uint64_t>(
                     weighted_key(mix64(in.random + (m + 1) * golden_gamma), members[m].weight));
-            sort_by_key(group, scratch);
+            order_by_key(group, wanted, scratch);
             return;
         case Policy::sticky:
             // The score depends only on the client's network and the member's
@@ -98,7 +104,7 @@ void order_group(const SelectInput& in, uint64_t client_key, std::span<uint32_t>
                 scratch[m] = std::bit_cast<uint64_t>(
                     weighted_key(stable_hash(address.bytes.data(), address.size(), client_key), members[m].weight));
             }
-            sort_by_key(group, scratch);
+            order_by_key(group, wanted, scratch);
             return;
     }
 }
@@ -170,17 +176,18 @@ Selection select(const SelectInput& in, std::span<uint32_t> out, std::span<uint6
     }
     if (result.tier != Tier::primary) result.ttl = pool.degraded_ttl;
 
-    count = narrow(pool, out.first(count));
+    const size_t listed = narrow(pool, out.first(count));
+    count = listed;
+    if (pool.max_answers > 0) count = std::min<size_t>(count, pool.max_answers);
     const uint64_t client_key = pool.policy == Policy::sticky ? client_network_key(in.client) : 0;
-    // Runs of equal tier; outside fail open the whole list is one run.
+    // Runs of equal tier, up to the last member answered; outside fail open
+    // the whole list is one run.
     for (size_t begin = 0; begin < count;) {
         size_t end = begin + 1;
-        while (end < count && scratch[out[end]] == scratch[out[begin]]) ++end;
-        order_group(in, client_key, out.subspan(begin, end - begin), scratch);
+        while (end < listed && scratch[out[end]] == scratch[out[begin]]) ++end;
+        order_group(in, client_key, out.subspan(begin, end - begin), std::min(end, count) - begin, scratch);
         begin = end;
     }
-
-    if (pool.max_answers > 0) count = std::min<size_t>(count, pool.max_answers);
     result.count = count;
     return result;
 }

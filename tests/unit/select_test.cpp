@@ -534,3 +534,80 @@ TEST_CASE("policies order only the answering tier", "[answer][select]") {
         }
     }
 }
+
+namespace {
+
+// 1,000 members: weights 1 to 7, a tenth down, and (with `regions`) three regions and no region.
+Pool wide_pool(Policy policy, bool regions) {
+    std::vector<std::string> addresses;
+    std::vector<MemberSpec> specs;
+    for (int m = 0; m < 1000; ++m) addresses.push_back("10.0." + std::to_string(m / 250) + "." + std::to_string(m % 250));
+    for (int m = 0; m < 1000; ++m)
+        specs.push_back({addresses[static_cast<size_t>(m)].c_str(), regions ? m % 4 - 1 : -1,
+                         static_cast<uint32_t>(m % 7 + 1)});
+    return make_pool(policy, specs);
+}
+
+// The answer with max_answers `n`, and the first `n` of the whole order.
+std::pair<Strings, Strings> capped_and_whole(Pool& pool, SelectInput in, uint32_t n) {
+    pool.max_answers = n;
+    Strings capped = run(in).addresses;
+    pool.max_answers = 0;
+    Strings whole = run(in).addresses;
+    whole.resize(std::min<size_t>(whole.size(), n));
+    return {capped, whole};
+}
+
+}  // namespace
+
+TEST_CASE("weighted and sticky over a wide tier: max_answers keeps the first N of the full order",
+          "[answer][select]") {
+    for (const Policy policy : {Policy::weighted, Policy::sticky})
+        for (const bool regions : {false, true}) {
+            Pool pool = wide_pool(policy, regions);
+            std::vector<size_t> down;
+            for (size_t m = 0; m < 1000; m += 10) down.push_back(m);
+            const ZoneHealth health = health_down(pool, down);
+            const std::vector<int32_t> order{2, 0, 1};
+            std::mt19937_64 draws(7);
+            for (int i = 0; i < 200; ++i) {
+                SelectInput in;
+                in.pool = &pool;
+                in.health = &health;
+                if (regions) in.region_order = order;
+                in.random = draws();
+                in.client = *Address::parse("198.51." + std::to_string(i % 256) + ".1");
+                for (const uint32_t n : {1u, 8u, 999u}) {
+                    const auto [capped, whole] = capped_and_whole(pool, in, n);
+                    INFO("policy " << static_cast<int>(policy) << ", regions " << regions << ", n " << n);
+                    CHECK(capped.size() == std::min<size_t>(n, regions ? 450 : 900));  // region 2 and no region, less those down
+                    CHECK(capped == whole);
+                }
+            }
+        }
+}
+
+TEST_CASE("weighted and sticky in fail open over a wide pool: max_answers spans the region tiers in order",
+          "[answer][select]") {
+    for (const Policy policy : {Policy::weighted, Policy::sticky}) {
+        Pool pool = wide_pool(policy, true);
+        std::vector<size_t> every;
+        for (size_t m = 0; m < 1000; ++m) every.push_back(m);
+        const ZoneHealth health = health_down(pool, every);
+        const std::vector<int32_t> order{2, 0, 1};
+        SelectInput in;
+        in.pool = &pool;
+        in.health = &health;
+        in.region_order = order;
+        in.random = 12345;
+        in.client = *Address::parse("203.0.113.9");
+        // 250 members without a region form the first tier with region 2's 250.
+        for (const uint32_t n : {8u, 499u, 500u, 501u, 760u}) {
+            const auto [capped, whole] = capped_and_whole(pool, in, n);
+            pool.max_answers = n;
+            CHECK(run(in).selection.tier == Tier::fail_open);
+            CHECK(capped.size() == n);
+            CHECK(capped == whole);
+        }
+    }
+}
