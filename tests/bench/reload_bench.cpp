@@ -4,11 +4,15 @@
 // time from the trigger to the new serial answering, the peak RSS during the
 // reload (from /proc), and the worst query latency while it ran.
 //
+// With --zones Z, Z zone files of a name and a 4-member pool each instead,
+// every one rewritten at every reload, and the queries spread over them.
+//
 // With --load, only the start-up: the time from starting the binary to its
 // `ready` line, its peak and current RSS, and a few names answering, checked
 // against the large-zone targets (by default 1,000,000 names).
 //
 //   dnsd_bench_reload [--names N] [--members M] [--reloads R] [--clients C] [--qps Q]
+//   dnsd_bench_reload --zones Z [--reloads R] [--clients C] [--qps Q]
 //   dnsd_bench_reload --load [--names N] [--members M]
 #include <signal.h>
 #include <unistd.h>
@@ -42,6 +46,7 @@ struct Settings {
     unsigned reloads = 5;
     unsigned clients = 2;
     unsigned qps = 2000;  // per client: a load that leaves the reload a core, as a real server has
+    unsigned zones = 1;   // above 1: that many small zones instead of one large one
 };
 
 std::string ipv4(unsigned base, unsigned index) {
@@ -65,6 +70,46 @@ std::string zone_text(const Settings& settings, unsigned version) {
         text += std::string(i == 0 ? "" : ",\n") + "  {\"address\": \"" + ipv4(172, i) + "\"}";
     text += "\n ]}}\n}\n";
     return text;
+}
+
+// Zone `index` of the many-zones case: "ver" and a pool at "www".
+std::string small_zone_name(unsigned index) { return "z" + std::to_string(index) + ".bench.test"; }
+std::string small_zone_text(unsigned index, unsigned version) {
+    const std::string name = small_zone_name(index);
+    std::string text = "{\"zone\": \"" + name + "\", \"ttl\": 30,\n"
+                       " \"soa\": {\"mname\": \"ns1\", \"rname\": \"hostmaster." + name + ".\", \"serial\": \"auto\"},\n"
+                       " \"records\": {\"@\": {\"NS\": [\"ns1\"]}, \"ns1\": {\"A\": [\"192.0.2.53\"]},"
+                       " \"www\": {\"pool\": \"web\"}, \"ver\": {\"A\": [\"" + ipv4(10, version) + "\"]}},\n"
+                       " \"pools\": {\"web\": {\"members\": [";
+    for (unsigned m = 0; m < 4; ++m)
+        text += std::string(m == 0 ? "" : ", ") + "{\"address\": \"" + ipv4(172, index * 4 + m) + "\"}";
+    return text + "]}}\n}\n";
+}
+
+// Writes every zone of the bench at `version`, each file renamed into place.
+// Returns the bytes written.
+size_t write_zones(const TempDir& dir, const Settings& settings, unsigned version) {
+    const fs::path zones = dir.path() / "zones";
+    if (settings.zones == 1) {
+        const std::string text = zone_text(settings, version);
+        dir.write("zones/.bench.test.json.tmp", text);
+        fs::rename(zones / ".bench.test.json.tmp", zones / "bench.test.json");
+        return text.size();
+    }
+    size_t bytes = 0;
+    for (unsigned z = 0; z < settings.zones; ++z) {
+        const std::string text = small_zone_text(z, version);
+        const std::string name = small_zone_name(z) + ".json";
+        dir.write("zones/." + name + ".tmp", text);
+        fs::rename(zones / ("." + name + ".tmp"), zones / name);
+        bytes += text.size();
+    }
+    return bytes;
+}
+
+// The name that tells which version answers: in the last zone written.
+std::string version_name(const Settings& settings) {
+    return settings.zones == 1 ? "ver.bench.test" : "ver." + small_zone_name(settings.zones - 1);
 }
 
 // A /proc/PID/status field in kB ("VmRSS", "VmHWM").
@@ -107,10 +152,11 @@ struct Latencies {
     }
 };
 
-// Sends one query at a time, `qps` a second, alternating a random name and
-// the pool, until `stop`.
-void query_loop(uint16_t port, unsigned names, unsigned qps, unsigned seed, const std::atomic<bool>& stop,
+// Sends one query at a time, `qps` a second, until `stop`: with one zone, a
+// random name and the pool by turns; with many, the pool of a random zone.
+void query_loop(uint16_t port, const Settings& settings, unsigned seed, const std::atomic<bool>& stop,
                 Latencies& latencies) {
+    const unsigned names = settings.names, qps = settings.qps;
     UdpClient socket("127.0.0.1", port);
     uint32_t state = seed * 2654435761u + 1;
     const auto deadline = Clock::now() + std::chrono::minutes(30);
@@ -120,7 +166,9 @@ void query_loop(uint16_t port, unsigned names, unsigned qps, unsigned seed, cons
         next += period;
         std::this_thread::sleep_until(next);
         state = state * 1664525u + 1013904223u;
-        const std::string name = i % 2 ? "www.bench.test" : "h" + std::to_string(state % names) + ".bench.test";
+        const std::string name = settings.zones > 1 ? "www." + small_zone_name(state % settings.zones)
+                                 : i % 2    ? "www.bench.test"
+                                            : "h" + std::to_string(state % names) + ".bench.test";
         const auto id = static_cast<uint16_t>(i);
         const auto sent = Clock::now();
         socket.send(make_query(id, name, rrtype::A));
@@ -214,6 +262,7 @@ bool parse(int argc, char** argv, Settings& settings) {
         else if (flag == "--reloads") target = &settings.reloads;
         else if (flag == "--clients") target = &settings.clients;
         else if (flag == "--qps") target = &settings.qps;
+        else if (flag == "--zones") target = &settings.zones;
         if (target == nullptr || ++i == argc) return false;
         const char* value = argv[i];
         if (std::from_chars(value, value + std::strlen(value), *target).ec != std::errc()) return false;
@@ -221,7 +270,7 @@ bool parse(int argc, char** argv, Settings& settings) {
     }
     if (settings.load_only && !names_given) settings.names = 1'000'000;
     return settings.names > 0 && settings.members > 0 && settings.members < 65536 && settings.clients > 0 &&
-           settings.qps > 0;
+           settings.qps > 0 && settings.zones > 0 && settings.zones < (1u << 22) && !(settings.load_only && settings.zones > 1);
 }
 
 }  // namespace
@@ -231,18 +280,21 @@ int main(int argc, char** argv) {
     if (!parse(argc, argv, settings)) {
         std::fprintf(stderr,
                      "usage: %s [--names N] [--members M (< 65536)] [--reloads R] [--clients C] [--qps Q]\n"
+                     "       %s --zones Z [--reloads R] [--clients C] [--qps Q]\n"
                      "       %s --load [--names N] [--members M]\n",
-                     argv[0], argv[0]);
+                     argv[0], argv[0], argv[0]);
         return 2;
     }
     TempDir dir;
     const fs::path zones = dir.path() / "zones";
-    const fs::path file = zones / "bench.test.json";
-    std::string text = zone_text(settings, 1);
-    dir.write("zones/bench.test.json", text);
-    std::printf("zone: %u names, a pool of %u members, %.1f MB of JSON\n", settings.names, settings.members,
-                static_cast<double>(text.size()) / 1e6);
-    std::string().swap(text);  // not needed until the first reload: leave the memory to the server
+    fs::create_directories(zones);
+    const size_t bytes = write_zones(dir, settings, 1);
+    if (settings.zones == 1)
+        std::printf("zone: %u names, a pool of %u members, %.1f MB of JSON\n", settings.names, settings.members,
+                    static_cast<double>(bytes) / 1e6);
+    else
+        std::printf("zones: %u, each a name and a pool of 4 members, %.1f MB of JSON\n", settings.zones,
+                    static_cast<double>(bytes) / 1e6);
 
     DnsdOptions options;
     options.zones_dir = zones;
@@ -267,7 +319,7 @@ int main(int argc, char** argv) {
     Latencies latencies;
     std::vector<std::thread> clients;
     for (unsigned c = 0; c < settings.clients; ++c)
-        clients.emplace_back(query_loop, server.port(), settings.names, settings.qps, c + 1, std::cref(stop),
+        clients.emplace_back(query_loop, server.port(), std::cref(settings), c + 1, std::cref(stop),
                              std::ref(latencies));
 
     // Latencies with no reload running, to compare against.
@@ -287,19 +339,17 @@ int main(int argc, char** argv) {
         // watch and its debounce; even ones also from SIGHUP, sent at once,
         // which starts the reload without the debounce.
         const bool by_signal = reload % 2 == 0;
-        text = zone_text(settings, version);
-        dir.write("zones/.bench.test.json.tmp", text);
         reset_peak(pid);
         latencies.take();
         const auto trigger = Clock::now();
-        fs::rename(zones / ".bench.test.json.tmp", file);
+        write_zones(dir, settings, version);
         if (by_signal) ::kill(pid, SIGHUP);
         double publish_ms = -1;
         const auto deadline = trigger + std::chrono::seconds(60);
         // One look a millisecond: the trigger-to-answer time is within 1 ms.
         for (uint16_t id = 0; Clock::now() < deadline; ++id) {
             if (id != 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            probe.send(make_query(id, "ver.bench.test", rrtype::A));
+            probe.send(make_query(id, version_name(settings), rrtype::A));
             auto bytes = probe.receive(std::chrono::seconds(1));
             if (!bytes) continue;
             auto response = parse_response(*bytes);
