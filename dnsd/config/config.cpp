@@ -9,6 +9,8 @@
 #include <span>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "dnsd/json/fields.hpp"
 #include "dnsd/json/json.hpp"
 
@@ -24,6 +26,12 @@ std::vector<std::string_view> Config::region_names() const {
     std::vector<std::string_view> names;
     for (const Region& region : regions) names.push_back(region.name);
     return names;
+}
+
+std::string to_string(const Quorum& quorum) {
+    constexpr std::string_view words[] = {"any", "majority", "all"};
+    if (quorum.rule == Quorum::Rule::at_least) return std::to_string(quorum.count);
+    return std::string(words[static_cast<size_t>(quorum.rule)]);
 }
 
 Config defaults() {
@@ -60,10 +68,16 @@ using json::Fields;
 
 constexpr std::string_view config_keys[] = {"listen", "zones",       "geoip",  "regions",     "default_region",
                                             "threads", "http",       "http_token", "ecs",      "udp_payload",
-                                            "nsid",    "tcp",        "log_level",  "state_dir"};
+                                            "nsid",    "tcp",        "log_level",  "state_dir", "fleet"};
 constexpr std::string_view geoip_keys[] = {"path", "country", "continent", "latitude", "longitude"};
 constexpr std::string_view region_keys[] = {"continents", "countries", "subnets", "location", "fallback"};
 constexpr std::string_view tcp_keys[] = {"idle_timeout", "max_connections"};
+constexpr std::string_view fleet_keys[] = {"nats", "node", "token", "creds", "health_quorum", "stale_after", "zones"};
+constexpr std::string_view quorum_words[] = {"any", "majority", "all"};
+constexpr std::string_view fleet_zone_words[] = {"local", "shared"};
+constexpr size_t max_node_name = 64;
+constexpr int64_t max_stale_after_s = 3600;
+constexpr int64_t max_quorum = 1000;
 constexpr std::string_view continent_codes[] = {"AF", "AN", "AS", "EU", "NA", "OC", "SA"};
 constexpr std::string_view log_levels[] = {"debug", "info", "warn", "error"};
 constexpr int64_t max_threads = 1024;
@@ -130,6 +144,7 @@ public:
                 else
                     config_.state_dir = resolve(*s);
             }
+        if (const json::Value* v = root.find("fleet")) read_fleet(*v);
     }
 
 private:
@@ -186,6 +201,96 @@ private:
         if (const json::Value* v = value.find("max_connections"))
             if (auto n = fields_.integer(*v, "\"max_connections\"", 1, json::max_int31))
                 config_.tcp_max_connections = static_cast<uint32_t>(*n);
+    }
+
+    void read_fleet(const json::Value& value) {
+        if (!fields_.object_of(value, fleet_keys, "\"fleet\"",
+                               "an object such as { \"nats\": [\"nats://10.0.0.5:4222\"], \"node\": \"ns1\" }",
+                               "in \"fleet\""))
+            return;
+        Fleet fleet;
+        fleet.node = host_name();
+        if (const json::Value* v = fields_.required(value, "nats", "\"fleet\"", "[\"nats://10.0.0.5:4222\"]")) {
+            auto urls = json::entries(*v);
+            if (urls.empty())
+                fields_.error(v->position, "\"nats\" is empty; give at least one URL, such as \"nats://10.0.0.5:4222\"");
+            for (const json::Value& item : urls)
+                if (const std::string* s = fields_.string(item, "a \"nats\" URL")) {
+                    if (s->starts_with("nats://") && s->size() > 7)
+                        fleet.nats.push_back(*s);
+                    else
+                        fields_.error(item.position, json::quote(*s) + " is not a NATS URL; write it as "
+                                                                   "\"nats://HOST:PORT\", such as \"nats://10.0.0.5:4222\"");
+                }
+        }
+        if (const json::Value* v = value.find("node"))
+            if (const std::string* s = fields_.string(*v, "\"node\"")) {
+                if (valid_node_name(*s))
+                    fleet.node = *s;
+                else
+                    fields_.error(v->position, json::quote(*s) + " is not a node name; use 1 to 64 letters, digits, "
+                                                             "'.', '-' and '_', such as \"ns1-fra\"");
+            }
+        if (!valid_node_name(fleet.node))
+            fields_.error(value.position, "the host name " + json::quote(fleet.node) +
+                                              " is not a node name; give \"node\": a name such as \"ns1-fra\"");
+        const json::Value* token = value.find("token");
+        const json::Value* creds = value.find("creds");
+        if (token && creds)
+            fields_.error(creds->position, "give \"token\" or \"creds\", not both");
+        else if (token) {
+            if (const std::string* s = fields_.string(*token, "\"token\"")) fleet.token = *s;
+        } else if (creds) {
+            if (const std::string* s = fields_.string(*creds, "\"creds\"")) {
+                if (s->empty())
+                    fields_.error(creds->position, "\"creds\" is empty; name the NATS credentials file");
+                else
+                    fleet.creds = resolve(*s);
+            }
+        }
+        if (const json::Value* v = value.find("health_quorum")) read_quorum(*v, fleet.health_quorum);
+        if (const json::Value* v = value.find("stale_after"))
+            if (auto n = fields_.integer(*v, "\"stale_after\"", 1, max_stale_after_s))
+                fleet.stale_after_s = static_cast<uint32_t>(*n);
+        if (const json::Value* v = value.find("zones"))
+            if (const std::string* s = fields_.string(*v, "\"zones\" in \"fleet\"")) {
+                if (auto i = json::index_of(fleet_zone_words, *s))
+                    fleet.zones = static_cast<Fleet::Zones>(*i);
+                else
+                    fields_.error(v->position, "unknown \"zones\" " + json::quote(*s) + json::suggest(*s, fleet_zone_words));
+            }
+        config_.fleet = std::move(fleet);
+    }
+
+    void read_quorum(const json::Value& value, Quorum& quorum) {
+        if (value.kind == json::Kind::string) {
+            if (auto i = json::index_of(quorum_words, value.string))
+                quorum = Quorum{static_cast<Quorum::Rule>(*i), 0};
+            else
+                fields_.error(value.position, "unknown \"health_quorum\" " + json::quote(value.string) +
+                                                  json::suggest(value.string, quorum_words) + ", or a number of nodes");
+            return;
+        }
+        if (value.kind != json::Kind::integer && value.kind != json::Kind::real) {
+            fields_.error(value.position,
+                          "\"health_quorum\" must be \"any\", \"majority\", \"all\" or a number of nodes, such as 2");
+            return;
+        }
+        if (auto n = fields_.integer(value, "\"health_quorum\"", 1, max_quorum))
+            quorum = Quorum{Quorum::Rule::at_least, static_cast<uint32_t>(*n)};
+    }
+
+    static bool valid_node_name(std::string_view name) {
+        return !name.empty() && name.size() <= max_node_name && std::all_of(name.begin(), name.end(), [](char c) {
+                   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                          c == '-' || c == '_';
+               });
+    }
+
+    static std::string host_name() {
+        char name[256] = {};
+        if (gethostname(name, sizeof name - 1) != 0) return "";
+        return name;
     }
 
     // A database named here must open at start-up; "" means none. Field paths

@@ -35,6 +35,29 @@ struct GeoipFields {
     std::vector<std::string> longitude{"location", "longitude"};
 };
 
+// When a member is down for a fleet (SPEC §13): the nodes saying down, among
+// those heard from within `stale_after`, are at least one (any), more than
+// half (majority), every one (all), or at least `count` (at_least).
+struct Quorum {
+    enum class Rule : uint8_t { any, majority, all, at_least };
+    Rule rule = Rule::majority;
+    uint32_t count = 0;  // at_least only
+    friend bool operator==(const Quorum&, const Quorum&) = default;
+};
+std::string to_string(const Quorum& quorum);  // "majority", "3"
+
+// Several dnsd nodes acting as one nameserver set through NATS (SPEC §13).
+struct Fleet {
+    enum class Zones : uint8_t { local, shared };
+    std::vector<std::string> nats;  // nats:// URLs, at least one
+    std::string node;               // this node's name in the fleet; default: the host name
+    std::string token;              // NATS authentication: a token, or
+    std::string creds;              // a credentials file (resolved); at most one of the two
+    Quorum health_quorum;
+    uint32_t stale_after_s = 15;
+    Zones zones = Zones::local;     // shared: serve the zones pushed to the fleet
+};
+
 struct Config {
     std::string file;  // empty when no config file was read
     std::vector<core::Endpoint> listen;
@@ -59,6 +82,7 @@ struct Config {
     // relative path is taken from the config file's directory, or from the
     // working directory without a config file. Created at start-up if missing.
     std::string state_dir = "state";
+    std::optional<Fleet> fleet;   // none: this node runs alone and needs no NATS
 
     // Index of the region called `name` in `regions`, or -1.
     int region_index(std::string_view name) const;

@@ -58,6 +58,9 @@ Api::Api(ApiSources sources) : sources_(sources) {
     router_.add("GET", "/v1/status", [this](http::Request&, const http::Params&, http::Respond respond) {
         status(respond);
     });
+    router_.add("GET", "/v1/fleet", [this](http::Request&, const http::Params&, http::Respond respond) {
+        fleet(respond);
+    });
     router_.add("GET", "/v1/explain", [this](http::Request& request, const http::Params&, http::Respond respond) {
         explain(request, respond);
     });
@@ -88,12 +91,17 @@ http::RouteHandler Api::mutating(http::RouteHandler handler) const {
 void Api::metrics(http::Respond& respond) const {
     http::Response response;
     response.content_type = exposition_content_type;
-    response.body = render_metrics({sources_.state, sources_.workers, sources_.monitor});
+    response.body = render_metrics({sources_.state, sources_.workers, sources_.monitor, sources_.fleet});
     respond(std::move(response));
 }
 
 void Api::status(http::Respond& respond) const {
-    respond(json_response(200, status_json(sources_.state, sources_.monitor)));
+    respond(json_response(200, status_json(sources_.state, sources_.monitor, sources_.fleet)));
+}
+
+void Api::fleet(http::Respond& respond) const {
+    if (sources_.fleet == nullptr) return respond(http::Response::error(404, "no fleet configured"));
+    respond(json_response(200, fleet_json(sources_.fleet->status(), *sources_.state.config().fleet)));
 }
 
 void Api::explain(const http::Request& request, http::Respond& respond) const {
@@ -112,7 +120,10 @@ void Api::explain(const http::Request& request, http::Respond& respond) const {
     if (!question) return respond(http::Response::error(400, error));
 
     const auto view = sources_.state.published().load();
-    respond(json_response(200, to_json(control::explain(*view, *question, {}))));
+    ExplainOptions options;
+    if (sources_.fleet != nullptr)
+        options.votes = [fleet = sources_.fleet](std::string_view target) { return fleet->votes(target); };
+    respond(json_response(200, to_json(control::explain(*view, *question, options))));
 }
 
 void Api::reload(http::Respond respond) const {
@@ -145,6 +156,7 @@ void Api::set_override(const http::Request& request, const http::Params& capture
         return respond(http::Response::error(404, "no member " + address->to_string() + " in pool " + pool));
     case health::OverrideResult::ok: break;
     }
+    if (sources_.fleet != nullptr) sources_.fleet->share_override({zone, pool, *address, *state});
     // In force now, whether or not it could be kept: a full disk must not stop a drain.
     std::string error;
     const bool persisted = sources_.store.save_overrides(sources_.monitor.overrides(), error);

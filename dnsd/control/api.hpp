@@ -11,6 +11,7 @@
 #include "dnsd/control/router.hpp"
 #include "dnsd/control/state.hpp"
 #include "dnsd/control/state_store.hpp"
+#include "dnsd/fleet/fleet.hpp"
 #include "dnsd/health/monitor.hpp"
 #include "dnsd/net/worker.hpp"
 
@@ -22,6 +23,7 @@ struct ApiSources {
     health::Monitor& monitor;
     Reloader& reloader;
     const StateStore& store;  // where overrides are kept across restarts
+    fleet::Fleet* fleet = nullptr;  // null: a node alone
 };
 
 class Api {
@@ -39,6 +41,7 @@ private:
 
     void metrics(http::Respond& respond) const;
     void status(http::Respond& respond) const;
+    void fleet(http::Respond& respond) const;
     void explain(const http::Request& request, http::Respond& respond) const;
     void reload(http::Respond respond) const;
     void set_override(const http::Request& request, const http::Params& captures, http::Respond& respond) const;

@@ -11,6 +11,7 @@
 #include "dnsd/answer/respond.hpp"
 #include "dnsd/answer/trace.hpp"
 #include "dnsd/control/state.hpp"
+#include "dnsd/control/status.hpp"
 #include "dnsd/core/log.hpp"
 #include "dnsd/wire/name.hpp"
 #include "dnsd/wire/types.hpp"
@@ -145,7 +146,7 @@ std::string order_rule(const geo::Geo& geo, const geo::Explanation& placed) {
 std::string text_of(std::string_view wire_name) { return zone::to_text(wire_name); }
 
 // The member table, the tiers and their outcome for the pool that answered.
-ExplainPool pool_report(const ExplainReport& report, const answer::Trace::Pool& traced) {
+ExplainPool pool_report(const ExplainReport& report, const answer::Trace::Pool& traced, const ExplainOptions& options) {
     const zone::Pool& pool = traced.zone->pools[static_cast<size_t>(traced.node->pool)];
     const answer::PoolChoice& choice = traced.choice;
     const answer::SelectInput& input = choice.input;
@@ -178,8 +179,11 @@ ExplainPool pool_report(const ExplainReport& report, const answer::Trace::Pool& 
         if (member.region >= 0) shown.region = report.region_names[static_cast<size_t>(member.region)];
         shown.state = answer::state_of(input, m);
         shown.overridden = shown.state != member.state;
-        if (member.health_slot != UINT32_MAX)
+        if (member.health_slot != UINT32_MAX) {
             shown.health = input.health == nullptr || input.health->is_up(member.health_slot);
+            shown.target = health::target_name(traced.zone->probe_targets[member.health_slot]);
+            if (options.votes) shown.votes = options.votes(shown.target);
+        }
         shown.eligible = answer::eligible(input, m);
         const uint64_t tier = answer::tier_of(member, order);
         if (order.empty() || tier < order.size()) {
@@ -515,7 +519,7 @@ ExplainReport explain(const answer::View& view, const ExplainRequest& request, c
     out.steps = step_lines(trace);
     const auto answered = std::find_if(trace.pools.begin(), trace.pools.end(),
                                        [](const answer::Trace::Pool& p) { return p.section == wire::Section::answer; });
-    if (answered != trace.pools.end()) out.pool = pool_report(out, *answered);
+    if (answered != trace.pools.end()) out.pool = pool_report(out, *answered, options);
     for (const auto& rr : trace.records) {
         auto& section = rr.section == wire::Section::answer      ? out.answer
                         : rr.section == wire::Section::authority ? out.authority
@@ -626,6 +630,9 @@ json to_json(const ExplainReport& e) {
                                {"state", std::string(zone::to_string(m.state))},
                                {"overridden", m.overridden},
                                {"health", m.health ? json(*m.health ? "up" : "down") : json(nullptr)},
+                               {"target", m.target.empty() ? json(nullptr) : json(m.target)},
+                               {"votes", m.votes ? json(votes_json(*m.votes)) : json(nullptr)},
+                               {"fleet_health", m.votes ? json(m.votes->decision.up ? "up" : "down") : json(nullptr)},
                                {"eligible", m.eligible},
                                {"tier", m.tier ? json(*m.tier) : json(nullptr)},
                                {"position", m.position ? json(*m.position) : json(nullptr)}});

@@ -17,6 +17,7 @@
 
 #include "dnsd/answer/pool.hpp"
 #include "dnsd/answer/view.hpp"
+#include "dnsd/fleet/fleet.hpp"
 #include "dnsd/control/settings.hpp"
 #include "dnsd/core/address.hpp"
 #include "dnsd/geo/geo.hpp"
@@ -42,6 +43,8 @@ std::optional<ExplainRequest> parse_explain_request(std::string_view name, std::
 struct ExplainOptions {
     uint64_t counter = 0;  // the rotation counter the answer is shown at
     uint64_t random = 0;   // seeds weighted's random draw; 0: the workers' default seed
+    // In a fleet: every node's verdict on a probe target (health::target_name).
+    std::function<std::optional<fleet::TargetVotes>(std::string_view target)> votes;
 };
 
 struct ExplainMember {
@@ -50,6 +53,8 @@ struct ExplainMember {
     zone::MemberState state = zone::MemberState::automatic;  // the effective one
     bool overridden = false;              // a runtime override, not the zone file, set it
     std::optional<bool> health;           // nullopt: not probed
+    std::string target;                   // what is probed (health::target_name); empty: not probed
+    std::optional<fleet::TargetVotes> votes;  // in a fleet: each node's verdict and the quorum's
     bool eligible = false;
     std::optional<size_t> tier;           // index into ExplainPool::tiers; nullopt: in no tier
     std::optional<size_t> position;       // its place in the answer, from 0

@@ -152,6 +152,35 @@ void zones(Exposition& out, const State& state) {
     out.sample_integer("dnsd_reloads_total", {{"result", "failed"}}, state.reload_counters().failed);
 }
 
+void fleet_metrics(Exposition& out, const fleet::Fleet& fleet, const health::Status& status) {
+    out.family("dnsd_fleet_connected", MetricType::gauge, "1 while this node is connected to the fleet's NATS, else 0.");
+    out.sample_integer("dnsd_fleet_connected", {}, fleet.connection() == fleet::Connection::connected ? 1 : 0);
+    out.family("dnsd_fleet_nodes", MetricType::gauge,
+               "Fleet nodes heard from within stale_after, this one included: the nodes whose verdicts count.");
+    out.sample_integer("dnsd_fleet_nodes", {}, fleet.nodes_heard());
+    out.family("dnsd_fleet_member_down_votes", MetricType::gauge,
+               "Counted fleet nodes whose own probes find the member down.");
+    out.family("dnsd_fleet_member_votes", MetricType::gauge, "Fleet nodes whose verdict on the member counts.");
+    for (const auto& zone : status.zones)
+        for (const auto& pool : zone.pools)
+            for (const auto& member : pool.members) {
+                if (!member.probed) continue;
+                const auto votes = fleet.votes(member.target);
+                if (!votes) continue;
+                const Label labels[] = {{"zone", zone.name}, {"pool", pool.name}, {"member", member.address}};
+                out.sample_integer("dnsd_fleet_member_down_votes", labels, votes->decision.down);
+                out.sample_integer("dnsd_fleet_member_votes", labels, votes->decision.counted);
+            }
+    const fleet::Counters& counters = fleet.counters();
+    out.family("dnsd_fleet_updates_total", MetricType::counter, "Entries received from the fleet, by kind.");
+    out.sample_integer("dnsd_fleet_updates_total", {{"kind", "override"}}, counters.overrides);
+    out.sample_integer("dnsd_fleet_updates_total", {{"kind", "heartbeat"}}, counters.heartbeats);
+    out.sample_integer("dnsd_fleet_updates_total", {{"kind", "verdict"}}, counters.verdicts);
+    out.sample_integer("dnsd_fleet_updates_total", {{"kind", "zones"}}, counters.zones);
+    out.family("dnsd_fleet_write_failures_total", MetricType::counter, "Writes to the fleet that NATS refused.");
+    out.sample_integer("dnsd_fleet_write_failures_total", {}, counters.write_failures);
+}
+
 }  // namespace
 
 std::string render_metrics(const MetricsSources& sources) {
@@ -162,9 +191,11 @@ std::string render_metrics(const MetricsSources& sources) {
     build_and_uptime(out, sources.state);
     queries(out, totals);
     pool_answers(out, sources);
-    members(out, sources.monitor.status());
+    const health::Status health = sources.monitor.status();
+    members(out, health);
     probes(out, sources.monitor.counters());
     zones(out, sources.state);
+    if (sources.fleet != nullptr) fleet_metrics(out, *sources.fleet, health);
     return out.take();
 }
 

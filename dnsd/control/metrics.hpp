@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dnsd/control/state.hpp"
+#include "dnsd/fleet/fleet.hpp"
 #include "dnsd/health/monitor.hpp"
 #include "dnsd/net/worker.hpp"
 
@@ -17,6 +18,7 @@ struct MetricsSources {
     const State& state;
     std::span<const std::unique_ptr<net::Worker>> workers;
     const health::Monitor& monitor;
+    const fleet::Fleet* fleet = nullptr;  // null: a node alone
 };
 
 std::string render_metrics(const MetricsSources& sources);

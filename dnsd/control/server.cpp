@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -16,6 +17,8 @@
 #include "dnsd/control/state_store.hpp"
 #include "dnsd/control/zone_files.hpp"
 #include "dnsd/core/log.hpp"
+#include "dnsd/fleet/fleet.hpp"
+#include "dnsd/fleet/zone_cache.hpp"
 #include "dnsd/health/monitor.hpp"
 #include "dnsd/net/sockets.hpp"
 #include "dnsd/net/worker.hpp"
@@ -92,12 +95,21 @@ private:
     uv_signal_t interrupt_;
 };
 
+// What this node serves, as its fleet heartbeat tells the others.
+fleet::Heartbeat fleet_report(const State& state) {
+    fleet::Heartbeat report;
+    for (const auto& zone : state.snapshot()->zones) report.zones[zone->name] = zone->serial;
+    for (const auto& file : state.zone_status())
+        for (const auto& error : file.errors) report.zone_errors.push_back(error);
+    return report;
+}
+
 }  // namespace
 
 int serve(const Flags& flags) {
     core::setup_logging(spdlog::level::info);
     core::Diagnostics diagnostics;
-    const std::optional<config::Config> config = settle(flags, diagnostics);
+    std::optional<config::Config> config = settle(flags, diagnostics);
     if (!config) {
         for (const auto& diagnostic : diagnostics) spdlog::error("{}", diagnostic.to_string());
         return 1;
@@ -105,6 +117,17 @@ int serve(const Flags& flags) {
     // Both the config loader and the command line accept only known levels.
     spdlog::set_level(core::parse_log_level(config->log_level).value_or(spdlog::level::info));
 
+    // A fleet sharing its zones serves the last set it received, kept in the
+    // state directory, wherever the config's zones directory is.
+    std::filesystem::path zone_cache;
+    if (config->fleet && config->fleet->zones == config::Fleet::Zones::shared) {
+        std::string error;
+        if (!fleet::prepare_zone_cache(config->state_dir, zone_cache, error)) {
+            spdlog::error("{}", error);
+            return 1;
+        }
+        config->zones_dir = zone_cache.string();
+    }
     // Start-up is strict: a problem in any zone file is fatal. Later reloads
     // keep the previous version of a zone whose file is invalid.
     Rescan zones = ZoneFiles{}.rescan(config->zones_dir, *config, std::chrono::system_clock::now());
@@ -184,7 +207,21 @@ int serve(const Flags& flags) {
     monitor.update(*state.snapshot());
     state.set_health_updater([&monitor](const zone::Snapshot& snapshot) { monitor.update(snapshot); });
     main_loop.on_stop([&monitor] { monitor.close(); });
-    api = std::make_unique<Api>(ApiSources{state, workers, monitor, reloader, store});
+    std::unique_ptr<fleet::Fleet> fleet;
+    if (config->fleet) {
+        fleet::Hooks hooks{
+            monitor,
+            [&store](const std::vector<health::Override>& overrides) {
+                std::string error;
+                if (!store.save_overrides(overrides, error)) spdlog::warn("state: {}", error);
+            },
+            [&state] { return fleet_report(state); },
+            [&reloader] { reloader.request(nullptr); },
+        };
+        fleet = std::make_unique<fleet::Fleet>(main_loop.uv(), *config->fleet, zone_cache, std::move(hooks));
+        main_loop.on_stop([&fleet] { fleet->close(); });
+    }
+    api = std::make_unique<Api>(ApiSources{state, workers, monitor, reloader, store, fleet.get()});
     for (auto& worker : workers) worker->start();
     spdlog::info("ready: {} zone{}, {} worker{}", state.snapshot()->zones.size(),
                  state.snapshot()->zones.size() == 1 ? "" : "s", count, count == 1 ? "" : "s");

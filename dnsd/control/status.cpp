@@ -51,7 +51,7 @@ std::string format_time(std::chrono::system_clock::time_point time) {
                        static_cast<int>(ms.time_since_epoch().count() % 1000));
 }
 
-json status_json(const State& state, const health::Monitor& monitor) {
+json status_json(const State& state, const health::Monitor& monitor, const fleet::Fleet* fleet) {
     const auto now = std::chrono::system_clock::now();
     json out;
     out["version"] = DNSD_VERSION;
@@ -67,7 +67,16 @@ json status_json(const State& state, const health::Monitor& monitor) {
     for (const auto& zone : health.zones)
         for (const auto& pool : zone.pools) {
             json members = json::array();
-            for (const auto& member : pool.members) members.push_back(member_json(member));
+            for (const auto& member : pool.members) {
+                json shown = member_json(member);
+                if (fleet != nullptr && member.probed) {
+                    const auto votes = fleet->votes(member.target);
+                    shown["own_health"] = member.own_up ? "up" : "down";
+                    shown["votes"] = votes ? votes_json(*votes) : json::object();
+                    shown["fleet_health"] = member.up ? "up" : "down";
+                }
+                members.push_back(std::move(shown));
+            }
             pools.push_back({{"zone", zone.name},
                              {"pool", pool.name},
                              {"check", zone::to_string(pool.check)},
@@ -84,6 +93,53 @@ json status_json(const State& state, const health::Monitor& monitor) {
                              {"applied", applied}});
     out["overrides"] = std::move(overrides);
     out["last_reload"] = state.last_reload() ? reload_json(*state.last_reload()) : json(nullptr);
+    return out;
+}
+
+json votes_json(const fleet::TargetVotes& votes) {
+    json out = json::object();
+    for (const auto& [node, up] : votes.votes) out[node] = up ? "up" : "down";
+    return out;
+}
+
+json fleet_json(const fleet::Status& status, const config::Fleet& settings) {
+    const auto now = std::chrono::system_clock::now();
+    json nodes = json::array();
+    for (const fleet::NodeStatus& node : status.nodes) {
+        json shown;
+        shown["node"] = node.node;
+        shown["self"] = node.self;
+        shown["last_heartbeat"] = node.last_heard ? json(format_time(*node.last_heard)) : json(nullptr);
+        shown["age_seconds"] =
+            node.last_heard ? json(std::chrono::duration<double>(now - *node.last_heard).count()) : json(nullptr);
+        shown["stale"] = node.stale;
+        if (node.self)
+            shown["connection"] = std::string(fleet::to_string(status.connection));
+        else
+            shown["connection"] = node.stale ? "stale" : "connected";
+        const fleet::Heartbeat* heartbeat = node.heartbeat ? &*node.heartbeat : nullptr;
+        shown["version"] = heartbeat ? json(heartbeat->version) : json(nullptr);
+        json zones = json::object();
+        if (heartbeat)
+            for (const auto& [name, serial] : heartbeat->zones) zones[name] = serial;
+        shown["zones"] = std::move(zones);
+        shown["zones_revision"] =
+            heartbeat && heartbeat->zones_revision ? json(*heartbeat->zones_revision) : json(nullptr);
+        shown["zone_errors"] = heartbeat ? json(heartbeat->zone_errors) : json::array();
+        shown["drift"] = node.drift;
+        nodes.push_back(std::move(shown));
+    }
+    json out;
+    out["node"] = status.node;
+    out["connection"] = std::string(fleet::to_string(status.connection));
+    out["problem"] = status.problem.empty() ? json(nullptr) : json(status.problem);
+    out["nats"] = settings.nats;
+    out["health_quorum"] = config::to_string(settings.health_quorum);
+    out["stale_after"] = settings.stale_after_s;
+    out["zones"] = settings.zones == config::Fleet::Zones::shared ? "shared" : "local";
+    out["zones_revision"] = status.zones_revision ? json(*status.zones_revision) : json(nullptr);
+    out["drift"] = status.drift;
+    out["nodes"] = std::move(nodes);
     return out;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dnsd/control/state.hpp"
+#include "dnsd/fleet/fleet.hpp"
 #include "dnsd/health/monitor.hpp"
 
 namespace dnsd::control {
@@ -13,8 +14,14 @@ namespace dnsd::control {
 // RFC 3339 in UTC with milliseconds: "2026-11-22T09:00:00.123Z".
 std::string format_time(std::chrono::system_clock::time_point time);
 
-// Keys in the order written, for people reading it.
-nlohmann::ordered_json status_json(const State& state, const health::Monitor& monitor);
+// Keys in the order written, for people reading it. `fleet`: null for a node alone.
+nlohmann::ordered_json status_json(const State& state, const health::Monitor& monitor, const fleet::Fleet* fleet);
+
+// GET /v1/fleet: this node's connection and every node it heard of.
+nlohmann::ordered_json fleet_json(const fleet::Status& status, const config::Fleet& settings);
+
+// {"ns1": "up", "ns2": "down"}: each counted node's verdict on one target.
+nlohmann::ordered_json votes_json(const fleet::TargetVotes& votes);
 
 // A reload's outcome: in status as the last one, and as POST /v1/reload's answer.
 nlohmann::ordered_json reload_json(const ReloadResult& result);

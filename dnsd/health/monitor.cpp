@@ -21,8 +21,9 @@ using zone::MemberState;
 using SteadyClock = std::chrono::steady_clock;
 using SystemClock = std::chrono::system_clock;
 
-// What is probed, as the log and status name it: "192.0.2.10:80 http /healthz".
-std::string describe(const zone::ProbeTarget& target) {
+}  // namespace
+
+std::string target_name(const zone::ProbeTarget& target) {
     const Check& check = target.check;
     std::string text = core::Endpoint{target.address, check.port}.to_string();
     text += ' ';
@@ -31,6 +32,8 @@ std::string describe(const zone::ProbeTarget& target) {
     if (check.type == Check::Type::dns) text += " " + check.query;
     return text;
 }
+
+namespace {
 
 // Targets are the same when the address and every part of the check are: the
 // key spells them all out, each string prefixed by its length.
@@ -92,6 +95,10 @@ public:
     OverrideResult set_override(std::string_view zone, std::string_view pool, const core::Address& address,
                                 MemberState state);
     std::vector<Override> overrides() const;
+    void replace_overrides(std::vector<Override> overrides);
+    std::vector<Verdict> verdicts() const;
+    void on_verdicts_changed(std::function<void()> changed) { verdicts_changed_ = std::move(changed); }
+    void set_fleet_verdicts(std::unordered_map<std::string, bool> up_by_target);
     Status status() const;
     const Counters& counters() const { return counters_; }
     void close();
@@ -104,6 +111,8 @@ private:
     };
 
     void publish();
+    // What answers use for `target`: the fleet's verdict if it has one, else its own.
+    bool answer_up(const Target& target) const;
     void on_result(Target& target, ProbeOutcome outcome, SteadyClock::duration latency, bool changed);
     // Whether the zones served have this member: ok, or what they lack.
     OverrideResult locate(std::string_view zone, std::string_view pool, const core::Address& address) const;
@@ -123,6 +132,8 @@ private:
     std::unordered_map<std::string, std::unique_ptr<Target>> targets_;  // by key_of
     std::vector<ZoneTargets> zones_;                                   // snapshot order
     std::vector<OverrideStatus> overrides_;                            // in the order they were set
+    std::unordered_map<std::string, bool> fleet_up_;                   // by target name; empty: own verdicts
+    std::function<void()> verdicts_changed_;
     Counters counters_;
     const SystemClock::time_point started_ = SystemClock::now();
     bool closed_ = false;
@@ -136,7 +147,7 @@ public:
     Target(Impl& monitor, const zone::ProbeTarget& target, SystemClock::time_point since)
         : monitor_(monitor),
           target_(target),
-          name_(describe(target)),
+          name_(target_name(target)),
           timer_(this, [loop = monitor.loop_](uv_timer_t* timer) { return uv_timer_init(loop, timer); }),
           schedule_(target.check.interval_ms, target.check.timeout_ms, monitor.random_(), uv_now(monitor.loop_)),
           since_(since) {
@@ -151,12 +162,14 @@ public:
     }
 
     const zone::ProbeTarget& target() const { return target_; }
+    const std::string& name() const { return name_; }
     bool up() const { return rule_.up; }
 
     void fill(MemberStatus& status) const {
         status.probed = true;
         status.target = name_;
-        status.up = rule_.up;
+        status.up = monitor_.answer_up(*this);
+        status.own_up = rule_.up;
         status.last_check = last_check_;
         status.last_ok = last_ok_;
         status.last_error = last_error_;
@@ -288,6 +301,7 @@ void Monitor::Impl::update(const zone::Snapshot& snapshot) {
         spdlog::info("health: {} target{} probed ({} new, {} gone)", targets_.size(), targets_.size() == 1 ? "" : "s",
                      added, removed);
     publish();
+    if ((added != 0 || removed != 0) && verdicts_changed_) verdicts_changed_();
 }
 
 OverrideResult Monitor::Impl::set_override(std::string_view zone_name, std::string_view pool_name,
@@ -351,7 +365,7 @@ void Monitor::Impl::publish() {
     for (const auto& entry : zones_) {
         ZoneHealth health;
         health.up.reserve(entry.slots.size());
-        for (const Target* target : entry.slots) health.up.push_back(target->up() ? 1 : 0);
+        for (const Target* target : entry.slots) health.up.push_back(answer_up(*target) ? 1 : 0);
         const auto& pools = entry.zone->pools;
         for (size_t p = 0; p < pools.size(); ++p) {
             const auto& members = pools[p].members;
@@ -384,6 +398,62 @@ void Monitor::Impl::on_result(Target& target, ProbeOutcome outcome, SteadyClock:
     if (!changed) return;
     ++(target.up() ? counters_.transitions_up : counters_.transitions_down);
     publish();
+    if (verdicts_changed_) verdicts_changed_();
+}
+
+bool Monitor::Impl::answer_up(const Target& target) const {
+    if (fleet_up_.empty()) return target.up();
+    auto it = fleet_up_.find(target.name());
+    return it != fleet_up_.end() ? it->second : target.up();
+}
+
+std::vector<Verdict> Monitor::Impl::verdicts() const {
+    std::vector<Verdict> out;
+    out.reserve(targets_.size());
+    for (const auto& [key, target] : targets_) out.push_back({target->name(), target->up()});
+    std::sort(out.begin(), out.end(), [](const Verdict& a, const Verdict& b) { return a.target < b.target; });
+    return out;
+}
+
+void Monitor::Impl::set_fleet_verdicts(std::unordered_map<std::string, bool> up_by_target) {
+    if (closed_) return;
+    bool answers_change = false;
+    for (const auto& [key, target] : targets_) {
+        const bool before = answer_up(*target);
+        auto it = up_by_target.find(target->name());
+        const bool after = up_by_target.empty() || it == up_by_target.end() ? target->up() : it->second;
+        answers_change = answers_change || before != after;
+    }
+    fleet_up_ = std::move(up_by_target);
+    if (answers_change) publish();
+}
+
+void Monitor::Impl::replace_overrides(std::vector<Override> overrides) {
+    if (closed_) return;
+    std::vector<OverrideStatus> replaced;
+    for (Override& entry : overrides) {
+        entry.zone = zone_key(entry.zone);
+        const Override* before = find_override(entry.zone, entry.pool, entry.address);
+        if (before == nullptr || before->state != entry.state)
+            spdlog::info("health: {} in {}/{} set to {} by the fleet", entry.address.to_string(), entry.zone,
+                         entry.pool, zone::to_string(entry.state));
+        const bool there = locate(entry.zone, entry.pool, entry.address) == OverrideResult::ok;
+        replaced.push_back({std::move(entry), there});
+    }
+    bool changed = replaced.size() != overrides_.size();
+    for (const auto& old : overrides_) {
+        auto same = [&](const OverrideStatus& o) {
+            return o.entry.zone == old.entry.zone && o.entry.pool == old.entry.pool &&
+                   o.entry.address == old.entry.address;
+        };
+        auto now = std::find_if(replaced.begin(), replaced.end(), same);
+        if (now == replaced.end())
+            spdlog::info("health: override of {} in {}/{} ended by the fleet: back to the zone file's state",
+                         old.entry.address.to_string(), old.entry.zone, old.entry.pool);
+        changed = changed || now == replaced.end() || now->entry.state != old.entry.state;
+    }
+    overrides_ = std::move(replaced);
+    if (changed) publish();
 }
 
 Status Monitor::Impl::status() const {
@@ -435,6 +505,16 @@ OverrideResult Monitor::set_override(std::string_view zone, std::string_view poo
 }
 
 std::vector<Override> Monitor::overrides() const { return impl_->overrides(); }
+
+void Monitor::replace_overrides(std::vector<Override> overrides) { impl_->replace_overrides(std::move(overrides)); }
+
+std::vector<Verdict> Monitor::verdicts() const { return impl_->verdicts(); }
+
+void Monitor::on_verdicts_changed(std::function<void()> changed) { impl_->on_verdicts_changed(std::move(changed)); }
+
+void Monitor::set_fleet_verdicts(std::unordered_map<std::string, bool> up_by_target) {
+    impl_->set_fleet_verdicts(std::move(up_by_target));
+}
 
 Status Monitor::status() const { return impl_->status(); }
 

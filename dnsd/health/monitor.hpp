@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "dnsd/core/address.hpp"
@@ -26,6 +27,9 @@
 namespace dnsd::health {
 
 inline constexpr size_t check_type_count = zone::Check::type_names.size();  // as array indices
+
+// What is probed, as status, logs and a fleet name it: "192.0.2.10:80 http /healthz".
+std::string target_name(const zone::ProbeTarget& target);
 
 enum class ProbeOutcome : uint8_t { success, failure, timeout };
 inline constexpr size_t probe_outcome_count = 3;
@@ -57,7 +61,8 @@ struct MemberStatus {
     std::optional<zone::MemberState> override_state;          // runtime override, if any
     bool probed = false;  // false: the pool's check is "none" and health is always up
     std::string target;   // what is probed, e.g. "192.0.2.10:80 http /healthz"; empty if not probed
-    bool up = true;       // health
+    bool up = true;       // health, as answers use it: the fleet's verdict in a fleet, else own_up
+    bool own_up = true;   // this node's own verdict (rise/fall on its probes)
     std::optional<std::chrono::system_clock::time_point> last_check;  // end of the last probe; none yet: unset
     bool last_ok = true;         // the last probe's result (meaningful once last_check is set)
     std::string last_error;      // the latest failure's reason, kept after successes; empty: none yet
@@ -101,6 +106,14 @@ struct Status {
 
 enum class OverrideResult : uint8_t { ok, no_such_zone, no_such_pool, no_such_member };
 
+// One probed target's verdict on this node, by its name in status and logs
+// ("192.0.2.10:80 http /healthz"): what a fleet node tells the others.
+struct Verdict {
+    std::string target;
+    bool up = true;
+    friend bool operator==(const Verdict&, const Verdict&) = default;
+};
+
 class Monitor {
 public:
     using Publish = std::function<void(std::shared_ptr<const HealthView>)>;
@@ -135,6 +148,22 @@ public:
     // Every override in force or kept, in the order they were set: what
     // control::StateStore saves.
     std::vector<Override> overrides() const;
+
+    // Makes `overrides` (in that order) the only ones, whether their members
+    // are served or not: a fleet's shared set (SPEC §13). Logs what changed
+    // and publishes the new HealthView if anything did.
+    void replace_overrides(std::vector<Override> overrides);
+
+    // This node's verdict on every target it probes, sorted by target.
+    std::vector<Verdict> verdicts() const;
+    // `changed` is called after any own verdict changes and after update()
+    // changes the set of targets.
+    void on_verdicts_changed(std::function<void()> changed);
+    // The verdicts answers use instead of this node's own, by target name (a
+    // fleet's quorum, SPEC §13); a target not in `up_by_target` uses its own.
+    // An empty map: every target its own (a node alone, or cut off from its
+    // fleet). Publishes the new HealthView when an answer changes.
+    void set_fleet_verdicts(std::unordered_map<std::string, bool> up_by_target);
 
     Status status() const;
     const Counters& counters() const;
