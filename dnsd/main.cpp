@@ -1,4 +1,4 @@
-// The dnsd command line (SPEC §1): serve, `check`, `explain`, --version, --help.
+// The dnsd command line (SPEC §1): serve, `check`, `explain`, `push`, `fleet`, --version, --help.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -8,6 +8,8 @@
 
 #include "dnsd/control/check.hpp"
 #include "dnsd/control/explain.hpp"
+#include "dnsd/control/fleet_command.hpp"
+#include "dnsd/control/push.hpp"
 #include "dnsd/control/server.hpp"
 #include "dnsd/core/address.hpp"
 
@@ -64,24 +66,37 @@ int main(int argc, char** argv) {
     explain->add_option("--client", explain_client,
                         "ADDR: the address the query came from; ADDR/PREFIX: a resolver's client network (ECS)")
         ->required();
+    auto* push = app.add_subcommand("push", "validate every zone file and store them as the fleet's zones "
+                                            "(nothing is stored if one is invalid)");
+    auto* push_config_option = push->add_option("--config", config_file, "JSON config file naming the fleet");
+    auto* push_zones_option = push->add_option("--zones", zones_dir, "directory of <zone>.json files to push");
+
+    auto* fleet = app.add_subcommand("fleet", "a running node's view of its fleet: nodes, heartbeats, serials, drift");
+    auto* fleet_config_option = fleet->add_option("--config", config_file, "JSON config file (for its \"http\")");
+    auto* fleet_http_option =
+        fleet->add_option("--http", http, "ADDR:PORT of the node's HTTP endpoint")->check(endpoint_validator());
     app.require_subcommand(0, 1);
 
     CLI11_PARSE(app, argc, argv);
 
     dnsd::control::Flags flags;
-    if (config_option->count() || check_config_option->count() || explain_config_option->count())
+    if (config_option->count() || check_config_option->count() || explain_config_option->count() ||
+        push_config_option->count() || fleet_config_option->count())
         flags.config_file = config_file;
-    if (zones_option->count() || check_zones_option->count() || explain_zones_option->count())
+    if (zones_option->count() || check_zones_option->count() || explain_zones_option->count() ||
+        push_zones_option->count())
         flags.zones_dir = zones_dir;
     for (const auto& text : listen) flags.listen.push_back(endpoint(text));
     if (geoip_option->count() || explain_geoip_option->count()) flags.geoip_path = geoip_path;
     if (threads_option->count()) flags.threads = threads;
-    if (http_option->count()) flags.http = endpoint(http);
+    if (http_option->count() || fleet_http_option->count()) flags.http = endpoint(http);
     if (log_level_option->count()) flags.log_level = log_level;
     if (state_dir_option->count()) flags.state_dir = state_dir;
 
     try {
         if (check->parsed()) return dnsd::control::check(flags);
+        if (push->parsed()) return dnsd::control::push(flags);
+        if (fleet->parsed()) return dnsd::control::show_fleet(flags);
         if (explain->parsed()) return dnsd::control::run_explain(flags, explain_name, explain_type, explain_client);
         return dnsd::control::serve(flags);
     } catch (const std::exception& e) {

@@ -398,6 +398,13 @@ void pool_lines(const ExplainReport& e, const ExplainPool& pool, std::ostringstr
             << padded(m.tier ? std::to_string(*m.tier + 1) : "none", 6)
             << (m.position ? "#" + std::to_string(*m.position + 1) : "-") << "\n";
     }
+    for (const auto& m : pool.members) {
+        if (!m.votes) continue;
+        out << "  " << padded(m.address.to_string(), width) << "  fleet " << (m.votes->decision.up ? "up" : "down")
+            << " (" << m.votes->decision.down << " of " << m.votes->decision.counted << " say down):";
+        for (const auto& [node, up] : m.votes->votes) out << " " << node << " " << (up ? "up" : "down");
+        out << "\n";
+    }
     line(out, "tiers") << (pool.tiers.size() == 1 && pool.tiers[0].region.empty() ? "one: every member" : "in order")
                        << "\n";
     for (size_t i = 0; i < pool.tiers.size(); ++i) {

@@ -215,6 +215,9 @@ void Link::run() {
             }
         }
         if (!ready) {
+            // Not reached yet since start-up (or since the last connection):
+            // the client keeps trying on its own.
+            if (!connected && last_problem.empty()) problem("no NATS server reachable");
             lock.lock();
             wake_.wait_for(lock, reconnect_pause, [this] { return stopping_ || connection_changed_; });
             continue;
