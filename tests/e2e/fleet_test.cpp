@@ -15,6 +15,7 @@
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -296,12 +297,13 @@ std::string versioned_zone(const std::string& zone, uint32_t serial, const std::
   "records": { "@": { "NS": ["ns1"] }, "ns1": { "A": ["192.0.2.53"] }, "ver": { "A": [")" + address + R"("] } } })";
 }
 
-// The revision in `pushed N zone files to the fleet (revision R)`, or nullopt.
+// The revision in `pushed N zone file(s) to the fleet (revision R)` when N
+// is `files`, or nullopt.
 std::optional<uint64_t> pushed_revision(const std::string& out, size_t files) {
-    const std::string said = "pushed " + std::to_string(files) + " zone files to the fleet (revision ";
-    const size_t at = out.find(said);
-    if (at == std::string::npos) return std::nullopt;
-    return std::stoull(out.substr(at + said.size()));
+    static const std::regex said(R"(pushed (\d+) zone files? to the fleet \(revision (\d+)\))");
+    std::smatch match;
+    if (!std::regex_search(out, match, said) || std::stoul(match[1]) != files) return std::nullopt;
+    return std::stoull(match[2]);
 }
 
 std::optional<uint64_t> zones_revision(const Dnsd& node) {
@@ -357,7 +359,7 @@ TEST_CASE("fleet: dnsd push reaches every node with shared zones, and an invalid
     CHECK(rejected.exit_code == 1);
     CHECK((rejected.out + rejected.err).find((bad.path() / "broken.test.json").string() + ":3:3: unknown key \"tll\"") !=
           std::string::npos);
-    CHECK((rejected.out + rejected.err).find("pushed") == std::string::npos);
+    CHECK((rejected.out + rejected.err).find("to the fleet (revision") == std::string::npos);
     for (size_t i : everyone) {
         CHECK(zones_revision(fleet.node(i)) == revision);
         CHECK(answer(fleet.node(i), "ver.push.test") == Addresses{"192.0.2.1"});
