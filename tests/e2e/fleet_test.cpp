@@ -132,8 +132,10 @@ private:
 // CHECK (or, `required`, REQUIRE) that shows, failing, every node's log as it is then.
 void check(const Fleet& fleet, bool ok, const std::string& what, bool required = false) {
     INFO(what << "\n" << fleet.logs());
-    if (required) REQUIRE(ok);
-    CHECK(ok);
+    if (required)
+        REQUIRE(ok);
+    else
+        CHECK(ok);
 }
 
 json get_json(const Dnsd& node, const std::string& target) {
