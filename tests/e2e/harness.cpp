@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -486,6 +487,33 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
     return result;
 }
 
+// ---- ports and interfaces ----
+
+uint16_t free_port(const std::string& address) {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        SocketAddress any = make_address(address, 0);
+        Fd tcp(::socket(any.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (::bind(tcp.get(), reinterpret_cast<sockaddr*>(&any.storage), any.size) != 0 ||
+            ::getsockname(tcp.get(), reinterpret_cast<sockaddr*>(&any.storage), &any.size) != 0)
+            fail_errno("cannot bind " + address);
+        Fd udp(::socket(any.storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        if (::bind(udp.get(), reinterpret_cast<sockaddr*>(&any.storage), any.size) == 0)
+            return ntohs(any.storage.ss_family == AF_INET ? reinterpret_cast<sockaddr_in&>(any.storage).sin_port
+                                                          : reinterpret_cast<sockaddr_in6&>(any.storage).sin6_port);
+    }
+    throw std::runtime_error("no free port on " + address);
+}
+
+bool only_loopback() {
+    struct if_nameindex* interfaces = if_nameindex();
+    if (interfaces == nullptr) return false;
+    bool only_lo = true;
+    for (const struct if_nameindex* i = interfaces; i->if_index != 0; ++i)
+        if (std::string_view(i->if_name) != "lo") only_lo = false;
+    if_freenameindex(interfaces);
+    return only_lo;
+}
+
 // ---- Process ----
 
 Process::Process(const std::vector<std::string>& argv, const std::filesystem::path& log_path,
@@ -531,8 +559,25 @@ int Process::stop(std::chrono::milliseconds grace) {
 
 // ---- Dnsd ----
 
+namespace {
+
+void hand_to(const std::filesystem::path& path, uid_t user) {
+    if (::chown(path.c_str(), user, user) != 0) fail_errno("chown " + path.string());
+}
+
+}  // namespace
+
 Dnsd::Dnsd(DnsdOptions options) : log_path_(dir_.path() / "stderr.log") {
-    std::vector<std::string> argv{DNSD_BINARY};
+    std::vector<std::string> argv;
+    const std::filesystem::path state_dir = options.state_dir.value_or(dir_.path() / "state");
+    if (options.user) {
+        const std::string id = std::to_string(*options.user);
+        argv = {"setpriv", "--reuid=" + id, "--regid=" + id, "--clear-groups"};
+        hand_to(dir_.path(), *options.user);
+        std::filesystem::create_directories(state_dir);
+        hand_to(state_dir, *options.user);
+    }
+    argv.push_back(DNSD_BINARY);
     if (options.config_json) {
         argv.push_back("--config");
         argv.push_back(dir_.write("dnsd.json", *options.config_json).string());
@@ -548,7 +593,7 @@ Dnsd::Dnsd(DnsdOptions options) : log_path_(dir_.path() / "stderr.log") {
     argv.push_back("--zones");
     argv.push_back(options.zones_dir.string());
     argv.push_back("--state-dir");
-    argv.push_back(options.state_dir.value_or(dir_.path() / "state").string());
+    argv.push_back(state_dir.string());
     argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
     // Relative defaults (the shipped geoip/) resolve as for a user in the source tree.
     process_ = std::make_unique<Process>(argv, log_path_, DNSD_SOURCE_DIR);
@@ -606,6 +651,81 @@ Dnsd start_one_worker(std::optional<std::string> config_json) {
     options.config_json = std::move(config_json);
     options.extra_args = {"--threads", "1"};
     return Dnsd(options);
+}
+
+// ---- NatsServer ----
+
+namespace {
+
+// Debian installs nats-server in /usr/sbin, which a user's PATH may lack.
+std::string nats_server_program() {
+    const std::filesystem::path debian = "/usr/sbin/nats-server";
+    return std::filesystem::exists(debian) ? debian.string() : "nats-server";
+}
+
+// True when a client connecting to 127.0.0.1:PORT gets the server's INFO line.
+bool nats_accepts(uint16_t port) {
+    SocketAddress target = make_address("127.0.0.1", port);
+    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&target.storage), target.size) != 0) return false;
+    char buffer[5] = {};
+    size_t got = 0;
+    const auto deadline = Clock::now() + 2s;
+    while (got < sizeof buffer && wait_readable(fd.get(), deadline)) {
+        const ssize_t n = ::recv(fd.get(), buffer + got, sizeof buffer - got, 0);
+        if (n <= 0) return false;
+        got += static_cast<size_t>(n);
+    }
+    return std::string_view(buffer, got) == "INFO ";
+}
+
+}  // namespace
+
+NatsServer::NatsServer() {
+    // The port is picked before the server binds it: another process may take
+    // it first, and then the next one is tried.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        port_ = free_port("127.0.0.1");
+        if (try_start()) return;
+    }
+    throw std::runtime_error("nats-server did not start:\n" + log());
+}
+
+std::string NatsServer::url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+
+std::string NatsServer::log() const { return read_text(dir_.path() / "nats-server.log"); }
+
+void NatsServer::start() {
+    if (running()) return;
+    if (!try_start()) throw std::runtime_error("nats-server exited on restart:\n" + log());
+}
+
+bool NatsServer::try_start() {
+    const std::string store = (dir_.path() / "store").string();
+    process_ = std::make_unique<Process>(
+        std::vector<std::string>{nats_server_program(), "-js", "-sd", store, "-a", "127.0.0.1", "-p", std::to_string(port_)},
+        dir_.path() / "nats-server.log");
+    const auto deadline = Clock::now() + 20s;
+    while (!nats_accepts(port_)) {
+        if (process_->exited()) {
+            process_.reset();
+            return false;
+        }
+        if (Clock::now() > deadline) {
+            process_.reset();
+            throw std::runtime_error("nats-server does not accept connections on " + url() + ":\n" + log());
+        }
+        pause_briefly();
+    }
+    return true;
+}
+
+void NatsServer::stop() { process_.reset(); }
+
+void NatsServer::kill() {
+    if (!running()) return;
+    ::kill(process_->pid(), SIGKILL);
+    process_.reset();  // reaps it
 }
 
 // ---- dig ----

@@ -52,6 +52,15 @@ struct CommandResult {
 CommandResult run_command(const std::vector<std::string>& argv,
                           std::chrono::milliseconds timeout = 10s);
 
+// A port on `address` that is free for both TCP and UDP right now, for a
+// server that cannot be given port 0 (another process may take it first).
+uint16_t free_port(const std::string& address = "127.0.0.1");
+
+// True when loopback is the only network interface: the test runs in a
+// network namespace of its own (tools/test does so as root), where wildcard
+// addresses reach no other host and firewall rules touch nothing else.
+bool only_loopback();
+
 // A child process with stdout and stderr appended to a log file. The
 // destructor stops it.
 class Process {
@@ -91,6 +100,10 @@ struct DnsdOptions {
     std::optional<std::filesystem::path> state_dir;
     std::vector<std::string> extra_args;  // e.g. {"--threads", "1"}
     std::chrono::milliseconds start_timeout = 20s;
+    // Runs the server with this user and group id (through setpriv; the test
+    // must be root), for tests that tell servers apart by their uid. The
+    // server's temp dir and state dir are handed to that user.
+    std::optional<uid_t> user;
 };
 
 struct Listener {
@@ -130,6 +143,39 @@ private:
 // dnsd on tests/data/e2e/zones with one worker: one client's packets are
 // answered in order, and consecutive queries share one rotation counter.
 Dnsd start_one_worker(std::optional<std::string> config_json = std::nullopt);
+
+// ---- NATS -----------------------------------------------------------------
+
+// Debian's nats-server with JetStream on 127.0.0.1, its store in a temp dir of
+// its own. The constructor returns once it accepts connections and throws
+// (with its log) if it does not; the destructor stops it.
+class NatsServer {
+public:
+    NatsServer();
+    NatsServer(const NatsServer&) = delete;
+    NatsServer& operator=(const NatsServer&) = delete;
+
+    uint16_t port() const { return port_; }
+    std::string url() const;  // "nats://127.0.0.1:PORT"
+    std::string log() const;  // everything every run of it wrote
+    bool running() const { return process_ != nullptr; }
+
+    // Starts it again, on the same port and with the same store; returns once
+    // it accepts connections. Nothing when it runs.
+    void start();
+    // SIGTERM and wait: a clean shutdown.
+    void stop();
+    // SIGKILL: gone at once, as in a crash.
+    void kill();
+
+private:
+    // Starts it and waits; false when it exited first (its port was taken).
+    bool try_start();
+
+    TempDir dir_;
+    uint16_t port_ = 0;
+    std::unique_ptr<Process> process_;
+};
 
 // ---- dig / kdig -----------------------------------------------------------
 

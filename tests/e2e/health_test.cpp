@@ -74,26 +74,6 @@ sockaddr_in socket_address(const std::string& address, uint16_t port) {
     return in;
 }
 
-// A port on `address` that is free for both TCP and UDP right now.
-uint16_t free_port(const std::string& address) {
-    for (int attempt = 0; attempt < 20; ++attempt) {
-        int tcp = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in in = socket_address(address, 0);
-        socklen_t size = sizeof in;
-        if (::bind(tcp, reinterpret_cast<sockaddr*>(&in), sizeof in) != 0 ||
-            ::getsockname(tcp, reinterpret_cast<sockaddr*>(&in), &size) != 0) {
-            ::close(tcp);
-            throw std::runtime_error("cannot bind " + address + ": " + std::strerror(errno));
-        }
-        int udp = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        const bool both = ::bind(udp, reinterpret_cast<sockaddr*>(&in), sizeof in) == 0;
-        ::close(udp);
-        ::close(tcp);
-        if (both) return ntohs(in.sin_port);
-    }
-    throw std::runtime_error("no free port on " + address);
-}
-
 // A TCP port the test opens and closes. A thread accepts connections, counts
 // them and hands each to `serve`, which owns the descriptor.
 class TestServer {

@@ -7,7 +7,6 @@
 #include <thread>
 
 #include <arpa/inet.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -330,16 +329,6 @@ TEST_CASE("dnsd --threads N starts N workers with their own sockets and all serv
 
 // Listening on 0.0.0.0 would reach other hosts' networks outside a namespace
 // of the test's own: the case runs only where loopback is the only interface.
-bool only_loopback() {
-    struct if_nameindex* interfaces = if_nameindex();
-    if (interfaces == nullptr) return false;
-    bool only_lo = true;
-    for (const struct if_nameindex* i = interfaces; i->if_index != 0; ++i)
-        if (std::string_view(i->if_name) != "lo") only_lo = false;
-    if_freenameindex(interfaces);
-    return only_lo;
-}
-
 TEST_CASE("UDP on a wildcard address answers from the address each query was sent to", "[e2e][udp]") {
     if (!only_loopback()) {
         WARN("skipped: interfaces other than lo are up (tools/test runs this in a namespace as root)");
