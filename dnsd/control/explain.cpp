@@ -401,7 +401,7 @@ void pool_lines(const ExplainReport& e, const ExplainPool& pool, std::ostringstr
     for (const auto& m : pool.members) {
         if (!m.votes) continue;
         out << "  " << padded(m.address.to_string(), width) << "  fleet " << (m.votes->decision.up ? "up" : "down")
-            << " (" << m.votes->decision.down << " of " << m.votes->decision.counted << " say down):";
+            << " (down on " << m.votes->decision.down << " of " << m.votes->decision.counted << "):";
         for (const auto& [node, up] : m.votes->votes) out << " " << node << " " << (up ? "up" : "down");
         out << "\n";
     }

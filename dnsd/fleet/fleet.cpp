@@ -306,7 +306,7 @@ void Fleet::decide_all() {
             auto before = fleet_up_.find(target);
             const bool was_up = before != fleet_up_.end() ? before->second : own_up;
             if (was_up != decision.up)
-                spdlog::warn("fleet: {}: {} for the fleet ({} of {} node{} say down, quorum {})", target,
+                spdlog::warn("fleet: {}: {} for the fleet (down on {} of {} node{}, quorum {})", target,
                              decision.up ? "up" : "down", decision.down, decision.counted,
                              decision.counted == 1 ? "" : "s", config::to_string(settings_.health_quorum));
         }
