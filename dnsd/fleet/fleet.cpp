@@ -321,15 +321,19 @@ size_t Fleet::nodes_heard() const {
                                                  [&](const auto& n) { return fresh(n.second, now); }));
 }
 
-void Fleet::send_heartbeat() {
-    if (!link_) return;
+Heartbeat Fleet::own_heartbeat() const {
     Heartbeat heartbeat = hooks_.report();
     heartbeat.node = settings_.node;
     heartbeat.version = DNSD_VERSION;
     heartbeat.started_at_s = std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count();
     heartbeat.sent_at_ms = unix_ms(SystemClock::now());
     heartbeat.zones_revision = zones_revision_;
-    link_->put(Bucket::health, node_key(settings_.node), encode_heartbeat(heartbeat));
+    return heartbeat;
+}
+
+void Fleet::send_heartbeat() {
+    if (!link_) return;
+    link_->put(Bucket::health, node_key(settings_.node), encode_heartbeat(own_heartbeat()));
     const auto interval = std::max<Clock::duration>(std::chrono::seconds(1), stale_after_ / 3);
     next_heartbeat_ = Clock::now() + interval;
 }
@@ -373,13 +377,7 @@ Status Fleet::status() const {
     NodeStatus& self = status.nodes.emplace_back();
     self.node = settings_.node;
     self.self = true;
-    Heartbeat own = hooks_.report();
-    own.node = settings_.node;
-    own.version = DNSD_VERSION;
-    own.started_at_s = std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count();
-    own.sent_at_ms = unix_ms(SystemClock::now());
-    own.zones_revision = zones_revision_;
-    self.heartbeat = std::move(own);
+    self.heartbeat = own_heartbeat();
     self.last_heard = SystemClock::now();
     for (const auto& [name, node] : nodes_) {
         NodeStatus& other = status.nodes.emplace_back();

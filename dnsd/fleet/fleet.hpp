@@ -125,6 +125,7 @@ private:
     void on_verdicts_changed();
     void share_verdicts();
     void decide_all();
+    Heartbeat own_heartbeat() const;  // what this node serves, as its heartbeat says it
     void send_heartbeat();
     bool fresh(const Node& node, Clock::time_point now) const;
     static void on_tick(uv_timer_t* timer);
