@@ -1,4 +1,4 @@
-// The dnsd command line (SPEC §1): serve, `check`, `explain`, `push`, `fleet`, --version, --help.
+// The dnsd command line (SPEC §1): serve, `check`, `explain`, `push`, `fleet`, `drain`, --version, --help.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -8,6 +8,7 @@
 
 #include "dnsd/control/check.hpp"
 #include "dnsd/control/explain.hpp"
+#include "dnsd/control/drain_command.hpp"
 #include "dnsd/control/fleet_command.hpp"
 #include "dnsd/control/push.hpp"
 #include "dnsd/control/server.hpp"
@@ -75,13 +76,29 @@ int main(int argc, char** argv) {
     auto* fleet_config_option = fleet->add_option("--config", config_file, "JSON config file (for its \"http\")");
     auto* fleet_http_option =
         fleet->add_option("--http", http, "ADDR:PORT of the node's HTTP endpoint")->check(endpoint_validator());
+
+    dnsd::control::DrainRequest drain_request;
+    std::string drain_token;
+    unsigned drain_timeout = 3600;
+    auto* drain = app.add_subcommand("drain", "take a member out of its pool on a running node; with --wait, return "
+                                              "once no resolver can still hold it");
+    auto* drain_config_option = drain->add_option("--config", config_file, "JSON config file (for \"http\" and \"http_token\")");
+    auto* drain_http_option =
+        drain->add_option("--http", http, "ADDR:PORT of the node's HTTP endpoint")->check(endpoint_validator());
+    drain->add_option("ZONE", drain_request.zone, "the pool's zone")->required();
+    drain->add_option("POOL", drain_request.pool, "the pool")->required();
+    drain->add_option("ADDRESS", drain_request.address, "the member's address")->required();
+    drain->add_flag("--wait", drain_request.wait, "return only once the member is safe to remove");
+    auto* drain_token_option = drain->add_option("--token", drain_token, "bearer token (else the config's http_token)");
+    drain->add_option("--timeout", drain_timeout, "seconds --wait waits at most (default 3600)")
+        ->check(CLI::Range(1u, 604800u));
     app.require_subcommand(0, 1);
 
     CLI11_PARSE(app, argc, argv);
 
     dnsd::control::Flags flags;
     if (config_option->count() || check_config_option->count() || explain_config_option->count() ||
-        push_config_option->count() || fleet_config_option->count())
+        push_config_option->count() || fleet_config_option->count() || drain_config_option->count())
         flags.config_file = config_file;
     if (zones_option->count() || check_zones_option->count() || explain_zones_option->count() ||
         push_zones_option->count())
@@ -89,7 +106,7 @@ int main(int argc, char** argv) {
     for (const auto& text : listen) flags.listen.push_back(endpoint(text));
     if (geoip_option->count() || explain_geoip_option->count()) flags.geoip_path = geoip_path;
     if (threads_option->count()) flags.threads = threads;
-    if (http_option->count() || fleet_http_option->count()) flags.http = endpoint(http);
+    if (http_option->count() || fleet_http_option->count() || drain_http_option->count()) flags.http = endpoint(http);
     if (log_level_option->count()) flags.log_level = log_level;
     if (state_dir_option->count()) flags.state_dir = state_dir;
 
@@ -97,6 +114,11 @@ int main(int argc, char** argv) {
         if (check->parsed()) return dnsd::control::check(flags);
         if (push->parsed()) return dnsd::control::push(flags);
         if (fleet->parsed()) return dnsd::control::show_fleet(flags);
+        if (drain->parsed()) {
+            if (drain_token_option->count()) drain_request.token = drain_token;
+            drain_request.timeout = std::chrono::seconds(drain_timeout);
+            return dnsd::control::drain(flags, drain_request);
+        }
         if (explain->parsed()) return dnsd::control::run_explain(flags, explain_name, explain_type, explain_client);
         return dnsd::control::serve(flags);
     } catch (const std::exception& e) {

@@ -354,6 +354,8 @@ size_t Answerer<Tracer>::write_pool(Section section, const zone::Zone& zone, con
         }
     }
     if (section == Section::answer) pool_answer_ = {&zone, node.pool, selection.region, selection.tier};
+    if (state_.now_s != 0 && choice.input.health != nullptr && choice.input.health->handouts != nullptr)
+        choice.input.health->handouts->handed_out(static_cast<size_t>(node.pool), chosen, state_.now_s + ttl + 1);
     trace_.pool(section, owner, question, choice, chosen);
     return selection.count;
 }

@@ -27,6 +27,9 @@ struct WorkerState {
     uint64_t rng_state = 0x9e3779b97f4a7c15ull;  // xorshift state for weighted
     std::vector<uint32_t> members;  // selection output, sized by prepare()
     std::vector<uint64_t> scratch;  // selection scratch, sized by prepare()
+    // The query's time in Unix seconds, for the drain's record of how long
+    // resolvers may cache each member handed out; 0 records nothing (explain).
+    uint32_t now_s = 0;
 
     // Adopts a view: sizes the scratch for its largest pool and makes room for
     // its rotating sets. Only what the view changed is redone: a view with the

@@ -49,6 +49,16 @@ std::string_view bearer_token(const http::Request& request) {
     return value;
 }
 
+// The 404 for what the zones served lack.
+http::Response not_found(health::OverrideResult result, const std::string& zone, const std::string& pool,
+                         const core::Address& address) {
+    switch (result) {
+    case health::OverrideResult::no_such_zone: return http::Response::error(404, "no zone " + zone);
+    case health::OverrideResult::no_such_pool: return http::Response::error(404, "no pool " + pool + " in zone " + zone);
+    default: return http::Response::error(404, "no member " + address.to_string() + " in pool " + pool);
+    }
+}
+
 }  // namespace
 
 Api::Api(ApiSources sources) : sources_(sources) {
@@ -68,6 +78,10 @@ Api::Api(ApiSources sources) : sources_(sources) {
                 mutating([this](http::Request&, const http::Params&, http::Respond respond) {
                     reload(std::move(respond));
                 }));
+    router_.add("GET", "/v1/zones/{zone}/pools/{pool}/members/{address}",
+                [this](http::Request&, const http::Params& captures, http::Respond respond) {
+                    member(captures, respond);
+                });
     router_.add("PUT", "/v1/zones/{zone}/pools/{pool}/members/{address}",
                 mutating([this](http::Request& request, const http::Params& captures, http::Respond respond) {
                     set_override(request, captures, respond);
@@ -133,6 +147,18 @@ void Api::reload(http::Respond respond) const {
     });
 }
 
+void Api::member(const http::Params& captures, http::Respond& respond) const {
+    const std::string& zone = *captures.find("zone");
+    const std::string& pool = *captures.find("pool");
+    const std::string& address_text = *captures.find("address");
+    const auto address = core::Address::parse(address_text);
+    if (!address) return respond(http::Response::error(400, "not an IP address: " + address_text));
+    health::MemberReport report;
+    const health::OverrideResult found = sources_.monitor.member(zone, pool, *address, report);
+    if (found != health::OverrideResult::ok) return respond(not_found(found, zone, pool, *address));
+    respond(json_response(200, member_report_json(zone, pool, *address, report)));
+}
+
 void Api::set_override(const http::Request& request, const http::Params& captures, http::Respond& respond) const {
     const std::string& zone = *captures.find("zone");
     const std::string& pool = *captures.find("pool");
@@ -148,14 +174,8 @@ void Api::set_override(const http::Request& request, const http::Params& capture
     const auto state = zone::member_state(text);
     if (!state) return respond(http::Response::error(400, "state must be \"up\", \"down\" or \"auto\", not \"" + text + "\""));
 
-    switch (sources_.monitor.set_override(zone, pool, *address, *state)) {
-    case health::OverrideResult::no_such_zone: return respond(http::Response::error(404, "no zone " + zone));
-    case health::OverrideResult::no_such_pool:
-        return respond(http::Response::error(404, "no pool " + pool + " in zone " + zone));
-    case health::OverrideResult::no_such_member:
-        return respond(http::Response::error(404, "no member " + address->to_string() + " in pool " + pool));
-    case health::OverrideResult::ok: break;
-    }
+    const health::OverrideResult found = sources_.monitor.set_override(zone, pool, *address, *state);
+    if (found != health::OverrideResult::ok) return respond(not_found(found, zone, pool, *address));
     if (sources_.fleet != nullptr) sources_.fleet->share_override({zone, pool, *address, *state});
     // In force now, whether or not it could be kept: a full disk must not stop a drain.
     std::string error;

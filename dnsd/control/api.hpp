@@ -44,6 +44,7 @@ private:
     void fleet(http::Respond& respond) const;
     void explain(const http::Request& request, http::Respond& respond) const;
     void reload(http::Respond respond) const;
+    void member(const http::Params& captures, http::Respond& respond) const;
     void set_override(const http::Request& request, const http::Params& captures, http::Respond& respond) const;
 
     ApiSources sources_;

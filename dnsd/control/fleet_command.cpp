@@ -27,13 +27,8 @@ int fail(const std::string& why) {
 }  // namespace
 
 int show_fleet(const Flags& flags) {
-    core::Diagnostics diagnostics;
-    const std::optional<config::Config> config = settle(flags, diagnostics);
-    if (!config) {
-        for (const auto& diagnostic : diagnostics) std::fprintf(stderr, "%s\n", diagnostic.to_string().c_str());
-        return 1;
-    }
-    if (!config->http) return fail("no HTTP endpoint to ask: give --http ADDR:PORT");
+    const std::optional<config::Config> config = settle_for_asking(flags, "fleet");
+    if (!config) return 1;
     std::string error;
     const auto reply = http_request(*config->http, "GET", "/v1/fleet", config->http_token, error);
     if (!reply) return fail(error);

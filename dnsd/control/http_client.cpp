@@ -33,7 +33,8 @@ bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
 }  // namespace
 
 std::optional<HttpReply> http_request(const core::Endpoint& server, std::string_view method, std::string_view path,
-                                      std::string_view token, std::string& error, std::chrono::milliseconds timeout) {
+                                      std::string_view token, std::string& error, std::chrono::milliseconds timeout,
+                                      std::string_view body) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     const std::string where = "http://" + server.to_string();
     sockaddr_storage address{};
@@ -63,9 +64,11 @@ std::optional<HttpReply> http_request(const core::Endpoint& server, std::string_
         return std::nullopt;
     }
     std::string request = std::string(method) + " " + std::string(path) + " HTTP/1.1\r\nHost: " + server.to_string() +
-                          "\r\nConnection: close\r\nContent-Length: 0\r\n";
+                          "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    if (!body.empty()) request += "Content-Type: application/json\r\n";
     if (!token.empty()) request += "Authorization: Bearer " + std::string(token) + "\r\n";
     request += "\r\n";
+    request += body;
     for (size_t sent = 0; sent < request.size();) {
         const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
         if (n > 0) {

@@ -1,6 +1,6 @@
 #pragma once
 // A blocking HTTP/1.1 client for the command line tools that ask a running
-// dnsd (`dnsd fleet`): one request, one response, bounded in time and size.
+// dnsd (`dnsd fleet`, `dnsd drain`): one request, one response, bounded in time and size.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -15,10 +15,11 @@ struct HttpReply {
 };
 
 // `method` `path` on `server`, with `Authorization: Bearer token` when a
-// token is given. Nullopt, and why in `error`, when no complete response
+// token is given, and `body` as JSON when there is one. Nullopt, and why in `error`, when no complete response
 // came within `timeout`.
 std::optional<HttpReply> http_request(const core::Endpoint& server, std::string_view method, std::string_view path,
                                       std::string_view token, std::string& error,
-                                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
+                                      std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                                      std::string_view body = {});
 
 }  // namespace dnsd::control

@@ -1,5 +1,6 @@
 #include "dnsd/control/settings.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
 
@@ -21,6 +22,21 @@ std::optional<config::Config> settle(const Flags& flags, core::Diagnostics& diag
     if (flags.http) config->http = *flags.http;
     if (flags.log_level) config->log_level = *flags.log_level;
     if (flags.state_dir) config->state_dir = *flags.state_dir;
+    return config;
+}
+
+std::optional<config::Config> settle_for_asking(const Flags& flags, std::string_view command) {
+    core::Diagnostics diagnostics;
+    std::optional<config::Config> config = settle(flags, diagnostics);
+    if (!config) {
+        for (const auto& diagnostic : diagnostics) std::fprintf(stderr, "%s\n", diagnostic.to_string().c_str());
+        return std::nullopt;
+    }
+    if (!config->http) {
+        std::fprintf(stderr, "dnsd %.*s: no HTTP endpoint to ask: give --http ADDR:PORT\n", static_cast<int>(command.size()),
+                     command.data());
+        return std::nullopt;
+    }
     return config;
 }
 

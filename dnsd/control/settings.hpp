@@ -27,6 +27,12 @@ struct Flags {
 // Nullopt when the config file is unreadable or invalid; `diagnostics` says why.
 std::optional<config::Config> settle(const Flags& flags, core::Diagnostics& diagnostics);
 
+// For the command line tools that ask a running node (`dnsd fleet`, `dnsd
+// drain`): the settled config, which has an HTTP endpoint. Nullopt after
+// printing why to stderr (every diagnostic, or "dnsd COMMAND: no HTTP endpoint
+// to ask").
+std::optional<config::Config> settle_for_asking(const Flags& flags, std::string_view command);
+
 // The geo data for these settings. A database the config file or --geoip named
 // must open; the built-in default that is not there is skipped with a warning
 // (subnets and default_region still place clients). A database whose records

@@ -26,7 +26,14 @@ json zone_json(const ZoneFileStatus& zone) {
     return out;
 }
 
-json member_json(const health::MemberStatus& member) {
+// draining, out_since and safe_to_remove_at of a member (SPEC §11); none: never taken out.
+void drain_json(json& out, const std::optional<health::DrainStatus>& drain, std::chrono::system_clock::time_point now) {
+    out["draining"] = drain && drain->draining(now);
+    out["out_since"] = drain ? json(format_time(drain->out_since)) : json(nullptr);
+    out["safe_to_remove_at"] = drain ? json(format_time(drain->safe_to_remove_at)) : json(nullptr);
+}
+
+json member_json(const health::MemberStatus& member, std::chrono::system_clock::time_point now) {
     json out;
     out["address"] = member.address;
     out["region"] = optional_text(member.region);
@@ -40,6 +47,7 @@ json member_json(const health::MemberStatus& member) {
     out["last_result"] = member.last_check ? json(member.last_ok ? "success" : "failure") : json(nullptr);
     out["last_latency_ms"] = member.last_check ? json(member.latency_us / 1000.0) : json(nullptr);
     out["last_error"] = optional_text(member.last_error);
+    drain_json(out, member.drain, now);
     return out;
 }
 
@@ -68,7 +76,7 @@ json status_json(const State& state, const health::Monitor& monitor, const fleet
         for (const auto& pool : zone.pools) {
             json members = json::array();
             for (const auto& member : pool.members) {
-                json shown = member_json(member);
+                json shown = member_json(member, now);
                 if (fleet != nullptr && member.probed) {
                     const auto votes = fleet->votes(member.target);
                     shown["own_health"] = member.own_up ? "up" : "down";
@@ -77,10 +85,17 @@ json status_json(const State& state, const health::Monitor& monitor, const fleet
                 }
                 members.push_back(std::move(shown));
             }
+            json gone = json::array();
+            for (const auto& member : pool.gone) {
+                json shown{{"address", member.address}};
+                drain_json(shown, member.drain, now);
+                gone.push_back(std::move(shown));
+            }
             pools.push_back({{"zone", zone.name},
                              {"pool", pool.name},
                              {"check", zone::to_string(pool.check)},
-                             {"members", std::move(members)}});
+                             {"members", std::move(members)},
+                             {"gone", std::move(gone)}});
         }
     out["pools"] = std::move(pools);
 
@@ -93,6 +108,24 @@ json status_json(const State& state, const health::Monitor& monitor, const fleet
                              {"applied", applied}});
     out["overrides"] = std::move(overrides);
     out["last_reload"] = state.last_reload() ? reload_json(*state.last_reload()) : json(nullptr);
+    return out;
+}
+
+json member_report_json(std::string_view zone, std::string_view pool, const core::Address& address,
+                        const health::MemberReport& report) {
+    const auto now = std::chrono::system_clock::now();
+    json out;
+    out["zone"] = zone;
+    out["pool"] = pool;
+    out["address"] = address.to_string();
+    if (const auto& member = report.status) {
+        out["state"] = zone::to_string(member->override_state.value_or(member->state));
+        out["health"] = member->up ? "up" : "down";
+    } else {
+        out["state"] = "removed";
+        out["health"] = nullptr;
+    }
+    drain_json(out, report.drain, now);
     return out;
 }
 

@@ -21,6 +21,11 @@ nlohmann::ordered_json status_json(const State& state, const health::Monitor& mo
 nlohmann::ordered_json fleet_json(const fleet::Status& status, const config::Fleet& settings);
 
 // {"ns1": "up", "ns2": "down"}: each counted node's verdict on one target.
+// GET /v1/zones/Z/pools/P/members/A (SPEC §11): the member's effective state
+// ("removed" once gone from the pool), health, and drain.
+nlohmann::ordered_json member_report_json(std::string_view zone, std::string_view pool, const core::Address& address,
+                                          const health::MemberReport& report);
+
 nlohmann::ordered_json votes_json(const fleet::TargetVotes& votes);
 
 // A reload's outcome: in status as the last one, and as POST /v1/reload's answer.

@@ -99,6 +99,8 @@ public:
     std::vector<Verdict> verdicts() const;
     void on_verdicts_changed(std::function<void()> changed) { verdicts_changed_ = std::move(changed); }
     void set_fleet_verdicts(std::unordered_map<std::string, bool> up_by_target);
+    OverrideResult member(std::string_view zone, std::string_view pool, const core::Address& address,
+                          MemberReport& report) const;
     Status status() const;
     const Counters& counters() const { return counters_; }
     void close();
@@ -108,7 +110,33 @@ private:
     struct ZoneTargets {
         std::shared_ptr<const zone::Zone> zone;
         std::vector<Target*> slots;  // by zone::Member::health_slot
+        std::shared_ptr<const HandoutSlots> handouts;
     };
+    struct MemberId {
+        std::string zone;
+        std::string pool;
+        core::Address address;
+    };
+    // A member taken out while it was answerable, until an hour past its safe_to_remove_at.
+    struct Drain {
+        MemberId member;
+        SystemClock::time_point out_since;
+        const Handouts::Slot* slot;
+
+        DrainStatus status() const {
+            return {out_since, safe_to_remove_at(out_since, slot->load(std::memory_order_relaxed))};
+        }
+    };
+
+    using HandoutTables = std::unordered_map<const zone::Zone*, std::shared_ptr<const HandoutSlots>>;
+    // `zone`'s slot table: the one in `kept` (the zones adopted before), else a new one.
+    std::shared_ptr<const HandoutSlots> handout_slots(const zone::Zone& zone, const HandoutTables& kept);
+    // After any change of zones or overrides: a member that was answerable
+    // (served, state not down) and is no longer starts draining; one that is
+    // answerable again stops.
+    void track_drains();
+    const Drain* find_drain(std::string_view zone, std::string_view pool, const core::Address& address) const;
+    MemberStatus member_status(const ZoneTargets& entry, const zone::Pool& pool, const zone::Member& member) const;
 
     void publish();
     // What answers use for `target`: the fleet's verdict if it has one, else its own.
@@ -133,6 +161,9 @@ private:
     std::vector<ZoneTargets> zones_;                                   // snapshot order
     std::vector<OverrideStatus> overrides_;                            // in the order they were set
     std::unordered_map<std::string, bool> fleet_up_;                   // by target name; empty: own verdicts
+    const std::shared_ptr<Handouts> handouts_ = std::make_shared<Handouts>();
+    std::unordered_map<const Handouts::Slot*, MemberId> answerable_;  // as of the last change: served, not down
+    std::vector<Drain> drains_;                                       // in the order they began
     std::function<void()> verdicts_changed_;
     Counters counters_;
     const SystemClock::time_point started_ = SystemClock::now();
@@ -258,9 +289,11 @@ void Monitor::Impl::update(const zone::Snapshot& snapshot) {
     if (closed_) return;
     std::unordered_map<std::string, std::unique_ptr<Target>> targets;
     std::vector<ZoneTargets> zones;
+    HandoutTables kept;
+    for (const auto& entry : zones_) kept.emplace(entry.zone.get(), entry.handouts);
     size_t added = 0;
     for (const auto& zone : snapshot.zones) {
-        ZoneTargets entry{zone, {}};
+        ZoneTargets entry{zone, {}, handout_slots(*zone, kept)};
         for (const zone::ProbeTarget& probe_target : zone->probe_targets) {
             std::string key = key_of(probe_target);
             auto it = targets.find(key);
@@ -300,8 +333,46 @@ void Monitor::Impl::update(const zone::Snapshot& snapshot) {
     if (added != 0 || removed != 0)
         spdlog::info("health: {} target{} probed ({} new, {} gone)", targets_.size(), targets_.size() == 1 ? "" : "s",
                      added, removed);
+    track_drains();
     publish();
     if ((added != 0 || removed != 0) && verdicts_changed_) verdicts_changed_();
+}
+
+std::shared_ptr<const HandoutSlots> Monitor::Impl::handout_slots(const zone::Zone& zone, const HandoutTables& kept) {
+    if (auto it = kept.find(&zone); it != kept.end()) return it->second;
+    auto table = std::make_shared<HandoutSlots>();
+    table->owner = handouts_;
+    table->slots.reserve(zone.pools.size());
+    for (const auto& pool : zone.pools) {
+        auto& slots = table->slots.emplace_back();
+        slots.reserve(pool.members.size());
+        for (const auto& member : pool.members) slots.push_back(&handouts_->slot(zone.name, pool.name, member.address));
+    }
+    return table;
+}
+
+void Monitor::Impl::track_drains() {
+    const auto now = SystemClock::now();
+    std::unordered_map<const Handouts::Slot*, MemberId> answerable;
+    for (const auto& entry : zones_) {
+        const zone::Zone& zone = *entry.zone;
+        for (size_t p = 0; p < zone.pools.size(); ++p) {
+            const zone::Pool& pool = zone.pools[p];
+            for (size_t m = 0; m < pool.members.size(); ++m) {
+                const zone::Member& member = pool.members[m];
+                const Override* o = find_override(zone.name, pool.name, member.address);
+                if ((o ? o->state : member.state) == MemberState::down) continue;
+                answerable.try_emplace(entry.handouts->slots[p][m], MemberId{zone.name, pool.name, member.address});
+            }
+        }
+    }
+    // A slot is one member's, so one that left the set is a member taken out.
+    std::erase_if(drains_, [&](const Drain& d) {
+        return answerable.contains(d.slot) || d.status().safe_to_remove_at + std::chrono::hours(1) < now;
+    });
+    for (auto& [slot, id] : answerable_)
+        if (!answerable.contains(slot)) drains_.push_back({std::move(id), now, slot});
+    answerable_ = std::move(answerable);
 }
 
 OverrideResult Monitor::Impl::set_override(std::string_view zone_name, std::string_view pool_name,
@@ -314,6 +385,7 @@ OverrideResult Monitor::Impl::set_override(std::string_view zone_name, std::stri
             spdlog::info("health: override of {} in {}/{} ended: back to the zone file's state", address.to_string(),
                          zone, pool_name);
             overrides_.erase(overrides_.begin() + static_cast<std::ptrdiff_t>(existing));
+            track_drains();
             publish();
             return OverrideResult::ok;
         }
@@ -327,6 +399,7 @@ OverrideResult Monitor::Impl::set_override(std::string_view zone_name, std::stri
     else
         overrides_.push_back({Override{zone, std::string(pool_name), address, state}, true});
     spdlog::info("health: {} in {}/{} set to {} by override", address.to_string(), zone, pool_name, zone::to_string(state));
+    track_drains();
     publish();
     return OverrideResult::ok;
 }
@@ -381,6 +454,7 @@ void Monitor::Impl::publish() {
             health.states.resize(pools.size());
             health.states[p] = std::move(states);
         }
+        health.handouts = entry.handouts;
         view->add(entry.zone, std::move(health));
     }
     publish_(std::move(view));
@@ -453,10 +527,52 @@ void Monitor::Impl::replace_overrides(std::vector<Override> overrides) {
         changed = changed || now == replaced.end() || now->entry.state != old.entry.state;
     }
     overrides_ = std::move(replaced);
-    if (changed) publish();
+    if (!changed) return;
+    track_drains();
+    publish();
+}
+
+MemberStatus Monitor::Impl::member_status(const ZoneTargets& entry, const zone::Pool& pool,
+                                          const zone::Member& member) const {
+    const zone::Zone& zone = *entry.zone;
+    MemberStatus m;
+    m.address = member.address.to_string();
+    if (member.region >= 0 && static_cast<size_t>(member.region) < region_names_.size())
+        m.region = region_names_[static_cast<size_t>(member.region)];
+    m.state = member.state;
+    if (const Override* o = find_override(zone.name, pool.name, member.address)) m.override_state = o->state;
+    m.since = started_;
+    if (member.health_slot < entry.slots.size()) entry.slots[member.health_slot]->fill(m);
+    if (const Drain* drain = find_drain(zone.name, pool.name, member.address)) m.drain = drain->status();
+    return m;
+}
+
+const Monitor::Impl::Drain* Monitor::Impl::find_drain(std::string_view zone, std::string_view pool,
+                                                     const core::Address& address) const {
+    auto it = std::find_if(drains_.begin(), drains_.end(), [&](const Drain& d) {
+        return d.member.zone == zone && d.member.pool == pool && d.member.address == address;
+    });
+    return it == drains_.end() ? nullptr : &*it;
+}
+
+OverrideResult Monitor::Impl::member(std::string_view zone_name, std::string_view pool_name,
+                                     const core::Address& address, MemberReport& report) const {
+    const std::string zone = zone_key(zone_name);
+    report = {};
+    if (const Drain* drain = find_drain(zone, pool_name, address)) report.drain = drain->status();
+    const OverrideResult found = locate(zone, pool_name, address);
+    if (found != OverrideResult::ok) return report.drain ? OverrideResult::ok : found;
+    const auto& entry = *std::find_if(zones_.begin(), zones_.end(), [&](const ZoneTargets& z) { return z.zone->name == zone; });
+    const auto& pool = *std::find_if(entry.zone->pools.begin(), entry.zone->pools.end(),
+                                     [&](const zone::Pool& p) { return p.name == pool_name; });
+    const auto& member = *std::find_if(pool.members.begin(), pool.members.end(),
+                                       [&](const zone::Member& m) { return m.address == address; });
+    report.status = member_status(entry, pool, member);
+    return OverrideResult::ok;
 }
 
 Status Monitor::Impl::status() const {
+    const auto now = SystemClock::now();
     Status status;
     for (const auto& entry : zones_) {
         const zone::Zone& zone = *entry.zone;
@@ -466,16 +582,14 @@ Status Monitor::Impl::status() const {
             PoolStatus& pool_status = zone_status.pools.emplace_back();
             pool_status.name = pool.name;
             pool_status.check = pool.check.type;
-            for (const auto& member : pool.members) {
-                MemberStatus& m = pool_status.members.emplace_back();
-                m.address = member.address.to_string();
-                if (member.region >= 0 && static_cast<size_t>(member.region) < region_names_.size())
-                    m.region = region_names_[static_cast<size_t>(member.region)];
-                m.state = member.state;
-                if (const Override* o = find_override(zone.name, pool.name, member.address))
-                    m.override_state = o->state;
-                m.since = started_;
-                if (member.health_slot < entry.slots.size()) entry.slots[member.health_slot]->fill(m);
+            for (const auto& member : pool.members) pool_status.members.push_back(member_status(entry, pool, member));
+            for (const Drain& drain : drains_) {
+                if (drain.member.zone != zone.name || drain.member.pool != pool.name) continue;
+                const DrainStatus drain_status = drain.status();
+                const bool served = std::any_of(pool.members.begin(), pool.members.end(),
+                                                [&](const zone::Member& m) { return m.address == drain.member.address; });
+                if (!served && drain_status.draining(now))
+                    pool_status.gone.push_back({drain.member.address.to_string(), drain_status});
             }
         }
     }
@@ -489,6 +603,8 @@ void Monitor::Impl::close() {
     zones_.clear();
     targets_.clear();  // each Target closes its timer and cancels its probe
     overrides_.clear();
+    answerable_.clear();
+    drains_.clear();
 }
 
 Monitor::Monitor(uv_loop_t* loop, std::vector<std::string> region_names, Publish publish,
@@ -514,6 +630,11 @@ void Monitor::on_verdicts_changed(std::function<void()> changed) { impl_->on_ver
 
 void Monitor::set_fleet_verdicts(std::unordered_map<std::string, bool> up_by_target) {
     impl_->set_fleet_verdicts(std::move(up_by_target));
+}
+
+OverrideResult Monitor::member(std::string_view zone, std::string_view pool, const core::Address& address,
+                              MemberReport& report) const {
+    return impl_->member(zone, pool, address, report);
 }
 
 Status Monitor::status() const { return impl_->status(); }

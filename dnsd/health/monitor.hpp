@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "dnsd/core/address.hpp"
+#include "dnsd/health/handouts.hpp"
 #include "dnsd/health/view.hpp"
 #include "dnsd/zone/snapshot.hpp"
 
@@ -54,6 +55,16 @@ struct Counters {
     uint64_t transitions_down = 0;
 };
 
+// A member taken out (SPEC §11): its state set to down, or gone from its pool.
+struct DrainStatus {
+    std::chrono::system_clock::time_point out_since;
+    // From then on no cache can hold an answer with it: the later of
+    // out_since and the expiry of the last answer that carried it.
+    std::chrono::system_clock::time_point safe_to_remove_at;
+
+    bool draining(std::chrono::system_clock::time_point now) const { return now < safe_to_remove_at; }
+};
+
 struct MemberStatus {
     std::string address;                             // core::Address::to_string form
     std::string region;                              // region name; empty: none
@@ -68,12 +79,21 @@ struct MemberStatus {
     std::string last_error;      // the latest failure's reason, kept after successes; empty: none yet
     std::chrono::system_clock::time_point since;  // health has been `up` since (start-up for a member never changed)
     uint32_t latency_us = 0;     // of the last probe
+    std::optional<DrainStatus> drain;  // taken out while being answered (state down)
+};
+
+// A member gone from its pool (a reload, a deregistration) while answers
+// with it may still be cached.
+struct GoneMember {
+    std::string address;
+    DrainStatus drain;
 };
 
 struct PoolStatus {
     std::string name;
     zone::Check::Type check = zone::Check::Type::none;
     std::vector<MemberStatus> members;  // zone file order
+    std::vector<GoneMember> gone;       // still draining, in the order they left
 };
 
 struct ZoneStatus {
@@ -105,6 +125,13 @@ struct Status {
 };
 
 enum class OverrideResult : uint8_t { ok, no_such_zone, no_such_pool, no_such_member };
+
+// One member as GET /v1/zones/Z/pools/P/members/A shows it: served (status),
+// or gone and remembered for its drain, or both absent (no_such_member).
+struct MemberReport {
+    std::optional<MemberStatus> status;  // none: the pool no longer has it
+    std::optional<DrainStatus> drain;    // none: never taken out while answered
+};
 
 // One probed target's verdict on this node, by its name in status and logs
 // ("192.0.2.10:80 http /healthz"): what a fleet node tells the others.
@@ -164,6 +191,12 @@ public:
     // An empty map: every target its own (a node alone, or cut off from its
     // fleet). Publishes the new HealthView when an answer changes.
     void set_fleet_verdicts(std::unordered_map<std::string, bool> up_by_target);
+
+    // One member's status and drain; ok, or what the zones served lack (a
+    // member gone from its pool is found while its drain is remembered: an
+    // hour past its safe_to_remove_at).
+    OverrideResult member(std::string_view zone, std::string_view pool, const core::Address& address,
+                          MemberReport& report) const;
 
     Status status() const;
     const Counters& counters() const;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dnsd/core/key_index.hpp"
+#include "dnsd/health/handouts.hpp"
 #include "dnsd/zone/snapshot.hpp"
 
 namespace dnsd::health {
@@ -26,6 +27,9 @@ struct ZoneHealth {
     // (the override where one is set, else the zone file's). A pool past the
     // end or with an empty list has no override.
     std::vector<std::vector<zone::MemberState>> states;
+    // Where answers record until when they handed out each member (drain);
+    // null: nothing is recorded.
+    std::shared_ptr<const HandoutSlots> handouts;
 
     bool is_up(uint32_t slot) const { return slot >= up.size() || up[slot] != 0; }
     std::span<const zone::MemberState> states_of(size_t pool) const {

@@ -2,6 +2,8 @@
 
 #include <sys/random.h>
 
+#include <chrono>
+
 namespace dnsd::net {
 
 Responder::Responder(const core::Published<answer::View>& published, uint32_t region_count)
@@ -24,6 +26,9 @@ size_t Responder::answer(std::span<const uint8_t> query, const core::Address& so
         pool_counters_.adopt(view.snapshot);
         prepared_generation_ = reader_.generation();
     }
+    // Whole seconds, rounded down: a record's expiry is taken one second later.
+    state_.now_s = static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     const answer::Outcome outcome = answer::respond({query, source, transport}, view, state_, out);
     if (outcome.size == 0) {
         counters_.dropped.add();

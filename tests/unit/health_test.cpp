@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -503,4 +504,82 @@ TEST_CASE("Monitor: update() carries the state of targets that stay, new targets
     CHECK(kept.since == member.since);
     CHECK(kept.last_error == "connection refused");
     monitor.close();
+}
+
+TEST_CASE("Monitor: a member taken out drains until the last answer handed out with it expires", "[health][monitor][drain]") {
+    Loop loop;
+    std::shared_ptr<const health::HealthView> published;
+    health::Monitor monitor(&loop.loop, {}, [&](std::shared_ptr<const health::HealthView> view) { published = std::move(view); });
+    const auto with_4 = [] { return load(slots_zone("one.example", R"(, { "address": "192.0.2.4" })"), "one.example.json"); };
+    monitor.update(zone::Snapshot({with_4()}));
+    const auto address = [](const char* text) { return *core::Address::parse(text); };
+    // As a worker answering pool a (index 0) does: 192.0.2.4 (member 3) handed out until `expires`.
+    const auto hand_out = [&](uint32_t member, uint32_t expires) {
+        published->zones().at(0).health.handouts->handed_out(0, std::vector<uint32_t>{member}, expires);
+    };
+    const auto report = [&](const char* member) {
+        health::MemberReport out;
+        CHECK(monitor.member("one.example", "a", address(member), out) == health::OverrideResult::ok);
+        return out;
+    };
+    using SystemClock = std::chrono::system_clock;
+    const auto far = SystemClock::now() + std::chrono::hours(2);
+    const auto far_s = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(far.time_since_epoch()).count());
+
+    CHECK_FALSE(report("192.0.2.4").drain);
+    hand_out(3, far_s);
+    hand_out(3, far_s - 100);  // an earlier expiry never lowers it
+    const auto before = SystemClock::now();
+    REQUIRE(monitor.set_override("one.example", "a", address("192.0.2.4"), MemberState::down) == health::OverrideResult::ok);
+    auto drained = report("192.0.2.4");
+    REQUIRE(drained.drain);
+    CHECK(drained.drain->out_since >= before);
+    CHECK(drained.drain->safe_to_remove_at == SystemClock::time_point(std::chrono::seconds(far_s)));
+    CHECK(drained.drain->draining(SystemClock::now()));
+    CHECK(drained.status->drain);
+    // Never handed out: safe from the moment it was taken out.
+    REQUIRE(monitor.set_override("one.example", "a", address("192.0.2.3"), MemberState::down) == health::OverrideResult::ok);
+    const auto never = report("192.0.2.3").drain;
+    REQUIRE(never);
+    CHECK(never->safe_to_remove_at == never->out_since);
+    // Set down again: the drain that began goes on.
+    REQUIRE(monitor.set_override("one.example", "a", address("192.0.2.4"), MemberState::down) == health::OverrideResult::ok);
+    CHECK(report("192.0.2.4").drain->out_since == drained.drain->out_since);
+    // Answerable again: no longer draining.
+    REQUIRE(monitor.set_override("one.example", "a", address("192.0.2.4"), MemberState::automatic) == health::OverrideResult::ok);
+    CHECK_FALSE(report("192.0.2.4").drain);
+
+    // A reload that removes it: gone from the pool, remembered with its drain, in status under `gone`.
+    const auto slots_before = published->zones().at(0).health.handouts;
+    monitor.update(zone::Snapshot({load(slots_zone("one.example"), "one.example.json")}));
+    const auto gone = report("192.0.2.4");
+    CHECK_FALSE(gone.status);
+    REQUIRE(gone.drain);
+    CHECK(gone.drain->safe_to_remove_at == SystemClock::time_point(std::chrono::seconds(far_s)));
+    const health::Status status = monitor.status();
+    const auto& pool_a = status.zones.at(0).pools.at(0);
+    REQUIRE(pool_a.gone.size() == 1);
+    CHECK(pool_a.gone[0].address == "192.0.2.4");
+    health::MemberReport none;
+    CHECK(monitor.member("one.example", "a", address("192.0.2.9"), none) == health::OverrideResult::no_such_member);
+    // Back by a reload: a new Zone, the same slot (what workers recorded stays), no drain.
+    monitor.update(zone::Snapshot({with_4()}));
+    CHECK_FALSE(report("192.0.2.4").drain);
+    CHECK(published->zones().at(0).health.handouts != slots_before);
+    CHECK(published->zones().at(0).health.handouts->slots[0][3] == slots_before->slots[0][3]);
+    monitor.close();
+}
+
+TEST_CASE("drain rule: safe to remove at the later of out_since and the last expiry", "[health][drain]") {
+    using SystemClock = std::chrono::system_clock;
+    const SystemClock::time_point out(std::chrono::seconds(1000));
+    CHECK(health::safe_to_remove_at(out, 0) == out);
+    CHECK(health::safe_to_remove_at(out, 999) == out);
+    CHECK(health::safe_to_remove_at(out, 1030) == SystemClock::time_point(std::chrono::seconds(1030)));
+    health::Handouts::Slot slot{0};
+    health::Handouts::record(slot, 1030);
+    health::Handouts::record(slot, 1010);
+    CHECK(slot.load() == 1030);
+    health::Handouts::record(slot, 1031);
+    CHECK(slot.load() == 1031);
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdlib>
 #include <memory>
@@ -568,6 +569,76 @@ TEST_CASE("respond uses the degraded TTL when select() fails open", "[respond]")
     c.view.health = health;
     CHECK(c.ask("www.demo.example", rrtype::A).answer ==
           Lines{"www.demo.example. 5 A 198.51.100.1", "www.demo.example. 5 A 198.51.100.2"});
+}
+
+namespace {
+
+// The demo zone's health with a slot for each member of www (pool 0), every
+// probed member up or down.
+std::shared_ptr<const health::HealthView> handout_health(const answer::View& view, bool up,
+                                                         std::shared_ptr<health::HandoutSlots>& slots) {
+    auto handouts = std::make_shared<health::Handouts>();
+    const auto& demo = view.snapshot->zones[0];
+    slots = std::make_shared<health::HandoutSlots>();
+    slots->owner = handouts;
+    slots->slots.resize(1);
+    for (const auto& member : demo->pools[0].members)
+        slots->slots[0].push_back(&handouts->slot(demo->name, "www", member.address));
+    auto health = std::make_shared<health::HealthView>();
+    health::ZoneHealth zone_health;
+    zone_health.up.assign(8, up ? 1 : 0);
+    zone_health.handouts = slots;
+    health->add(demo, zone_health);
+    return health;
+}
+
+}  // namespace
+
+TEST_CASE("respond records until when each member it hands out may be cached, degraded TTLs included", "[respond][drain]") {
+    Client c;
+    std::shared_ptr<health::HandoutSlots> slots;
+    auto expiry = [&](size_t m) { return slots->slots[0][m]->load(); };
+    SECTION("the name's TTL, for the members answered and none other") {
+        c.view.health = handout_health(c.view, true, slots);
+        c.state.now_s = 1'000'000;
+        c.ask("www.demo.example", rrtype::A);
+        CHECK(expiry(0) == 1'000'000 + 20 + 1);
+        CHECK(expiry(1) == 1'000'000 + 20 + 1);
+        CHECK(expiry(2) == 0);  // the IPv6 member was not asked for
+        // An earlier answer never lowers it; a later one raises it.
+        c.state.now_s = 999'000;
+        c.ask("www.demo.example", rrtype::A);
+        CHECK(expiry(0) == 1'000'000 + 21);
+        c.state.now_s = 1'000'100;
+        c.ask("www.demo.example", rrtype::AAAA);
+        CHECK(expiry(2) == 1'000'100 + 21);
+        CHECK(expiry(0) == 1'000'000 + 21);
+    }
+    SECTION("the degraded TTL when the pool fails open") {
+        c.view.health = handout_health(c.view, false, slots);
+        c.state.now_s = 1'000'000;
+        CHECK(c.ask("www.demo.example", rrtype::A).answer.size() == 2);
+        CHECK(expiry(0) == 1'000'000 + 5 + 1);
+    }
+    SECTION("nothing without the query's time (explain)") {
+        c.view.health = handout_health(c.view, true, slots);
+        c.ask("www.demo.example", rrtype::A);
+        CHECK(expiry(0) == 0);
+    }
+    SECTION("without allocating") {
+        c.view.health = handout_health(c.view, true, slots);
+        c.state.now_s = 1'000'000;
+        const auto packet = test::build_query([] {
+            test::QuerySpec spec;
+            spec.name = "www.demo.example";
+            return spec;
+        }());
+        std::array<uint8_t, 65535> out{};
+        const size_t before = allocations;
+        answer::respond({packet, ip("192.0.2.1"), answer::Transport::udp}, c.view, c.state, out);
+        CHECK(allocations == before);
+        CHECK(expiry(0) == 1'000'000 + 21);
+    }
 }
 
 TEST_CASE("respond answers SERVFAIL rather than overrun scratch not sized by prepare", "[respond]") {
