@@ -106,7 +106,7 @@ TEST_CASE("drain: --wait returns once the TTL handed out has run out, and the me
     CHECK(member(server, "web", "192.0.2.2")["out_since"].is_null());
 }
 
-TEST_CASE("drain: --wait gives up with one line when the TTL outlasts its timeout; errors are one line",
+TEST_CASE("drain: --wait gives up with one line when the TTL outlasts its timeout, and errors are one line",
           "[e2e][drain]") {
     TempDir zones;
     zones.write("drain.test.json", drain_zone);
