@@ -61,7 +61,8 @@ public:
     static constexpr size_t table_slots = size_t{1} << 20;
     // Networks the registry can hold at once (for the log and the gauge).
     static constexpr size_t registry_slots = 8192;
-    // A network not limited for this many seconds has stopped being limited.
+    // A network whose last limited response is this many seconds old (no
+    // limited response this second nor the one before) has stopped being limited.
     static constexpr uint32_t quiet_seconds = 2;
 
     // `seed` keys the class hash, so that nobody outside can aim many classes

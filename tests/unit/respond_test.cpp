@@ -916,7 +916,9 @@ TEST_CASE("respond: a client cookie gets a server cookie; BADCOOKIE only without
         spec.cookie.insert(spec.cookie.end(), 16, 0x5a);
         const auto d = ask_at(test::build_query(spec), "198.51.100.100");
         CHECK(d.rcode == wire::rcode::noerror);
-        CHECK(d.answer == first.answer);
+        // The same records (rotated by one, as every answer is).
+        CHECK(std::set<std::string>(d.answer.begin(), d.answer.end()) ==
+              std::set<std::string>(first.answer.begin(), first.answer.end()));
         CHECK(d.lines.back() == first.lines.back());
     }
     SECTION("no question: NOERROR with a valid server cookie, BADCOOKIE without") {
