@@ -174,7 +174,7 @@ TEST_CASE("RRL: the same flood with a valid server cookie is served in full", "[
     Dnsd dnsd(options);
     const uint16_t port = dnsd.port();
 
-    // Learn the server cookie with a client cookie alone.
+    // Learn the server cookie: a query with a client cookie only.
     const Bytes client_cookie{1, 2, 3, 4, 5, 6, 7, 8};
     UdpClient client("127.0.0.1", port, "127.0.3.1");
     Bytes query = make_query(1, "static.test", rrtype::A);
