@@ -406,9 +406,9 @@ TEST_CASE("TCP: clients that trickle bytes from many addresses lose their slots"
     std::vector<std::unique_ptr<TcpClient>> tricklers;
     for (int i = 1; i <= 40; ++i)
         tricklers.push_back(std::make_unique<TcpClient>("127.0.0.1", port, "127.0.8." + std::to_string(i)));
-    Bytes query = make_query(1, "static.test", rrtype::A);
-    Bytes framed{static_cast<uint8_t>(query.size() >> 8), static_cast<uint8_t>(query.size())};
-    framed.insert(framed.end(), query.begin(), query.end());
+    Bytes framed = make_query(1, "static.test", rrtype::A);
+    const size_t size = framed.size();
+    framed.insert(framed.begin(), {static_cast<uint8_t>(size >> 8), static_cast<uint8_t>(size)});
     std::vector<bool> open(tricklers.size(), true);
     size_t still_open = tricklers.size();
     for (size_t byte = 0; byte < framed.size() - 1 && still_open > 0; ++byte) {
