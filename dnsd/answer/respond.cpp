@@ -94,6 +94,9 @@ public:
     bool overflow() const { return overflow_; }
     bool failed() const { return failed_; }
     uint8_t ecs_scope_prefix() const { return ecs_scope_prefix_; }
+    // The name RRL counts the answer under: the question's, the wildcard's
+    // that synthesised it, or the zone's for NXDOMAIN.
+    std::string_view rrl_name() const { return rrl_name_; }
     const PoolAnswer& pool_answer() const { return pool_answer_; }
 
 private:
@@ -121,12 +124,14 @@ private:
     bool failed_ = false;
     bool glue_required_ = false;
     uint8_t ecs_scope_prefix_ = 0;
+    std::string_view rrl_name_;
     PoolAnswer pool_answer_;
 };
 
 template <class Tracer>
 uint16_t Answerer<Tracer>::answer() {
     std::string_view name = query_.qname.lower_view();
+    rrl_name_ = name;
     const zone::Zone* zone = zone_for(name);
     if (zone == nullptr) return rcode::refused;
     authoritative_ = true;
@@ -139,6 +144,7 @@ uint16_t Answerer<Tracer>::answer() {
         switch (found.kind) {
         case Lookup::Kind::nxdomain:
             trace_.looked_up(name, nullptr, StepKind::nxdomain);
+            rrl_name_ = zone->apex;
             negative(*zone);
             return rcode::nxdomain;
         case Lookup::Kind::delegation:
@@ -153,6 +159,7 @@ uint16_t Answerer<Tracer>::answer() {
             break;
         case Lookup::Kind::wildcard:
             trace_.looked_up(name, found.node, StepKind::wildcard);
+            if (links == 0) rrl_name_ = found.node->name;
             break;
         }
         // Records are owned by `name` even when a wildcard synthesises them
@@ -375,11 +382,29 @@ size_t response_limit(Transport transport, const wire::Query& query, const Optio
     return std::max<size_t>(udp_minimum, std::min<size_t>(query.edns.payload, options.udp_payload));
 }
 
+// The RRL class of an answer that names no zone's data: errors and refusals.
+constexpr std::string_view root_name{"\0", 1};
+
+// The Extended DNS Error that says why a query was refused (RFC 8914 §4).
+uint16_t refusal_ede(const wire::Query& query) {
+    return query.qtype == rrtype::AXFR || query.qtype == rrtype::IXFR ? wire::ede::prohibited
+                                                                      : wire::ede::not_authoritative;
+}
+
+// RRL's verdict on a finished answer (SPEC §10): TCP, exempt networks and
+// queries with a valid server cookie are never limited.
+guard::Verdict rate_limit(guard::Rrl* rrl, Transport transport, bool cookie_valid, const core::Address& source,
+                          std::string_view name, uint16_t qtype, uint16_t rcode, uint32_t now_s) {
+    if (rrl == nullptr || transport != Transport::udp || cookie_valid || rrl->exempt(source))
+        return guard::Verdict::pass;
+    return rrl->account(source, name, qtype, static_cast<uint8_t>(rcode), now_s);
+}
+
 // The answer to a parsed query, every decision reported to `tracer`.
 template <class Tracer>
 Outcome answer_query(const wire::Query& query, wire::ParseStatus status, const core::Address& source,
-                     Transport transport, const View& view, WorkerState& state, std::span<uint8_t> out,
-                     Tracer& tracer) {
+                     Transport transport, uint32_t now_s, const View& view, WorkerState& state,
+                     std::span<uint8_t> out, Tracer& tracer) {
     Outcome outcome;
     const size_t limit = std::min(out.size(), response_limit(transport, query, view.options));
     // A buffer below the smallest limit breaks respond()'s contract: drop.
@@ -391,18 +416,34 @@ Outcome answer_query(const wire::Query& query, wire::ParseStatus status, const c
     const auto start = writer.mark();
 
     // The query's options are honoured only in a query we understood.
-    const bool understood = status == wire::ParseStatus::ok && query.edns.version == 0;
+    const bool cookie_only = status == wire::ParseStatus::cookie_only;
+    const bool understood = (status == wire::ParseStatus::ok || cookie_only) && query.edns.version == 0;
     wire::OptRecord opt;
     opt.payload = view.options.udp_payload;
     opt.dnssec_ok = query.edns.dnssec_ok;
     if (understood && query.edns.nsid) opt.nsid = view.options.nsid;
     if (understood && query.edns.has_ecs) opt.ecs = &query.edns.ecs;
+    // A client cookie gets a fresh server cookie back, whatever it sent with
+    // it (RFC 7873 §5.2.3); a valid one also spares the query from RRL.
+    bool cookie_valid = false;
+    guard::CookieOption cookie;
+    if (understood && query.edns.has_cookie && state.cookies != nullptr) {
+        cookie_valid = guard::valid_server_cookie(query.edns.cookie, source, now_s, *state.cookies);
+        cookie = guard::answer_cookie(query.edns.cookie, source, now_s, *state.cookies);
+        opt.cookie = cookie;
+    }
+    // An EDE goes only on a refusal, which leaves room enough for it.
     if (query.has_edns) writer.reserve(opt.size());
 
     uint16_t rcode = rcode::noerror;
     bool authoritative = false;
+    std::string_view rrl_name = root_name;
     if (status == wire::ParseStatus::notimp) {
         rcode = rcode::notimp;
+    } else if (cookie_only) {
+        // RFC 7873 §5.4: the client asks for a server cookie alone. A server
+        // that answers no cookies sees only a query without a question.
+        rcode = state.cookies == nullptr ? rcode::formerr : cookie_valid ? rcode::noerror : rcode::badcookie;
     } else if (status == wire::ParseStatus::formerr) {
         rcode = rcode::formerr;
     } else if (query.has_edns && query.edns.version != 0) {
@@ -410,6 +451,7 @@ Outcome answer_query(const wire::Query& query, wire::ParseStatus status, const c
     } else if (query.qclass != wire::qclass::in || query.qtype == rrtype::AXFR || query.qtype == rrtype::IXFR ||
                !view.snapshot) {
         rcode = rcode::refused;
+        opt.ede = refusal_ede(query);
     } else {
         const Client client = client_of(source, query.edns.has_ecs ? &query.edns.ecs : nullptr, view.options.ecs);
         Answerer<Tracer> answerer(view, state, query, client, writer, tracer);
@@ -422,7 +464,19 @@ Outcome answer_query(const wire::Query& query, wire::ParseStatus status, const c
             else outcome.pool_answer = answerer.pool_answer();
             authoritative = answerer.authoritative();
             opt.ecs_scope_prefix = answerer.ecs_scope_prefix();
+            if (rcode == rcode::refused) opt.ede = wire::ede::not_authoritative;
+            else rrl_name = answerer.rrl_name();
         }
+    }
+    outcome.rrl = rate_limit(state.rrl, transport, cookie_valid, source, rrl_name, query.qtype, rcode, now_s);
+    if (outcome.rrl == guard::Verdict::drop) {
+        outcome.pool_answer = {};
+        return outcome;
+    }
+    if (outcome.rrl == guard::Verdict::slip) {
+        // An empty answer with TC: a real client retries over TCP, which is never limited.
+        writer.truncate();
+        outcome.pool_answer = {};
     }
     writer.set_authoritative(authoritative);
     writer.set_rcode(rcode);
@@ -448,12 +502,12 @@ Outcome respond(const Request& request, const View& view, WorkerState& state, st
     wire::Query query;
     const wire::ParseStatus status = wire::parse_query(request.packet, query);
     NoTrace tracer;
-    return answer_query(query, status, request.source, request.transport, view, state, out, tracer);
+    return answer_query(query, status, request.source, request.transport, request.now_s, view, state, out, tracer);
 }
 
 Outcome respond(const wire::Query& query, const core::Address& source, Transport transport, const View& view,
                 WorkerState& state, std::span<uint8_t> out, Trace& trace) {
-    return answer_query(query, wire::ParseStatus::ok, source, transport, view, state, out, trace);
+    return answer_query(query, wire::ParseStatus::ok, source, transport, 0, view, state, out, trace);
 }
 
 }  // namespace dnsd::answer

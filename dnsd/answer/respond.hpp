@@ -11,6 +11,8 @@
 #include "dnsd/answer/select.hpp"
 #include "dnsd/answer/view.hpp"
 #include "dnsd/core/address.hpp"
+#include "dnsd/guard/cookie.hpp"
+#include "dnsd/guard/rrl.hpp"
 #include "dnsd/wire/query.hpp"
 
 namespace dnsd::answer {
@@ -30,6 +32,10 @@ struct WorkerState {
     // The query's time in Unix seconds, for the drain's record of how long
     // resolvers may cache each member handed out; 0 records nothing (explain).
     uint32_t now_s = 0;
+    // Shared by every worker and read-only: null answers no cookies (explain).
+    const guard::CookieSecrets* cookies = nullptr;
+    // Shared by every worker, written with relaxed atomics; null: no RRL.
+    guard::Rrl* rrl = nullptr;
 
     // Adopts a view: sizes the scratch for its largest pool and makes room for
     // its rotating sets. Only what the view changed is redone: a view with the
@@ -46,6 +52,7 @@ struct Request {
     std::span<const uint8_t> packet;
     core::Address source;
     Transport transport = Transport::udp;
+    uint32_t now_s = 0;  // seconds since the Unix epoch: cookie timestamps and RRL's second
 };
 
 // The pool whose members answered the question (the answer section).
@@ -62,11 +69,15 @@ struct Outcome {
     uint16_t qtype = 0;
     uint8_t rcode = 0;
     bool truncated = false;
+    guard::Verdict rrl = guard::Verdict::pass;  // drop: size is 0; slip: an empty answer with TC
     PoolAnswer pool_answer;    // only in a complete (untruncated) answer
 };
 
 // `out` must hold at least 65535 bytes; the response is limited to what the
 // transport allows (UDP: the client's EDNS payload or 512; TCP: 65535).
+// With state.cookies, a query's client cookie gets a server cookie back
+// (RFC 7873, RFC 9018); with state.rrl, UDP answers are rate limited
+// (SPEC §10) unless the query came with a valid server cookie.
 Outcome respond(const Request& request, const View& view, WorkerState& state,
                 std::span<uint8_t> out);
 

@@ -68,10 +68,14 @@ using json::Fields;
 
 constexpr std::string_view config_keys[] = {"listen", "zones",       "geoip",  "regions",     "default_region",
                                             "threads", "http",       "http_token", "ecs",      "udp_payload",
-                                            "nsid",    "tcp",        "log_level",  "state_dir", "fleet"};
+                                            "nsid",    "tcp",        "log_level",  "state_dir",
+                                            "rrl",     "cookie_secret", "cookie_secret_previous", "fleet"};
 constexpr std::string_view geoip_keys[] = {"path", "country", "continent", "latitude", "longitude"};
 constexpr std::string_view region_keys[] = {"continents", "countries", "subnets", "location", "fallback"};
-constexpr std::string_view tcp_keys[] = {"idle_timeout", "max_connections"};
+constexpr std::string_view tcp_keys[] = {"idle_timeout", "max_connections", "max_connections_per_client"};
+constexpr std::string_view rrl_keys[] = {"responses_per_second", "slip", "ipv4_prefix", "ipv6_prefix", "exempt"};
+// The registry of limited networks keeps an IPv6 network in 64 bits.
+constexpr int64_t max_rrl_ipv6_prefix = 64;
 constexpr std::string_view fleet_keys[] = {"nats", "node", "token", "creds", "health_quorum", "stale_after", "zones"};
 constexpr std::string_view quorum_words[] = {"any", "majority", "all"};
 constexpr std::string_view fleet_zone_words[] = {"local", "shared"};
@@ -127,6 +131,14 @@ public:
                     config_.nsid = *s;
             }
         if (const json::Value* v = root.find("tcp")) read_tcp(*v);
+        if (const json::Value* v = root.find("rrl")) read_rrl(*v);
+        if (const json::Value* v = root.find("cookie_secret")) config_.cookie_secret = secret(*v, "\"cookie_secret\"");
+        if (const json::Value* v = root.find("cookie_secret_previous")) {
+            config_.cookie_secret_previous = secret(*v, "\"cookie_secret_previous\"");
+            if (!root.find("cookie_secret"))
+                fields_.error(v->position, "\"cookie_secret_previous\" needs a \"cookie_secret\" to rotate to; "
+                                           "add the new secret as \"cookie_secret\"");
+        }
         if (const json::Value* v = root.find("log_level"))
             if (const std::string* s = fields_.string(*v, "\"log_level\"")) {
                 if (std::find(std::begin(log_levels), std::end(log_levels), *s) != std::end(log_levels))
@@ -201,6 +213,39 @@ private:
         if (const json::Value* v = value.find("max_connections"))
             if (auto n = fields_.integer(*v, "\"max_connections\"", 1, json::max_int31))
                 config_.tcp_max_connections = static_cast<uint32_t>(*n);
+        if (const json::Value* v = value.find("max_connections_per_client"))
+            if (auto n = fields_.integer(*v, "\"max_connections_per_client\"", 1, json::max_int31))
+                config_.tcp_max_connections_per_client = static_cast<uint32_t>(*n);
+    }
+
+    void read_rrl(const json::Value& value) {
+        if (!fields_.is_object(value, "\"rrl\"")) return;
+        fields_.known_keys(value, rrl_keys, "in \"rrl\"");
+        guard::RrlSettings rrl;
+        if (const json::Value* v = value.find("responses_per_second"))
+            if (auto n = fields_.integer(*v, "\"responses_per_second\"", 1, guard::max_responses_per_second))
+                rrl.responses_per_second = static_cast<uint32_t>(*n);
+        if (const json::Value* v = value.find("slip"))
+            if (auto n = fields_.integer(*v, "\"slip\"", 0, guard::max_slip)) rrl.slip = static_cast<uint32_t>(*n);
+        if (const json::Value* v = value.find("ipv4_prefix"))
+            if (auto n = fields_.integer(*v, "\"ipv4_prefix\"", 1, 32)) rrl.ipv4_prefix = static_cast<uint8_t>(*n);
+        if (const json::Value* v = value.find("ipv6_prefix"))
+            if (auto n = fields_.integer(*v, "\"ipv6_prefix\"", 1, max_rrl_ipv6_prefix))
+                rrl.ipv6_prefix = static_cast<uint8_t>(*n);
+        if (const json::Value* v = value.find("exempt"))
+            for (const json::Value& item : list(*v, "\"exempt\""))
+                if (auto s = subnet(item)) rrl.exempt.push_back({s->network, s->prefix});
+        config_.rrl = std::move(rrl);
+    }
+
+    std::optional<guard::CookieSecret> secret(const json::Value& value, std::string_view name) {
+        const std::string* s = fields_.string(value, name);
+        if (!s) return std::nullopt;
+        auto parsed = guard::parse_secret(*s);
+        if (!parsed)
+            fields_.error(value.position, std::string(name) + " must be 32 hex digits (128 bits), such as "
+                                          "\"e5e973e5a6b2a43f48e7dc849e37bfcf\"; make one with `openssl rand -hex 16`");
+        return parsed;
     }
 
     void read_fleet(const json::Value& value) {
@@ -415,7 +460,21 @@ private:
         return value.items;
     }
 
+    // A region's subnet: one no other region has.
     std::optional<Subnet> read_subnet(const json::Value& item) {
+        std::optional<Subnet> found = subnet(item);
+        if (!found) return std::nullopt;
+        for (const auto& other : config_.regions)
+            for (const auto& taken : other.subnets)
+                if (taken.network == found->network && taken.prefix == found->prefix) {
+                    fields_.error(item.position, json::quote(item.string) + " is already in region " +
+                                                     json::quote(other.name) + "; a subnet belongs to one region");
+                    return std::nullopt;
+                }
+        return found;
+    }
+
+    std::optional<Subnet> subnet(const json::Value& item) {
         const std::string* s = fields_.string(item, "a subnet");
         if (!s) return std::nullopt;
         constexpr std::string_view how = "; write it as ADDRESS/PREFIX, such as \"10.0.0.0/8\" or \"fd00::/8\"";
@@ -444,13 +503,6 @@ private:
                                              network.to_string() + "/" + std::to_string(prefix) + "\"");
             return std::nullopt;
         }
-        for (const auto& other : config_.regions)
-            for (const auto& subnet : other.subnets)
-                if (subnet.network == network && subnet.prefix == prefix) {
-                    fields_.error(item.position, json::quote(*s) + " is already in region " + json::quote(other.name) +
-                                                     "; a subnet belongs to one region");
-                    return std::nullopt;
-                }
         return Subnet{network, static_cast<uint8_t>(prefix)};
     }
 

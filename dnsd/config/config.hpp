@@ -9,6 +9,8 @@
 
 #include "dnsd/core/address.hpp"
 #include "dnsd/core/diagnostic.hpp"
+#include "dnsd/guard/cookie.hpp"
+#include "dnsd/guard/rrl.hpp"
 
 namespace dnsd::config {
 
@@ -77,6 +79,11 @@ struct Config {
     std::string nsid;
     uint32_t tcp_idle_timeout_ms = 10000;
     uint32_t tcp_max_connections = 1000;
+    uint32_t tcp_max_connections_per_client = 32;
+    std::optional<guard::RrlSettings> rrl;  // none: no response rate limiting
+    // Server cookie secrets (RFC 9018); none: a random one per process.
+    std::optional<guard::CookieSecret> cookie_secret;
+    std::optional<guard::CookieSecret> cookie_secret_previous;
     std::string log_level = "info";
     // What must survive a restart (runtime overrides), one file per kind; a
     // relative path is taken from the config file's directory, or from the

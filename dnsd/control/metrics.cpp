@@ -60,11 +60,26 @@ void queries(Exposition& out, const net::CounterTotals& totals) {
                "DNS messages not answered: not a query, or the answer could not be sent.");
     out.sample_integer("dnsd_dropped_total", {}, totals.dropped);
     out.family("dnsd_tcp_connections_total", MetricType::counter,
-               "TCP connections: accepted and served, or refused at the connection limit.");
+               "TCP connections: accepted, refused at the global or the per-client limit, or evicted (the "
+               "longest idle, closed to make room at the global limit).");
     out.sample_integer("dnsd_tcp_connections_total", {{"result", "accepted"}}, totals.tcp_accepted);
     out.sample_integer("dnsd_tcp_connections_total", {{"result", "refused"}}, totals.tcp_refused);
-    out.family("dnsd_tcp_idle_timeouts_total", MetricType::counter, "TCP connections closed by the idle timeout.");
+    out.sample_integer("dnsd_tcp_connections_total", {{"result", "refused_client_limit"}}, totals.tcp_client_refused);
+    out.sample_integer("dnsd_tcp_connections_total", {{"result", "evicted"}}, totals.tcp_evicted);
+    out.family("dnsd_tcp_idle_timeouts_total", MetricType::counter,
+               "TCP connections closed by the idle timeout or because a message did not arrive whole in time.");
     out.sample_integer("dnsd_tcp_idle_timeouts_total", {}, totals.tcp_idle_closed);
+}
+
+void rate_limiting(Exposition& out, const MetricsSources& sources, const net::CounterTotals& totals) {
+    const guard::Rrl* rrl = sources.workers.empty() ? nullptr : sources.workers.front()->rrl();
+    if (rrl == nullptr) return;
+    out.family("dnsd_rrl_responses_total", MetricType::counter,
+               "UDP responses over the rate limit: dropped, or sent empty with TC (slipped).");
+    out.sample_integer("dnsd_rrl_responses_total", {{"action", "dropped"}}, totals.rrl_dropped);
+    out.sample_integer("dnsd_rrl_responses_total", {{"action", "slipped"}}, totals.rrl_slipped);
+    out.family("dnsd_rrl_limited_networks", MetricType::gauge, "Client networks being rate limited now.");
+    out.sample_integer("dnsd_rrl_limited_networks", {}, rrl->limited_networks());
 }
 
 void pool_answers(Exposition& out, const MetricsSources& sources) {
@@ -190,6 +205,7 @@ std::string render_metrics(const MetricsSources& sources) {
     Exposition out;
     build_and_uptime(out, sources.state);
     queries(out, totals);
+    rate_limiting(out, sources, totals);
     pool_answers(out, sources);
     const health::Status health = sources.monitor.status();
     members(out, health);

@@ -12,6 +12,7 @@
 
 #include "dnsd/control/api.hpp"
 #include "dnsd/control/http.hpp"
+#include "dnsd/control/protection.hpp"
 #include "dnsd/control/reload.hpp"
 #include "dnsd/control/state.hpp"
 #include "dnsd/control/state_store.hpp"
@@ -149,10 +150,13 @@ int serve(const Flags& flags) {
     std::signal(SIGPIPE, SIG_IGN);
 
     const unsigned count = worker_count(*config);
-    const net::TcpSettings tcp{config->tcp_idle_timeout_ms, config->tcp_max_connections};
-    alignas(64) std::atomic<uint32_t> tcp_open_connections{0};
+    const net::TcpSettings tcp{config->tcp_idle_timeout_ms, config->tcp_max_connections,
+                               config->tcp_max_connections_per_client};
+    net::TcpShared tcp_shared;
+    std::unique_ptr<Protection> protection;
     Workers workers;
     try {
+        protection = std::make_unique<Protection>(*config);
         auto sockets = net::bind_listeners(config->listen, count);
         for (const auto& listen : sockets.front()) {
             spdlog::info("listening on udp {}", listen.endpoint.to_string());
@@ -161,12 +165,17 @@ int serve(const Flags& flags) {
         for (auto& worker_sockets : sockets)
             workers.push_back(std::make_unique<net::Worker>(
                 state.published(), static_cast<uint32_t>(config->regions.size()), std::move(worker_sockets), tcp,
-                tcp_open_connections));
+                tcp_shared, protection->for_workers()));
     } catch (const std::runtime_error& e) {
         spdlog::error("{}", e.what());
         return 1;
     }
     MainLoop main_loop(workers);
+    std::unique_ptr<RrlLog> rrl_log;
+    if (protection->rrl) {
+        rrl_log = std::make_unique<RrlLog>(main_loop.uv(), *protection->rrl);
+        main_loop.on_stop([&rrl_log] { rrl_log->close(); });
+    }
     // The HTTP endpoint binds before anything else runs on the loop, so that a
     // taken port stops start-up cleanly; its first request comes once the loop
     // runs, when `api` is there.

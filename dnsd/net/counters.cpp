@@ -27,6 +27,10 @@ void add_to(CounterTotals& totals, const Counters& counters) {
     totals.tcp_accepted += counters.tcp_accepted.get();
     totals.tcp_refused += counters.tcp_refused.get();
     totals.tcp_idle_closed += counters.tcp_idle_closed.get();
+    totals.tcp_client_refused += counters.tcp_client_refused.get();
+    totals.tcp_evicted += counters.tcp_evicted.get();
+    totals.rrl_dropped += counters.rrl_dropped.get();
+    totals.rrl_slipped += counters.rrl_slipped.get();
 }
 
 }  // namespace dnsd::net

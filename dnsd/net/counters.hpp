@@ -57,7 +57,11 @@ struct CounterSet {
     T dropped{};            // not answered: not a query, or the answer could not be sent
     T tcp_accepted{};       // TCP connections served
     T tcp_refused{};        // TCP connections closed at once: the connection cap was reached
-    T tcp_idle_closed{};    // TCP connections closed by the idle timeout
+    T tcp_idle_closed{};    // TCP connections closed by the idle timeout, or by a message not whole in time
+    T tcp_client_refused{};  // TCP connections closed at once: the client's own cap was reached
+    T tcp_evicted{};        // TCP connections closed, longest idle first, to make room at the cap
+    T rrl_dropped{};        // UDP answers RRL dropped
+    T rrl_slipped{};        // UDP answers RRL sent empty with TC instead
 };
 
 // Aligned so that two workers' counters never share a cache line.

@@ -1,13 +1,26 @@
 #include "dnsd/net/responder.hpp"
 
 #include <sys/random.h>
-
-#include <chrono>
+#include <time.h>
 
 namespace dnsd::net {
 
-Responder::Responder(const core::Published<answer::View>& published, uint32_t region_count)
+namespace {
+
+// The coarse clock costs no system call; its resolution (a few
+// milliseconds) is far finer than the seconds cookies and RRL count in.
+uint32_t now_s() {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    return static_cast<uint32_t>(now.tv_sec);
+}
+
+}  // namespace
+
+Responder::Responder(const core::Published<answer::View>& published, uint32_t region_count, const Protection& protection)
     : reader_(published), pool_counters_(region_count) {
+    state_.cookies = protection.cookies;
+    state_.rrl = protection.rrl;
     // Each worker of each server draws its own weighted choices. xorshift
     // never leaves 0, so a failed or zero draw keeps the default state.
     uint64_t seed = 0;
@@ -26,10 +39,16 @@ size_t Responder::answer(std::span<const uint8_t> query, const core::Address& so
         pool_counters_.adopt(view.snapshot);
         prepared_generation_ = reader_.generation();
     }
-    // Whole seconds, rounded down: a record's expiry is taken one second later.
-    state_.now_s = static_cast<uint32_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    const answer::Outcome outcome = answer::respond({query, source, transport}, view, state_, out);
+    // One reading of the clock per query: cookies and RRL count in it, and
+    // the drain records how long resolvers may cache what it hands out.
+    const uint32_t now = now_s();
+    state_.now_s = now;
+    const answer::Outcome outcome = answer::respond({query, source, transport, now}, view, state_, out);
+    if (outcome.rrl == guard::Verdict::drop) {
+        counters_.rrl_dropped.add();
+        return 0;
+    }
+    if (outcome.rrl == guard::Verdict::slip) counters_.rrl_slipped.add();
     if (outcome.size == 0) {
         counters_.dropped.add();
         return 0;

@@ -14,10 +14,17 @@
 
 namespace dnsd::net {
 
+// What every worker shares to protect the server (SPEC §10); owned by the
+// caller, alive as long as the workers.
+struct Protection {
+    const guard::CookieSecrets* cookies = nullptr;  // null: no cookies answered
+    guard::Rrl* rrl = nullptr;                      // null: no RRL
+};
+
 class Responder {
 public:
     // `region_count`: the config's regions, for the pool answer counters.
-    Responder(const core::Published<answer::View>& published, uint32_t region_count);
+    Responder(const core::Published<answer::View>& published, uint32_t region_count, const Protection& protection = {});
 
     // Answers one message into `out` (at least 65535 bytes): the response's
     // size, 0 to send nothing. Takes no lock and allocates nothing, unless a
@@ -29,6 +36,7 @@ public:
     const Counters& counters() const { return counters_; }
     PoolCounters& pool_counters() { return pool_counters_; }
     const PoolCounters& pool_counters() const { return pool_counters_; }
+    const guard::Rrl* rrl() const { return state_.rrl; }
 
 private:
     core::Published<answer::View>::Reader reader_;

@@ -1,10 +1,14 @@
 #include "dnsd/net/tcp.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/random.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+
+#include "dnsd/core/hash.hpp"
 
 namespace dnsd::net {
 
@@ -40,6 +44,8 @@ struct Tcp::Connection {
     size_t used = 0;
     int open_handles = 0;
     bool holds_slot = false;  // counted in open_connections
+    bool counted_client = false;  // counted in its address's connections
+    uint64_t message_deadline_ms = 0;  // loop time by which the partial message in `in` must be whole; 0: none
     bool reading = false;
     bool draining = false;    // no more reading: close once the answers are written
     bool closing = false;
@@ -53,21 +59,33 @@ struct Tcp::Connection {
 
     size_t pending_write_bytes() const { return stream.write_queue_size; }
 
-    void start() {
-        uv_tcp_nodelay(&stream, 1);
+    bool read_peer() {
         sockaddr_storage address{};
         int size = sizeof address;
-        if (uv_tcp_getpeername(&stream, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-            close();
-            return;
-        }
+        if (uv_tcp_getpeername(&stream, reinterpret_cast<sockaddr*>(&address), &size) != 0) return false;
         peer = core::Address::from_sockaddr(reinterpret_cast<const sockaddr*>(&address));
+        return true;
+    }
+
+    void start() {
+        uv_tcp_nodelay(&stream, 1);
         touch();
         resume_reading();
     }
 
-    // Activity: bytes moved in either direction restart the idle timeout.
-    void touch() { uv_timer_start(&idle_timer, on_idle, tcp.settings_.idle_timeout_ms, 0); }
+    // Activity: bytes moved in either direction restart the idle timeout, but
+    // never past the deadline of a message begun and not yet whole, so that
+    // trickling bytes cannot hold a connection. The connection becomes the
+    // most recently active.
+    void touch() {
+        uint64_t timeout = tcp.settings_.idle_timeout_ms;
+        if (message_deadline_ms != 0) {
+            const uint64_t now = uv_now(tcp.loop_);
+            timeout = std::min(timeout, message_deadline_ms > now ? message_deadline_ms - now : 0);
+        }
+        uv_timer_start(&idle_timer, on_idle, timeout, 0);
+        tcp.connections_.splice(tcp.connections_.end(), tcp.connections_, self);
+    }
 
     void resume_reading() {
         if (reading || draining || closing) return;
@@ -117,6 +135,12 @@ struct Tcp::Connection {
         if (closing) return;
         std::memmove(in.data(), in.data() + position, used - position);
         used -= position;
+        // A partial message left behind began with this read (or, after a
+        // pause, is looked at now): its time starts.
+        if (used == 0)
+            message_deadline_ms = 0;
+        else if (position > 0 || message_deadline_ms == 0)
+            message_deadline_ms = uv_now(tcp.loop_) + tcp.settings_.idle_timeout_ms;
         if (used >= 2) {
             const size_t needed = 2 + (size_t{in[0]} << 8 | in[1]);
             if (needed > in.size()) in.resize(needed);
@@ -187,8 +211,8 @@ struct Tcp::Connection {
         Connection& c = of(stream->data);
         if (nread > 0) {
             c.used += static_cast<size_t>(nread);
-            c.touch();
             c.process();
+            if (!c.closing) c.touch();
         } else if (nread == UV_EOF) {
             // The client sent all it will; it still gets the answers.
             c.drain();
@@ -226,12 +250,33 @@ struct Tcp::Connection {
     }
 };
 
-Tcp::Tcp(uv_loop_t* loop, Responder& responder, const TcpSettings& settings,
-         std::atomic<uint32_t>& open_connections)
+TcpShared::TcpShared() : clients_(new std::atomic<uint32_t>[client_slots]) {
+    for (size_t i = 0; i < client_slots; ++i) clients_[i].store(0, std::memory_order_relaxed);
+    // Keyed per process, so that nobody outside can pick addresses that share a counter.
+    seed_ = 0;
+    if (::getrandom(&seed_, sizeof seed_, 0) != static_cast<ssize_t>(sizeof seed_)) seed_ = core::golden_gamma;
+}
+
+std::atomic<uint32_t>& TcpShared::count_of(const core::Address& client) {
+    return clients_[core::stable_hash({client.bytes.data(), client.size()}, seed_) & (client_slots - 1)];
+}
+
+bool TcpShared::add_client(const core::Address& client, uint32_t cap) {
+    std::atomic<uint32_t>& count = count_of(client);
+    if (count.fetch_add(1, std::memory_order_relaxed) < cap) return true;
+    count.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+}
+
+void TcpShared::remove_client(const core::Address& client) {
+    count_of(client).fetch_sub(1, std::memory_order_relaxed);
+}
+
+Tcp::Tcp(uv_loop_t* loop, Responder& responder, const TcpSettings& settings, TcpShared& shared)
     : loop_(loop),
       responder_(responder),
       settings_(settings),
-      open_connections_(open_connections),
+      shared_(shared),
       batch_(new uint8_t[batch_size]) {
     uv_timer_init(loop_, &grace_timer_);
     grace_timer_.data = this;
@@ -272,25 +317,52 @@ void Tcp::accept(uv_stream_t* server) {
     uv_tcp_init(loop_, &c.stream);
     uv_timer_init(loop_, &c.idle_timer);
     c.open_handles = 2;
-    if (uv_accept(server, as_stream(&c.stream)) != 0) {
+    if (uv_accept(server, as_stream(&c.stream)) != 0 || !c.read_peer()) {
         c.close();
         return;
     }
-    // Over the cap: accept and close at once, so that the client hears no
-    // rather than waiting in the backlog.
-    if (open_connections_.fetch_add(1, std::memory_order_relaxed) >= settings_.max_connections) {
-        open_connections_.fetch_sub(1, std::memory_order_relaxed);
-        responder_.counters().tcp_refused.add();
+    // Refused connections are accepted and closed at once, so that the client
+    // hears no rather than waiting in the backlog. One address may hold only
+    // its share.
+    if (!shared_.add_client(c.peer, settings_.max_connections_per_client)) {
+        responder_.counters().tcp_client_refused.add();
         c.close();
         return;
+    }
+    c.counted_client = true;
+    // At the global cap the longest-idle connection makes room, so that
+    // clients holding connections without using them cannot shut out new ones.
+    std::atomic<uint32_t>& open = shared_.open_connections();
+    if (open.fetch_add(1, std::memory_order_relaxed) >= settings_.max_connections) {
+        open.fetch_sub(1, std::memory_order_relaxed);
+        if (!evict_longest_idle(c)) {
+            responder_.counters().tcp_refused.add();
+            c.close();
+            return;
+        }
+        responder_.counters().tcp_evicted.add();
     }
     c.holds_slot = true;
     responder_.counters().tcp_accepted.add();
     c.start();
 }
 
+// Only this worker's connections are looked at: SO_REUSEPORT spreads
+// connections evenly over the workers, so its longest idle one is among the
+// longest idle of all, and no worker ever touches another's.
+bool Tcp::evict_longest_idle(Connection& keep) {
+    for (Connection& c : connections_) {
+        if (&c == &keep || c.closing || !c.holds_slot) continue;
+        c.holds_slot = false;  // its slot passes to `keep`
+        c.close();
+        return true;
+    }
+    return false;
+}
+
 void Tcp::release(Connection& connection) {
-    if (connection.holds_slot) open_connections_.fetch_sub(1, std::memory_order_relaxed);
+    if (connection.holds_slot) shared_.open_connections().fetch_sub(1, std::memory_order_relaxed);
+    if (connection.counted_client) shared_.remove_client(connection.peer);
     connections_.erase(connection.self);
     if (shutting_down_ && connections_.empty()) close_grace_timer();
 }

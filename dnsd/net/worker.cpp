@@ -13,11 +13,11 @@ Worker::Loop::Loop() {
 }
 
 Worker::Worker(const core::Published<answer::View>& published, uint32_t region_count,
-               std::vector<ListenSockets> sockets, const TcpSettings& tcp_settings,
-               std::atomic<uint32_t>& tcp_open_connections)
-    : responder_(published, region_count),
+               std::vector<ListenSockets> sockets, const TcpSettings& tcp_settings, TcpShared& tcp_shared,
+               const Protection& protection)
+    : responder_(published, region_count, protection),
       udp_(&loop_.uv, responder_),
-      tcp_(&loop_.uv, responder_, tcp_settings, tcp_open_connections) {
+      tcp_(&loop_.uv, responder_, tcp_settings, tcp_shared) {
     uv_async_init(&loop_.uv, &stop_async_, on_stop);
     stop_async_.data = this;
     try {

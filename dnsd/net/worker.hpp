@@ -1,7 +1,8 @@
 #pragma once
 // A worker: one thread, its own libuv loop, its own UDP and TCP sockets on
 // every endpoint, its own answer scratch and counters. Workers share nothing
-// but the published view and the TCP connection count.
+// but the published view, the TCP connection counts and the Protection (cookie
+// secrets, the RRL table).
 #include <uv.h>
 
 #include <atomic>
@@ -24,8 +25,8 @@ public:
     // worker's thread exists). Throws std::runtime_error.
     // `region_count`: the config's regions, for the pool answer counters.
     Worker(const core::Published<answer::View>& published, uint32_t region_count,
-           std::vector<ListenSockets> sockets, const TcpSettings& tcp_settings,
-           std::atomic<uint32_t>& tcp_open_connections);
+           std::vector<ListenSockets> sockets, const TcpSettings& tcp_settings, TcpShared& tcp_shared,
+           const Protection& protection = {});
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
     // Stops and joins the thread if it runs, then closes the loop.
@@ -41,6 +42,7 @@ public:
     const Counters& counters() const { return responder_.counters(); }
     PoolCounters& pool_counters() { return responder_.pool_counters(); }
     const PoolCounters& pool_counters() const { return responder_.pool_counters(); }
+    const guard::Rrl* rrl() const { return responder_.rrl(); }
 
 private:
     struct Loop {

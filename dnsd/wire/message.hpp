@@ -29,8 +29,15 @@ inline constexpr uint16_t type_opt = 41;
 // The DO bit in the flags that make up the low 16 bits of the OPT's TTL (RFC 3225).
 inline constexpr uint16_t edns_flag_do = 0x8000;
 namespace option {
-inline constexpr uint16_t nsid = 3, ecs = 8, cookie = 10;
+inline constexpr uint16_t nsid = 3, ecs = 8, cookie = 10, extended_error = 15;
 }
+// Extended DNS Error INFO-CODEs (RFC 8914 §4).
+namespace ede {
+inline constexpr uint16_t prohibited = 18, not_authoritative = 20;
+}
+// DNS cookie sizes (RFC 7873 §4): the client's is fixed; a server's is 8 to 32 octets.
+inline constexpr size_t client_cookie_size = 8;
+inline constexpr size_t max_server_cookie_size = 32;
 // ECS FAMILY values (RFC 7871 §6, from the IANA address family numbers).
 namespace ecs_family {
 inline constexpr uint16_t ipv4 = 1, ipv6 = 2;

@@ -1,5 +1,7 @@
 #include "dnsd/wire/query.hpp"
 
+#include <algorithm>
+
 namespace dnsd::wire {
 
 namespace {
@@ -34,9 +36,19 @@ bool parse_ecs(std::span<const uint8_t> data, Edns& edns) {
 }
 
 // RFC 7873 §5.2.2: a client cookie alone is 8 octets; with a server cookie the
-// whole option is 16 to 40 octets. Anything else is malformed. The content is
-// not used: dnsd does not issue server cookies.
-bool valid_cookie(size_t size) { return size == 8 || (size >= 16 && size <= 40); }
+// whole option is 16 to 40 octets. Anything else, or a second COOKIE, is
+// malformed.
+bool parse_cookie(std::span<const uint8_t> data, Edns& edns) {
+    const size_t server_size = data.size() - client_cookie_size;
+    if (edns.has_cookie || data.size() < client_cookie_size || (server_size != 0 && server_size < 8) ||
+        server_size > max_server_cookie_size)
+        return false;
+    std::copy_n(data.begin(), client_cookie_size, edns.cookie.client.begin());
+    std::copy(data.begin() + client_cookie_size, data.end(), edns.cookie.server.begin());
+    edns.cookie.server_size = static_cast<uint8_t>(server_size);
+    edns.has_cookie = true;
+    return true;
+}
 
 bool parse_options(std::span<const uint8_t> rdata, Edns& edns) {
     Reader reader(rdata);
@@ -52,7 +64,7 @@ bool parse_options(std::span<const uint8_t> rdata, Edns& edns) {
             if (!parse_ecs(data, edns)) return false;
             break;
         case option::cookie:
-            if (!valid_cookie(data.size())) return false;
+            if (!parse_cookie(data, edns)) return false;
             break;
         default:
             break;  // unknown options are ignored (RFC 6891 §6.1.2)
@@ -118,6 +130,10 @@ ParseStatus parse_query(std::span<const uint8_t> packet, Query& query) {
     query.cd = (flags & flag::cd) != 0;
     const uint32_t ancount_nscount = uint32_t{ancount} + nscount;
 
+    if (query.opcode == opcode::query && qdcount == 0) {
+        const ParseStatus records = read_records(reader, ancount_nscount, arcount, query);
+        return records == ParseStatus::ok && query.edns.has_cookie ? ParseStatus::cookie_only : ParseStatus::formerr;
+    }
     if (query.opcode != opcode::query || qdcount != 1) {
         // The status is settled; read on only to find the OPT the reply echoes.
         bool questions_read = true;

@@ -2,6 +2,7 @@
 // Parsing a query (RFC 1035 §4.1, EDNS(0) per RFC 6891, ECS per RFC 7871,
 // NSID per RFC 5001, cookies per RFC 7873). Only what the responder needs is
 // kept; the packet is never modified.
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -17,6 +18,15 @@ struct ClientSubnet {
     uint8_t source_prefix = 0;
 };
 
+// A COOKIE option as sent (RFC 7873 §4): a client cookie, and the server
+// cookie the client learned before, if any.
+struct Cookie {
+    std::array<uint8_t, client_cookie_size> client{};
+    std::array<uint8_t, max_server_cookie_size> server{};  // [0, server_size) only
+    uint8_t server_size = 0;  // 0: none yet
+    std::span<const uint8_t> server_cookie() const { return {server.data(), server_size}; }
+};
+
 struct Edns {
     uint16_t payload = 512;  // requestor's UDP payload size, at least 512
     uint8_t version = 0;
@@ -24,6 +34,8 @@ struct Edns {
     bool nsid = false;             // the query asks for our NSID
     bool has_ecs = false;
     ClientSubnet ecs;
+    bool has_cookie = false;
+    Cookie cookie;
 };
 
 struct Query {
@@ -44,9 +56,10 @@ enum class ParseStatus : uint8_t {
     drop,     // shorter than a header, or QR set: never answered
     notimp,   // opcode other than QUERY; the header fields and the OPT are filled in
     formerr,  // anything malformed; has_question/has_edns say what may be echoed
+    cookie_only,  // no question, a well-formed OPT with a COOKIE: asks for a server cookie (RFC 7873 §5.4)
 };
 
-// Parses `packet` into `query`. FORMERR covers: QDCOUNT != 1, a malformed
+// Parses `packet` into `query`. FORMERR covers: QDCOUNT != 1 (but see cookie_only), a malformed
 // name, record or option, an OPT outside the additional section, with a
 // non-root owner, or twice, an invalid ECS or cookie, and bytes after the
 // last counted record. With NOTIMP or with QDCOUNT != 1 the records are still

@@ -19,6 +19,8 @@ size_t OptRecord::size() const {
     size_t size = opt_fixed_size;
     if (!nsid.empty()) size += option_header_size + nsid.size();
     if (ecs) size += option_header_size + ecs_fixed_size + ecs_address_size(*ecs);
+    if (!cookie.empty()) size += option_header_size + cookie.size();
+    if (ede != no_ede) size += option_header_size + 2;
     return size;
 }
 
@@ -127,6 +129,11 @@ size_t ResponseWriter::finish(const OptRecord* opt) {
                  writer_.u8(ecs.source_prefix) && writer_.u8(opt->ecs_scope_prefix) &&
                  writer_.bytes({ecs.address.bytes.data(), octets});
         }
+        if (ok && !opt->cookie.empty())
+            ok = writer_.u16(option::cookie) && writer_.u16(static_cast<uint16_t>(opt->cookie.size())) &&
+                 writer_.bytes(opt->cookie);
+        if (ok && opt->ede != OptRecord::no_ede)
+            ok = writer_.u16(option::extended_error) && writer_.u16(2) && writer_.u16(opt->ede);
         // Only when the caller reserved less than the OPT needs: leave it out.
         if (ok)
             ++additional;

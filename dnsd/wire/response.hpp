@@ -1,6 +1,7 @@
 #pragma once
 // Writing a response into the caller's buffer: header, question, records with
-// name compression (RFC 1035 §4.1.4), and the OPT (RFC 6891) with NSID and ECS.
+// name compression (RFC 1035 §4.1.4), and the OPT (RFC 6891) with NSID, ECS,
+// COOKIE (RFC 7873) and Extended DNS Error (RFC 8914).
 // Records go in section order; one that would not fit is not written at all
 // and the caller decides between dropping it and truncating.
 #include <array>
@@ -21,6 +22,9 @@ struct OptRecord {
     std::string_view nsid;             // empty: no NSID option
     const ClientSubnet* ecs = nullptr;  // null: no ECS option
     uint8_t ecs_scope_prefix = 0;
+    std::span<const uint8_t> cookie;  // the option's data, client then server cookie; empty: none
+    uint16_t ede = no_ede;            // an Extended DNS Error INFO-CODE, without EXTRA-TEXT
+    static constexpr uint16_t no_ede = 0xffff;  // reserved by RFC 8914 §5.2
 
     // Octets the record takes in a message.
     size_t size() const;

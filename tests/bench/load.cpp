@@ -7,7 +7,7 @@
 //
 //   dnsd_bench_load --server ADDR:PORT (--query 'NAME TYPE [SUBNET] [RCODE]'... | --queries FILE)
 //                   [--seconds S] [--count N] [--sockets K] [--window W] [--batch B]
-//                   [--timeout-ms T] [--edns]
+//                   [--timeout-ms T] [--edns] [--spread-sources]
 //
 // A query line names a name and a type, then optionally an ECS subnet
 // (ADDR/PREFIX: the query carries EDNS with that client subnet) and the rcode
@@ -15,6 +15,10 @@
 // The run ends after S seconds (default 10) or, with --count, once N queries
 // have been answered or lost, whichever comes first. The last line printed is
 // machine-readable: `RESULT key=value ...`.
+//
+// --spread-sources binds socket i to 127.0.(i+1).1, so that each socket is a
+// client network of its own (an IPv4 loopback server only): load from many
+// clients, as a server with response rate limiting sees it.
 //
 // Exit status: 0 when every answer matched its query; 1 when some answer did
 // not (unknown ID, malformed, question not echoed, wrong rcode), when nothing
@@ -206,6 +210,7 @@ struct Settings {
     unsigned batch = 32;
     unsigned timeout_ms = 200;
     bool edns = false;
+    bool spread_sources = false;
 };
 
 void parse_server(Settings& settings, const std::string& text) {
@@ -233,10 +238,11 @@ Settings parse_arguments(int argc, char** argv) {
             std::printf(
                 "usage: dnsd_bench_load --server ADDR:PORT (--query 'NAME TYPE [SUBNET] [RCODE]'... | --queries FILE)\n"
                 "                       [--seconds S] [--count N] [--sockets K] [--window W] [--batch B]\n"
-                "                       [--timeout-ms T] [--edns]\n");
+                "                       [--timeout-ms T] [--edns] [--spread-sources]\n");
             std::exit(0);
         }
-        if (i + 1 >= argc && flag != "--edns") throw UsageError(std::string(flag) + " needs a value");
+        if (i + 1 >= argc && flag != "--edns" && flag != "--spread-sources")
+            throw UsageError(std::string(flag) + " needs a value");
         if (flag == "--server") {
             parse_server(settings, argv[++i]);
         } else if (flag == "--query") {
@@ -258,6 +264,8 @@ Settings parse_arguments(int argc, char** argv) {
             settings.timeout_ms = parse_number<unsigned>(argv[++i], "--timeout-ms");
         } else if (flag == "--edns") {
             settings.edns = true;
+        } else if (flag == "--spread-sources") {
+            settings.spread_sources = true;
         } else {
             throw UsageError("unknown option " + std::string(flag));
         }
@@ -269,6 +277,8 @@ Settings parse_arguments(int argc, char** argv) {
         throw UsageError("--window: at least one per socket, at most 32768 per socket");
     if (settings.batch < 1 || settings.batch > 1024) throw UsageError("--batch: 1 to 1024");
     if (settings.timeout_ms < 1) throw UsageError("--timeout-ms must be above 0");
+    if (settings.spread_sources && settings.server.ss_family != AF_INET)
+        throw UsageError("--spread-sources needs an IPv4 (loopback) server");
     return settings;
 }
 
@@ -325,8 +335,9 @@ struct Slot {
 // One connected socket with its own slots: its answers come back to it.
 class Lane {
 public:
-    Lane(const Settings& settings, const std::vector<Query>& queries, unsigned window, unsigned first_query)
-        : queries_(queries), slots_(window), next_query_(first_query % queries.size()) {
+    // `index`: the socket's number, which also says where its turn through the queries starts.
+    Lane(const Settings& settings, const std::vector<Query>& queries, unsigned window, unsigned index)
+        : queries_(queries), slots_(window), next_query_(index % queries.size()) {
         slot_bits_ = 0;
         while ((1u << slot_bits_) < window) ++slot_bits_;
         for (unsigned i = window; i-- > 0;) free_.push_back(i);
@@ -337,6 +348,13 @@ public:
             setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
         if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &buffer, sizeof buffer) != 0)
             setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
+        if (settings.spread_sources) {
+            sockaddr_in source{};
+            source.sin_family = AF_INET;
+            source.sin_addr.s_addr = htonl(0x7f000001u | (index + 1) << 8);  // 127.0.(i+1).1
+            if (bind(fd_, reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0)
+                throw std::runtime_error(std::string("bind: ") + std::strerror(errno));
+        }
         if (connect(fd_, reinterpret_cast<const sockaddr*>(&settings.server), settings.server_length) != 0)
             throw std::runtime_error("connect " + settings.server_text + ": " + std::strerror(errno));
 

@@ -113,10 +113,16 @@ SocketAddress make_address(std::string_view address, uint16_t port) {
     return out;
 }
 
-Fd connected_socket(std::string_view address, uint16_t port, int type) {
+// `source` not empty: the socket is bound to that address (any port) first.
+Fd connected_socket(std::string_view address, uint16_t port, int type, std::string_view source = {}) {
     SocketAddress target = make_address(address, port);
     Fd fd(::socket(target.storage.ss_family, type | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) fail_errno("socket");
+    if (!source.empty()) {
+        SocketAddress local = make_address(source, 0);
+        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local.storage), local.size) != 0)
+            fail_errno("bind to " + std::string(source));
+    }
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&target.storage), target.size) != 0)
         fail_errno("connect to " + std::string(address) + ":" + std::to_string(port));
     return fd;
@@ -848,8 +854,8 @@ std::optional<Response> parse_response(const Bytes& message) {
 
 // ---- UdpClient / TcpClient ----
 
-UdpClient::UdpClient(std::string_view address, uint16_t port) {
-    fd_ = connected_socket(address, port, SOCK_DGRAM).release();
+UdpClient::UdpClient(std::string_view address, uint16_t port, std::string_view source) {
+    fd_ = connected_socket(address, port, SOCK_DGRAM, source).release();
 }
 
 UdpClient::~UdpClient() {
@@ -870,8 +876,8 @@ std::optional<Bytes> UdpClient::receive(std::chrono::milliseconds timeout) {
     return buffer;
 }
 
-TcpClient::TcpClient(std::string_view address, uint16_t port) {
-    fd_ = connected_socket(address, port, SOCK_STREAM).release();
+TcpClient::TcpClient(std::string_view address, uint16_t port, std::string_view source) {
+    fd_ = connected_socket(address, port, SOCK_STREAM, source).release();
 }
 
 TcpClient::~TcpClient() {

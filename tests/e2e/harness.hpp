@@ -273,10 +273,11 @@ struct Response {
 // Nullopt when the bytes are not a well-formed message.
 std::optional<Response> parse_response(const Bytes& message);
 
-// A UDP socket connected to the server.
+// A UDP socket connected to the server; bound to `source` (say, one of the
+// many addresses of 127.0.0.0/8) when given.
 class UdpClient {
 public:
-    UdpClient(std::string_view address, uint16_t port);
+    UdpClient(std::string_view address, uint16_t port, std::string_view source = {});
     ~UdpClient();
     UdpClient(const UdpClient&) = delete;
     UdpClient& operator=(const UdpClient&) = delete;
@@ -289,10 +290,10 @@ private:
     int fd_ = -1;
 };
 
-// A TCP connection to the server.
+// A TCP connection to the server, from `source` when given.
 class TcpClient {
 public:
-    TcpClient(std::string_view address, uint16_t port);
+    TcpClient(std::string_view address, uint16_t port, std::string_view source = {});
     ~TcpClient();
     TcpClient(const TcpClient&) = delete;
     TcpClient& operator=(const TcpClient&) = delete;

@@ -205,32 +205,30 @@ TEST_CASE("TCP: the idle timeout closes a silent connection and activity defers 
     }
 }
 
-TEST_CASE("TCP: the connection cap holds across workers and frees slots on close", "[e2e][tcp]") {
+TEST_CASE("TCP: the connection cap holds across workers; the longest idle make room", "[e2e][tcp]") {
     DnsdOptions options;
     options.config_json = config_with_tcp(R"({"max_connections": 2})");
     options.extra_args = {"--threads", "2"};
     Dnsd dnsd(options);
     const uint16_t port = dnsd.port("127.0.0.1", "tcp");
 
-    auto first = std::make_unique<TcpClient>("127.0.0.1", port);
-    TcpClient second("127.0.0.1", port);
-    first->send_message(make_query(1, "static.test", rrtype::A));
-    expect_answer(*first, 1);
-    second.send_message(make_query(2, "static.test", rrtype::A));
-    expect_answer(second, 2);
-
-    // Connections land on either worker; a per-worker count would let some in.
-    for (int i = 0; i < 6; ++i) {
-        TcpClient over("127.0.0.1", port);
-        CHECK(over.closed_by_peer(3s));
+    // Connections land on either worker; a per-worker count would keep more open.
+    std::vector<std::unique_ptr<TcpClient>> clients;
+    for (uint16_t id = 1; id <= 8; ++id) {
+        clients.push_back(std::make_unique<TcpClient>("127.0.0.1", port));
+        clients.back()->send_message(make_query(id, "static.test", rrtype::A));
+        clients.back()->receive_message(3s);  // answered, or closed at once
     }
-    second.send_message(make_query(3, "static.test", rrtype::A));
-    expect_answer(second, 3);
+    size_t open = 0;
+    for (auto& client : clients)
+        if (!client->closed_by_peer(500ms)) ++open;
+    CHECK(open >= 1);
+    CHECK(open <= 2);
 
-    first.reset();
+    clients.clear();
     bool served = false;
     for (auto deadline = Clock::now() + 5s; !served && Clock::now() < deadline;)
-        served = tcp_answers(port, 4);
+        served = tcp_answers(port, 9);
     CHECK(served);
 }
 

@@ -26,6 +26,10 @@ const std::array<core::Address, 4> sources = {*core::Address::parse("193.0.6.139
 // with every other probed member down.
 std::array<answer::View, 2> views;
 std::vector<uint8_t> out(65535);
+// Cookies answered with a fixed secret at a fixed time, so that an input
+// answers the same way every time it runs (the RFC 9018 example's).
+const guard::CookieSecrets cookie_secrets{*guard::parse_secret("e5e973e5a6b2a43f48e7dc849e37bfcf"), std::nullopt};
+constexpr uint32_t now_s = 1559731985;
 
 }  // namespace
 
@@ -60,7 +64,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Fresh rotation counters and random state: an input answers the same way every time it runs.
     answer::WorkerState state;
     state.prepare(view);
-    const answer::Outcome outcome = answer::respond({packet, sources[choice >> 1 & 3], transport}, view, state, out);
+    state.cookies = &cookie_secrets;
+    const answer::Outcome outcome =
+        answer::respond({packet, sources[choice >> 1 & 3], transport, now_s}, view, state, out);
     if (outcome.size == 0) return 0;
 
     // UDP: the client's EDNS payload or 512, never less than 512, never more than ours.

@@ -231,11 +231,12 @@ std::string rcode_name(uint16_t rcode) {
     static constexpr std::array<const char*, 6> names{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
     if (rcode < names.size()) return names[rcode];
     if (rcode == 16) return "BADVERS";
+    if (rcode == 23) return "BADCOOKIE";
     return "RCODE" + std::to_string(rcode);
 }
 
 std::vector<uint8_t> build_query(const QuerySpec& spec) {
-    const bool edns = spec.edns || spec.nsid || spec.ecs_address.has_value();
+    const bool edns = spec.edns || spec.nsid || spec.ecs_address.has_value() || !spec.cookie.empty();
     Bytes b;
     b.header(spec.id, static_cast<uint16_t>((spec.opcode & 0xf) << 11 | (spec.rd ? 0x0100 : 0)), 1, 0, 0,
              edns ? 1 : 0);
@@ -249,6 +250,7 @@ std::vector<uint8_t> build_query(const QuerySpec& spec) {
         options.u16(8).u16(static_cast<uint16_t>(4 + octets)).u16(a.family == core::Family::v4 ? 1 : 2);
         options.u8(spec.ecs_prefix).u8(0).raw({a.bytes.data(), octets});
     }
+    if (!spec.cookie.empty()) options.u16(10).u16(static_cast<uint16_t>(spec.cookie.size())).raw(spec.cookie);
     b.u8(0).u16(41).u16(spec.udp_size).u8(0).u8(spec.edns_version).u16(spec.dnssec_ok ? 0x8000 : 0);
     b.u16(static_cast<uint16_t>(options.size())).raw(options.data);
     return b.data;

@@ -78,6 +78,7 @@ struct QuerySpec {
     bool nsid = false;
     std::optional<core::Address> ecs_address;  // with ecs_prefix: sends ECS (implies edns)
     uint8_t ecs_prefix = 0;
+    std::vector<uint8_t> cookie;  // not empty: sends a COOKIE option of these octets (implies edns)
 };
 
 // The query `spec` describes, built byte by byte.

@@ -231,6 +231,21 @@ struct Client {
 
 using Lines = std::vector<std::string>;
 
+guard::RrlSettings rrl_settings(uint32_t rate, uint32_t slip) {
+    guard::RrlSettings settings;
+    settings.responses_per_second = rate;
+    settings.slip = slip;
+    return settings;
+}
+
+// A query with no question and an OPT with a COOKIE of `cookie`'s octets.
+std::vector<uint8_t> cookie_only_query(const std::vector<uint8_t>& cookie) {
+    Bytes b;
+    b.header(0x0a0b, 0, 0, 0, 0, 1).u8(0).u16(41).u16(1232).u32(0);
+    b.u16(static_cast<uint16_t>(4 + cookie.size())).u16(10).u16(static_cast<uint16_t>(cookie.size())).raw(cookie);
+    return b.data;
+}
+
 }  // namespace
 
 TEST_CASE("respond drops packets too short for a header and responses", "[respond]") {
@@ -831,6 +846,11 @@ TEST_CASE("respond leaves out additional records that do not fit, without TC", "
 TEST_CASE("respond allocates nothing, whatever the query", "[respond]") {
     Client c;
     c.view.options.nsid = "ns";
+    // Cookies and RRL on, with a limit the packets below go over.
+    const guard::CookieSecrets secrets{*guard::parse_secret("00112233445566778899aabbccddeeff"), std::nullopt};
+    guard::Rrl rrl(rrl_settings(2, 2), 1);
+    c.state.cookies = &secrets;
+    c.state.rrl = &rrl;
     std::vector<std::vector<uint8_t>> packets;
     auto add = [&](const char* name, uint16_t type, bool edns = false) {
         test::QuerySpec spec;
@@ -841,6 +861,7 @@ TEST_CASE("respond allocates nothing, whatever the query", "[respond]") {
         if (edns) {
             spec.ecs_address = ip("10.1.2.0");
             spec.ecs_prefix = 24;
+            spec.cookie = {1, 2, 3, 4, 5, 6, 7, 8};
         }
         packets.push_back(test::build_query(spec));
     };
@@ -862,6 +883,7 @@ TEST_CASE("respond allocates nothing, whatever the query", "[respond]") {
     packets.push_back(Bytes{}.header(1, 0, 2, 0, 0, 0).data);         // FORMERR
     packets.push_back(Bytes{}.header(1, 0x2800, 1, 0, 0, 0).data);    // NOTIMP
     packets.push_back(Bytes{}.raw({1, 2, 3}).data);                     // dropped
+    packets.push_back(cookie_only_query({1, 2, 3, 4, 5, 6, 7, 8}));   // BADCOOKIE
     std::array<uint8_t, 65535> out{};
     const core::Address source = ip("192.0.2.1");
     const size_t before = allocations;
@@ -916,4 +938,137 @@ TEST_CASE("respond survives corrupted queries and answers them well-formed or no
         REQUIRE(d.id == (packet[0] << 8 | packet[1]));
     }
     CHECK(answered > 10000);
+}
+
+TEST_CASE("respond: REFUSED carries EDE 20 outside the zones and EDE 18 for zone transfers, with EDNS only", "[respond][ede]") {
+    Client c;
+    test::QuerySpec spec;
+    spec.edns = true;
+    spec.name = "www.example.com";
+    CHECK(c.ask(spec).lines == Lines{"rcode REFUSED flags qr rd", "question www.example.com. A",
+                                     "edns version=0 udp=1232 option15=0014"});
+    spec.name = "demo.example";
+    spec.type = rrtype::AXFR;
+    CHECK(c.ask(spec).lines == Lines{"rcode REFUSED flags qr rd", "question demo.example. AXFR",
+                                     "edns version=0 udp=1232 option15=0012"});
+    spec.type = rrtype::IXFR;
+    CHECK(c.ask(spec).lines.back() == "edns version=0 udp=1232 option15=0012");
+    // Without EDNS there is nowhere to put it.
+    CHECK(c.ask("www.example.com", rrtype::A).lines == Lines{"rcode REFUSED flags qr rd", "question www.example.com. A"});
+    // Answers inside the zones carry none.
+    spec.name = "www.demo.example";
+    spec.type = rrtype::A;
+    for (const std::string& line : c.ask(spec).lines) CHECK(line.find("option15") == std::string::npos);
+}
+
+TEST_CASE("respond: a client cookie gets a server cookie; BADCOOKIE only without a question", "[respond][cookie]") {
+    Client c;
+    const guard::CookieSecrets secrets{*guard::parse_secret("e5e973e5a6b2a43f48e7dc849e37bfcf"), std::nullopt};
+    c.state.cookies = &secrets;
+    const std::vector<uint8_t> client{0x24, 0x64, 0xc4, 0xab, 0xcf, 0x10, 0xc9, 0x57};
+    test::QuerySpec spec;
+    spec.name = "www.demo.example";
+    spec.cookie = client;
+    const uint32_t now = 1559731985;
+    auto ask_at = [&](const std::vector<uint8_t>& packet, const char* source) {
+        c.outcome = answer::respond({packet, ip(source), answer::Transport::udp, now}, c.view, c.state, c.out);
+        return test::decode({c.out.data(), c.outcome.size});
+    };
+    // RFC 9018 A.1's client, cookie and time: its server cookie.
+    const auto first = ask_at(test::build_query(spec), "198.51.100.100");
+    REQUIRE(first.rcode == wire::rcode::noerror);
+    CHECK(first.lines.back() == "edns version=0 udp=1232 option10=2464c4abcf10c957010000005cf79f111f8130c3eee29480");
+    CHECK_FALSE(first.answer.empty());
+
+    SECTION("a wrong server cookie gets the normal answer and a fresh cookie") {
+        spec.cookie.insert(spec.cookie.end(), 16, 0x5a);
+        const auto d = ask_at(test::build_query(spec), "198.51.100.100");
+        CHECK(d.rcode == wire::rcode::noerror);
+        // The same records (rotated by one, as every answer is).
+        CHECK(std::set<std::string>(d.answer.begin(), d.answer.end()) ==
+              std::set<std::string>(first.answer.begin(), first.answer.end()));
+        CHECK(d.lines.back() == first.lines.back());
+    }
+    SECTION("no question: NOERROR with a valid server cookie, BADCOOKIE without") {
+        auto d = ask_at(cookie_only_query(client), "198.51.100.100");
+        CHECK(d.lines == Lines{"rcode BADCOOKIE flags qr", "edns version=0 udp=1232 option10=2464c4abcf10c957010000005cf79f111f8130c3eee29480"});
+        std::vector<uint8_t> full = client;
+        for (uint8_t b : std::vector<uint8_t>{1, 0, 0, 0, 0x5c, 0xf7, 0x9f, 0x11, 0x1f, 0x81, 0x30, 0xc3, 0xee, 0xe2, 0x94, 0x80})
+            full.push_back(b);
+        d = ask_at(cookie_only_query(full), "198.51.100.100");
+        CHECK(d.lines == Lines{"rcode NOERROR flags qr", "edns version=0 udp=1232 option10=2464c4abcf10c957010000005cf79f111f8130c3eee29480"});
+        // The same cookie from another address is not its client's.
+        d = ask_at(cookie_only_query(full), "198.51.100.101");
+        CHECK(d.rcode == wire::rcode::badcookie);
+    }
+    SECTION("a malformed cookie option is FORMERR") {
+        spec.cookie.resize(12, 1);
+        CHECK(ask_at(test::build_query(spec), "198.51.100.100").rcode == wire::rcode::formerr);
+    }
+    SECTION("a server that answers no cookies ignores them") {
+        c.state.cookies = nullptr;
+        const auto d = ask_at(test::build_query(spec), "198.51.100.100");
+        CHECK(d.lines.back() == "edns version=0 udp=1232");
+        CHECK(ask_at(cookie_only_query(client), "198.51.100.100").rcode == wire::rcode::formerr);
+    }
+}
+
+TEST_CASE("respond: RRL drops and slips UDP over the limit, never TCP nor a valid cookie", "[respond][rrl]") {
+    Client c;
+    guard::Rrl rrl(rrl_settings(3, 2), 7);
+    const guard::CookieSecrets secrets{*guard::parse_secret("00112233445566778899aabbccddeeff"), std::nullopt};
+    c.state.rrl = &rrl;
+    c.state.cookies = &secrets;
+    const uint32_t now = 2000;
+    auto ask = [&](const std::vector<uint8_t>& packet, answer::Transport transport, const char* source) {
+        c.outcome = answer::respond({packet, ip(source), transport, now}, c.view, c.state, c.out);
+        return test::decode({c.out.data(), c.outcome.size});
+    };
+    test::QuerySpec spec;
+    spec.name = "www.demo.example";
+    const auto query = test::build_query(spec);
+    size_t answered = 0, slipped = 0, dropped = 0;
+    for (int i = 0; i < 9; ++i) {
+        const auto d = ask(query, answer::Transport::udp, "192.0.2.1");
+        if (c.outcome.rrl == guard::Verdict::drop) {
+            CHECK(c.outcome.size == 0);
+            ++dropped;
+        } else if (c.outcome.rrl == guard::Verdict::slip) {
+            // An empty answer with TC and the question, so a resolver retries over TCP.
+            CHECK(d.lines == Lines{"rcode NOERROR flags qr aa tc rd", "question www.demo.example. A"});
+            ++slipped;
+        } else {
+            CHECK_FALSE(d.answer.empty());
+            ++answered;
+        }
+    }
+    CHECK(answered == 3);
+    CHECK(slipped == 3);
+    CHECK(dropped == 3);
+    // TCP: never limited.
+    for (int i = 0; i < 5; ++i) {
+        ask(query, answer::Transport::tcp, "192.0.2.1");
+        CHECK(c.outcome.rrl == guard::Verdict::pass);
+    }
+    // A valid server cookie: never limited. An invalid one: limited.
+    spec.cookie = {1, 2, 3, 4, 5, 6, 7, 8};
+    const auto learned = guard::answer_cookie(wire::Cookie{{1, 2, 3, 4, 5, 6, 7, 8}, {}, 0}, ip("192.0.2.1"), now, secrets);
+    spec.cookie.assign(learned.begin(), learned.end());
+    const auto with_cookie = test::build_query(spec);
+    for (int i = 0; i < 5; ++i) {
+        ask(with_cookie, answer::Transport::udp, "192.0.2.1");
+        CHECK(c.outcome.rrl == guard::Verdict::pass);
+    }
+    spec.cookie.back() ^= 1;
+    ask(test::build_query(spec), answer::Transport::udp, "192.0.2.1");
+    CHECK(c.outcome.rrl != guard::Verdict::pass);
+    // NXDOMAIN counts under the zone: random names are one class.
+    spec.cookie.clear();
+    size_t nx_passed = 0;
+    for (int i = 0; i < 10; ++i) {
+        spec.name = "n" + std::to_string(i) + ".demo.example";
+        ask(test::build_query(spec), answer::Transport::udp, "192.0.2.77");
+        if (c.outcome.rrl == guard::Verdict::pass) ++nx_passed;
+    }
+    CHECK(nx_passed == 3);
 }
