@@ -126,7 +126,7 @@ bool udp_served(uint16_t port, const std::string& source, uint16_t id, const Byt
 
 }  // namespace
 
-TEST_CASE("RRL: a flood from one network is dropped and slipped in ratio; another network is served in full",
+TEST_CASE("RRL: a flood from one network is dropped and slipped in ratio while another network is served in full",
           "[e2e][rrl]") {
     DnsdOptions options;
     options.config_json = rrl_config(5, 2);

@@ -205,7 +205,7 @@ TEST_CASE("TCP: the idle timeout closes a silent connection and activity defers 
     }
 }
 
-TEST_CASE("TCP: the connection cap holds across workers; the longest idle make room", "[e2e][tcp]") {
+TEST_CASE("TCP: the connection cap holds across workers, and the longest idle makes room", "[e2e][tcp]") {
     DnsdOptions options;
     options.config_json = config_with_tcp(R"({"max_connections": 2})");
     options.extra_args = {"--threads", "2"};

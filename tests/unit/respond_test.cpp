@@ -961,7 +961,7 @@ TEST_CASE("respond: REFUSED carries EDE 20 outside the zones and EDE 18 for zone
     for (const std::string& line : c.ask(spec).lines) CHECK(line.find("option15") == std::string::npos);
 }
 
-TEST_CASE("respond: a client cookie gets a server cookie; BADCOOKIE only without a question", "[respond][cookie]") {
+TEST_CASE("respond: a client cookie gets a server cookie, and BADCOOKIE only without a question", "[respond][cookie]") {
     Client c;
     const guard::CookieSecrets secrets{*guard::parse_secret("e5e973e5a6b2a43f48e7dc849e37bfcf"), std::nullopt};
     c.state.cookies = &secrets;
