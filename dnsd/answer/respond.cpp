@@ -85,9 +85,9 @@ uint64_t xorshift64(uint64_t& state) {
 template <class Tracer>
 class Answerer {
 public:
-    Answerer(const View& view, WorkerState& state, const wire::Query& query, const Client& client,
+    Answerer(const View& view, WorkerState& state, const wire::Query& query, const Client& client, uint32_t now_s,
              wire::ResponseWriter& writer, Tracer& tracer)
-        : view_(view), state_(state), query_(query), client_(client), writer_(writer), trace_(tracer) {}
+        : view_(view), state_(state), query_(query), client_(client), now_s_(now_s), writer_(writer), trace_(tracer) {}
 
     uint16_t answer();
     bool authoritative() const { return authoritative_; }
@@ -117,6 +117,9 @@ private:
     WorkerState& state_;
     const wire::Query& query_;
     const Client& client_;
+    // The query's time in Unix seconds, for the drain's record of how long
+    // resolvers may cache each member handed out; 0 records nothing (explain).
+    const uint32_t now_s_;
     wire::ResponseWriter& writer_;
     Tracer& trace_;
     bool authoritative_ = false;
@@ -361,8 +364,8 @@ size_t Answerer<Tracer>::write_pool(Section section, const zone::Zone& zone, con
         }
     }
     if (section == Section::answer) pool_answer_ = {&zone, node.pool, selection.region, selection.tier};
-    if (state_.now_s != 0 && choice.input.health != nullptr && choice.input.health->handouts != nullptr)
-        choice.input.health->handouts->handed_out(static_cast<size_t>(node.pool), chosen, state_.now_s + ttl + 1);
+    if (now_s_ != 0 && choice.input.health != nullptr && choice.input.health->handouts != nullptr)
+        choice.input.health->handouts->handed_out(static_cast<size_t>(node.pool), chosen, now_s_ + ttl + 1);
     trace_.pool(section, owner, question, choice, chosen);
     return selection.count;
 }
@@ -454,7 +457,7 @@ Outcome answer_query(const wire::Query& query, wire::ParseStatus status, const c
         opt.ede = refusal_ede(query);
     } else {
         const Client client = client_of(source, query.edns.has_ecs ? &query.edns.ecs : nullptr, view.options.ecs);
-        Answerer<Tracer> answerer(view, state, query, client, writer, tracer);
+        Answerer<Tracer> answerer(view, state, query, client, now_s, writer, tracer);
         rcode = answerer.answer();
         if (answerer.failed()) {
             writer.rewind(start);

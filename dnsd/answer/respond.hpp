@@ -29,9 +29,6 @@ struct WorkerState {
     uint64_t rng_state = 0x9e3779b97f4a7c15ull;  // xorshift state for weighted
     std::vector<uint32_t> members;  // selection output, sized by prepare()
     std::vector<uint64_t> scratch;  // selection scratch, sized by prepare()
-    // The query's time in Unix seconds, for the drain's record of how long
-    // resolvers may cache each member handed out; 0 records nothing (explain).
-    uint32_t now_s = 0;
     // Shared by every worker and read-only: null answers no cookies (explain).
     const guard::CookieSecrets* cookies = nullptr;
     // Shared by every worker, written with relaxed atomics; null: no RRL.
@@ -52,7 +49,9 @@ struct Request {
     std::span<const uint8_t> packet;
     core::Address source;
     Transport transport = Transport::udp;
-    uint32_t now_s = 0;  // seconds since the Unix epoch: cookie timestamps and RRL's second
+    // Seconds since the Unix epoch: cookie timestamps, RRL's second, and until
+    // when the members handed out may be cached (drain); 0: none of these (explain).
+    uint32_t now_s = 0;
 };
 
 // The pool whose members answered the question (the answer section).

@@ -39,11 +39,7 @@ size_t Responder::answer(std::span<const uint8_t> query, const core::Address& so
         pool_counters_.adopt(view.snapshot);
         prepared_generation_ = reader_.generation();
     }
-    // One reading of the clock per query: cookies and RRL count in it, and
-    // the drain records how long resolvers may cache what it hands out.
-    const uint32_t now = now_s();
-    state_.now_s = now;
-    const answer::Outcome outcome = answer::respond({query, source, transport, now}, view, state_, out);
+    const answer::Outcome outcome = answer::respond({query, source, transport, now_s()}, view, state_, out);
     if (outcome.rrl == guard::Verdict::drop) {
         counters_.rrl_dropped.add();
         return 0;

@@ -208,12 +208,13 @@ struct Client {
     answer::WorkerState state;
     std::vector<uint8_t> out = std::vector<uint8_t>(65535);
     answer::Outcome outcome;
+    uint32_t now_s = 0;  // the queries' time; 0: none
 
     Client() { state.prepare(view); }
 
     test::Decoded ask(const std::vector<uint8_t>& packet, answer::Transport transport = answer::Transport::udp,
                       const char* source = "192.0.2.250") {
-        answer::Request request{packet, ip(source), transport};
+        answer::Request request{packet, ip(source), transport, now_s};
         outcome = answer::respond(request, view, state, out);
         return test::decode({out.data(), outcome.size});
     }
@@ -615,23 +616,23 @@ TEST_CASE("respond records until when each member it hands out may be cached, de
     auto expiry = [&](size_t m) { return slots->slots[0][m]->load(); };
     SECTION("the name's TTL, for the members answered and none other") {
         c.view.health = handout_health(c.view, true, slots);
-        c.state.now_s = 1'000'000;
+        c.now_s = 1'000'000;
         c.ask("www.demo.example", rrtype::A);
         CHECK(expiry(0) == 1'000'000 + 20 + 1);
         CHECK(expiry(1) == 1'000'000 + 20 + 1);
         CHECK(expiry(2) == 0);  // the IPv6 member was not asked for
         // An earlier answer never lowers it; a later one raises it.
-        c.state.now_s = 999'000;
+        c.now_s = 999'000;
         c.ask("www.demo.example", rrtype::A);
         CHECK(expiry(0) == 1'000'000 + 21);
-        c.state.now_s = 1'000'100;
+        c.now_s = 1'000'100;
         c.ask("www.demo.example", rrtype::AAAA);
         CHECK(expiry(2) == 1'000'100 + 21);
         CHECK(expiry(0) == 1'000'000 + 21);
     }
     SECTION("the degraded TTL when the pool fails open") {
         c.view.health = handout_health(c.view, false, slots);
-        c.state.now_s = 1'000'000;
+        c.now_s = 1'000'000;
         CHECK(c.ask("www.demo.example", rrtype::A).answer.size() == 2);
         CHECK(expiry(0) == 1'000'000 + 5 + 1);
     }
@@ -642,7 +643,7 @@ TEST_CASE("respond records until when each member it hands out may be cached, de
     }
     SECTION("without allocating") {
         c.view.health = handout_health(c.view, true, slots);
-        c.state.now_s = 1'000'000;
+        c.now_s = 1'000'000;
         const auto packet = test::build_query([] {
             test::QuerySpec spec;
             spec.name = "www.demo.example";
@@ -650,7 +651,7 @@ TEST_CASE("respond records until when each member it hands out may be cached, de
         }());
         std::array<uint8_t, 65535> out{};
         const size_t before = allocations;
-        answer::respond({packet, ip("192.0.2.1"), answer::Transport::udp}, c.view, c.state, out);
+        answer::respond({packet, ip("192.0.2.1"), answer::Transport::udp, c.now_s}, c.view, c.state, out);
         CHECK(allocations == before);
         CHECK(expiry(0) == 1'000'000 + 21);
     }
