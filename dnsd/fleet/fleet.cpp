@@ -147,7 +147,7 @@ void Fleet::on_state(const Event& event) {
             continue;
         }
         core::Diagnostics problems;
-        auto decoded = decode_override(entry.value, std::string(bucket_names[0]) + ":" + entry.key, problems);
+        auto decoded = decode_override(entry.value, std::string(bucket_name(Bucket::state)) + ":" + entry.key, problems);
         if (!decoded) {
             spdlog::warn("fleet: override not used: {}", problems.empty() ? "?" : problems.front().to_string());
             continue;
@@ -219,7 +219,7 @@ void Fleet::on_health(const Event& event) {
         shared_votes_.clear();
     }
     for (const Entry& entry : event.entries) {
-        const std::string where = std::string(bucket_names[1]) + ":" + entry.key;
+        const std::string where = std::string(bucket_name(Bucket::health)) + ":" + entry.key;
         if (entry.deleted) {
             auto known = health_keys_.find(entry.key);
             if (known == health_keys_.end()) continue;
@@ -346,7 +346,7 @@ void Fleet::on_zones(const Event& event) {
         ++counters_.zones;
         if (zones_revision_ == entry.revision) continue;
         core::Diagnostics problems;
-        auto zones = decode_zone_set(entry.value, std::string(bucket_names[2]) + ":" + entry.key, problems);
+        auto zones = decode_zone_set(entry.value, std::string(bucket_name(Bucket::zones)) + ":" + entry.key, problems);
         if (!zones) {
             spdlog::error("fleet: zones at revision {} not used: {}", entry.revision,
                           problems.empty() ? "?" : problems.front().to_string());

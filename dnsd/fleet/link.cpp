@@ -172,7 +172,7 @@ void Link::run() {
             const auto b = static_cast<size_t>(bucket);
             kvWatcher* raw = nullptr;
             if (natsStatus s = kvStore_WatchAll(&raw, buckets[b].get(), nullptr); s != NATS_OK) {
-                error = nats::error_text("cannot watch " + std::string(bucket_names[b]), s);
+                error = nats::error_text("cannot watch " + std::string(bucket_name(bucket)), s);
                 return false;
             }
             watchers[b].reset(raw);
@@ -246,7 +246,7 @@ void Link::run() {
             } else {
                 emit({Event::Kind::failed, write.bucket,
                       nats::error_text("cannot store " + write.key + " in " +
-                                           std::string(bucket_names[static_cast<size_t>(write.bucket)]),
+                                           std::string(bucket_name(write.bucket)),
                                        s),
                       {}});
             }

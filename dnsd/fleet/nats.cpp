@@ -57,7 +57,7 @@ JetStream jet_stream(natsConnection* connection, std::string& error) {
 }
 
 KeyValue open_bucket(natsConnection* connection, jsCtx* js, Bucket bucket, std::string& error) {
-    const std::string name(bucket_names[static_cast<size_t>(bucket)]);
+    const std::string name(bucket_name(bucket));
     kvStore* raw = nullptr;
     natsStatus s = js_KeyValue(&raw, js, name.c_str());
     if (s == NATS_NOT_FOUND) {

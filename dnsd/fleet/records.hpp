@@ -6,7 +6,6 @@
 // previous one everywhere; values are JSON. A record that does not parse is
 // skipped with a warning by the caller: another node, or a newer dnsd, wrote it.
 #include <array>
-#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -25,6 +24,7 @@ enum class Bucket : uint8_t { state, health, zones, latency };
 inline constexpr std::array<std::string_view, 4> bucket_names{"dnsd_state", "dnsd_health", "dnsd_zones",
                                                               "dnsd_latency"};
 inline constexpr size_t bucket_count = bucket_names.size();
+inline constexpr std::string_view bucket_name(Bucket bucket) { return bucket_names[static_cast<size_t>(bucket)]; }
 
 // One key-value entry as a watcher delivers it. `revision` is the bucket
 // stream's sequence: the order every node applies changes in.
