@@ -7,6 +7,7 @@
 #include "dnsd/control/explain.hpp"
 #include "dnsd/control/exposition.hpp"
 #include "dnsd/control/metrics.hpp"
+#include "dnsd/control/page.hpp"
 #include "dnsd/control/status.hpp"
 #include "dnsd/core/log.hpp"
 
@@ -59,9 +60,32 @@ http::Response not_found(health::OverrideResult result, const std::string& zone,
     }
 }
 
+// The status page may run its own script and style and ask this endpoint,
+// nothing else: no inline script, no other origin, no frame around it.
+constexpr const char* page_policy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+// One file of the status page. `no-cache`: a browser asks again (the page
+// is small), so that a new dnsd never runs an old page's script.
+http::Response page_response(const PageFile& file) {
+    http::Response response;
+    response.content_type = file.content_type;
+    response.body = file.body;
+    response.headers = {{"Cache-Control", "no-cache"},
+                        {"Content-Security-Policy", page_policy},
+                        {"X-Content-Type-Options", "nosniff"},
+                        {"Referrer-Policy", "no-referrer"}};
+    return response;
+}
+
 }  // namespace
 
 Api::Api(ApiSources sources) : sources_(sources) {
+    for (const PageFile& file : page_files())
+        router_.add("GET", file.path, [&file](http::Request&, const http::Params&, http::Respond respond) {
+            respond(page_response(file));
+        });
     router_.add("GET", "/metrics", [this](http::Request&, const http::Params&, http::Respond respond) {
         metrics(respond);
     });
@@ -110,7 +134,7 @@ void Api::metrics(http::Respond& respond) const {
 }
 
 void Api::status(http::Respond& respond) const {
-    respond(json_response(200, status_json(sources_.state, sources_.monitor, sources_.fleet)));
+    respond(json_response(200, status_json(sources_.state, sources_.workers, sources_.monitor, sources_.fleet)));
 }
 
 void Api::fleet(http::Respond& respond) const {

@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP endpoint's resources (SPEC §8): metrics, status, explain, reload
+// The HTTP endpoint's resources (SPEC §8): the status page, metrics, status, explain, reload
 // and member overrides, behind an optional bearer token for the calls that
 // change something (POST, PUT). Lives on the control loop.
 #include <memory>

@@ -83,33 +83,12 @@ void rate_limiting(Exposition& out, const MetricsSources& sources, const net::Co
 }
 
 void pool_answers(Exposition& out, const MetricsSources& sources) {
-    // Summed by name: each worker's table follows the snapshot it answers
-    // from, and two workers may be one reload apart.
-    using Key = std::tuple<std::string, std::string, int32_t, size_t>;  // zone, pool, region, tier
-    std::map<Key, uint64_t> sums;
-    for (const auto& worker : sources.workers) {
-        const auto table = worker->pool_counters().table();
-        if (!table) continue;
-        for (size_t z = 0; z < table->zones().size(); ++z) {
-            const zone::Zone& zone = *table->zones()[z];
-            for (size_t p = 0; p < zone.pools.size(); ++p)
-                for (int32_t region = -1; region < static_cast<int32_t>(table->region_count()); ++region)
-                    for (size_t t = 0; t < net::tier_slots; ++t)
-                        if (uint64_t value = table->get(z, p, region, static_cast<answer::Tier>(t)))
-                            sums[{zone.name, zone.pools[p].name, region, t}] += value;
-        }
-    }
-    const auto& regions = sources.state.config().regions;
     out.family("dnsd_pool_answers_total", MetricType::counter,
                "Answers from a pool, by zone, pool, the region of the tier that answered (empty: none) and tier.");
-    for (const auto& [key, value] : sums) {
-        const auto& [zone, pool, region, tier] = key;
-        const std::string_view region_name =
-            region >= 0 && static_cast<size_t>(region) < regions.size() ? std::string_view(regions[region].name) : "";
+    for (const PoolAnswers& row : sum_pool_answers(sources.workers, sources.state.config().regions))
         out.sample_integer("dnsd_pool_answers_total",
-                           {{"zone", zone}, {"pool", pool}, {"region", region_name}, {"tier", answer::tier_names[tier]}},
-                           value);
-    }
+                           {{"zone", row.zone}, {"pool", row.pool}, {"region", row.region}, {"tier", row.tier}},
+                           row.count);
 }
 
 void members(Exposition& out, const health::Status& status) {
@@ -173,19 +152,32 @@ void fleet_metrics(Exposition& out, const fleet::Fleet& fleet, const health::Sta
     out.family("dnsd_fleet_nodes", MetricType::gauge,
                "Fleet nodes heard from within stale_after, this one included: the nodes whose verdicts count.");
     out.sample_integer("dnsd_fleet_nodes", {}, fleet.nodes_heard());
-    out.family("dnsd_fleet_member_down_votes", MetricType::gauge,
-               "Counted fleet nodes whose own probes find the member down.");
-    out.family("dnsd_fleet_member_votes", MetricType::gauge, "Fleet nodes whose verdict on the member counts.");
+    // Each family's samples in one group, as the format requires: the votes
+    // are read once, then written family by family.
+    struct MemberVotes {
+        const std::string& zone;
+        const std::string& pool;
+        const std::string& member;
+        uint32_t down, counted;
+    };
+    std::vector<MemberVotes> member_votes;
     for (const auto& zone : status.zones)
         for (const auto& pool : zone.pools)
             for (const auto& member : pool.members) {
                 if (!member.probed) continue;
-                const auto votes = fleet.votes(member.target);
-                if (!votes) continue;
-                const Label labels[] = {{"zone", zone.name}, {"pool", pool.name}, {"member", member.address}};
-                out.sample_integer("dnsd_fleet_member_down_votes", labels, votes->decision.down);
-                out.sample_integer("dnsd_fleet_member_votes", labels, votes->decision.counted);
+                if (const auto votes = fleet.votes(member.target))
+                    member_votes.push_back({zone.name, pool.name, member.address, votes->decision.down,
+                                            votes->decision.counted});
             }
+    out.family("dnsd_fleet_member_down_votes", MetricType::gauge,
+               "Counted fleet nodes whose own probes find the member down.");
+    for (const MemberVotes& v : member_votes)
+        out.sample_integer("dnsd_fleet_member_down_votes", {{"zone", v.zone}, {"pool", v.pool}, {"member", v.member}},
+                           v.down);
+    out.family("dnsd_fleet_member_votes", MetricType::gauge, "Fleet nodes whose verdict on the member counts.");
+    for (const MemberVotes& v : member_votes)
+        out.sample_integer("dnsd_fleet_member_votes", {{"zone", v.zone}, {"pool", v.pool}, {"member", v.member}},
+                           v.counted);
     const fleet::Counters& counters = fleet.counters();
     out.family("dnsd_fleet_updates_total", MetricType::counter, "Entries received from the fleet, by kind.");
     out.sample_integer("dnsd_fleet_updates_total", {{"kind", "override"}}, counters.overrides);
@@ -197,6 +189,34 @@ void fleet_metrics(Exposition& out, const fleet::Fleet& fleet, const health::Sta
 }
 
 }  // namespace
+
+std::vector<PoolAnswers> sum_pool_answers(std::span<const std::unique_ptr<net::Worker>> workers,
+                                          const std::vector<config::Region>& regions) {
+    // Summed by name: each worker's table follows the snapshot it answers
+    // from, and two workers may be one reload apart.
+    using Key = std::tuple<std::string, std::string, int32_t, size_t>;  // zone, pool, region, tier
+    std::map<Key, uint64_t> sums;
+    for (const auto& worker : workers) {
+        const auto table = worker->pool_counters().table();
+        if (!table) continue;
+        for (size_t z = 0; z < table->zones().size(); ++z) {
+            const zone::Zone& zone = *table->zones()[z];
+            for (size_t p = 0; p < zone.pools.size(); ++p)
+                for (int32_t region = -1; region < static_cast<int32_t>(table->region_count()); ++region)
+                    for (size_t t = 0; t < net::tier_slots; ++t)
+                        if (uint64_t value = table->get(z, p, region, static_cast<answer::Tier>(t)))
+                            sums[{zone.name, zone.pools[p].name, region, t}] += value;
+        }
+    }
+    std::vector<PoolAnswers> rows;
+    rows.reserve(sums.size());
+    for (const auto& [key, count] : sums) {
+        const auto& [zone, pool, region, tier] = key;
+        const bool named = region >= 0 && static_cast<size_t>(region) < regions.size();
+        rows.push_back({zone, pool, named ? regions[region].name : "", answer::tier_names[tier], count});
+    }
+    return rows;
+}
 
 std::string render_metrics(const MetricsSources& sources) {
     net::CounterTotals totals;

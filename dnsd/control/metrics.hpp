@@ -6,6 +6,8 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "dnsd/control/state.hpp"
 #include "dnsd/fleet/fleet.hpp"
@@ -22,5 +24,20 @@ struct MetricsSources {
 };
 
 std::string render_metrics(const MetricsSources& sources);
+
+// Answers from one pool in one region's tier, summed over the workers: the
+// counts of dnsd_pool_answers_total, and of "answers" in /v1/status.
+struct PoolAnswers {
+    std::string zone;
+    std::string pool;
+    std::string region;  // of the tier that answered; empty: none (fail-open, or a pool without regions)
+    std::string_view tier;  // answer::tier_names
+    uint64_t count = 0;
+};
+
+// In the order of zone, pool, region (none first, then config order) and tier;
+// only the counts above 0.
+std::vector<PoolAnswers> sum_pool_answers(std::span<const std::unique_ptr<net::Worker>> workers,
+                                          const std::vector<config::Region>& regions);
 
 }  // namespace dnsd::control

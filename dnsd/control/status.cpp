@@ -3,6 +3,8 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "dnsd/control/metrics.hpp"
+
 namespace dnsd::control {
 
 namespace {
@@ -59,7 +61,8 @@ std::string format_time(std::chrono::system_clock::time_point time) {
                        static_cast<int>(ms.time_since_epoch().count() % 1000));
 }
 
-json status_json(const State& state, const health::Monitor& monitor, const fleet::Fleet* fleet) {
+json status_json(const State& state, std::span<const std::unique_ptr<net::Worker>> workers,
+                 const health::Monitor& monitor, const fleet::Fleet* fleet) {
     const auto now = std::chrono::system_clock::now();
     json out;
     out["version"] = DNSD_VERSION;
@@ -107,6 +110,17 @@ json status_json(const State& state, const health::Monitor& monitor, const fleet
                              {"state", zone::to_string(o.state)},
                              {"applied", applied}});
     out["overrides"] = std::move(overrides);
+
+    // Counts since start-up; a reader takes the rate from two readings and
+    // their uptime_seconds.
+    json answers = json::array();
+    for (const PoolAnswers& row : sum_pool_answers(workers, state.config().regions))
+        answers.push_back({{"zone", row.zone},
+                           {"pool", row.pool},
+                           {"region", optional_text(row.region)},
+                           {"tier", row.tier},
+                           {"count", row.count}});
+    out["answers"] = std::move(answers);
     out["last_reload"] = state.last_reload() ? reload_json(*state.last_reload()) : json(nullptr);
     return out;
 }

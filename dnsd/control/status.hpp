@@ -2,20 +2,25 @@
 // GET /v1/status (SPEC §8): what the server serves and how its members are,
 // as JSON.
 #include <chrono>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 
 #include "dnsd/control/state.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/health/monitor.hpp"
+#include "dnsd/net/worker.hpp"
 
 namespace dnsd::control {
 
 // RFC 3339 in UTC with milliseconds: "2026-11-22T09:00:00.123Z".
 std::string format_time(std::chrono::system_clock::time_point time);
 
-// Keys in the order written, for people reading it. `fleet`: null for a node alone.
-nlohmann::ordered_json status_json(const State& state, const health::Monitor& monitor, const fleet::Fleet* fleet);
+// Keys in the order written, for people reading it. `workers`: whose pool
+// answers are counted. `fleet`: null for a node alone.
+nlohmann::ordered_json status_json(const State& state, std::span<const std::unique_ptr<net::Worker>> workers,
+                                   const health::Monitor& monitor, const fleet::Fleet* fleet);
 
 // GET /v1/fleet: this node's connection and every node it heard of.
 nlohmann::ordered_json fleet_json(const fleet::Status& status, const config::Fleet& settings);
