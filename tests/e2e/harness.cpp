@@ -523,11 +523,17 @@ bool only_loopback() {
 // ---- Process ----
 
 Process::Process(const std::vector<std::string>& argv, const std::filesystem::path& log_path,
-                 const std::filesystem::path& cwd) {
+                 const std::filesystem::path& cwd, const std::vector<int>& descriptors) {
     FileActions actions;
     posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(actions.get(), 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(actions.get(), 1, 2);
+    for (size_t i = 0; i < descriptors.size(); ++i) {
+        const int target = 3 + static_cast<int>(i);
+        if (descriptors[i] <= 2 + static_cast<int>(descriptors.size()))
+            throw std::runtime_error("descriptor " + std::to_string(descriptors[i]) + " would be overwritten");
+        posix_spawn_file_actions_adddup2(actions.get(), descriptors[i], target);
+    }
     if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(actions.get(), cwd.c_str());
     auto args = c_argv(argv);
     if (int rc = posix_spawnp(&pid_, args[0], actions.get(), nullptr, args.data(), environ); rc != 0)

@@ -66,8 +66,10 @@ bool only_loopback();
 class Process {
 public:
     // Throws when the program cannot be started. `cwd` empty: the caller's.
+    // `descriptors` become the child's 3, 4, ... in order (each must be above
+    // the last of those numbers, so that no dup2 lands on another's source).
     Process(const std::vector<std::string>& argv, const std::filesystem::path& log_path,
-            const std::filesystem::path& cwd = {});
+            const std::filesystem::path& cwd = {}, const std::vector<int>& descriptors = {});
     ~Process();
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;

@@ -5,6 +5,8 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <set>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -192,6 +194,78 @@ TEST_CASE("GET /metrics counts pool answers by region and tier", "[http][metrics
     REQUIRE(eventually([&] { return ask_from(1, "dead.geo.test") == both; }, 10s));
     REQUIRE(eventually([&] { return count("", "fail-open", "dead") >= 1; }));
     CHECK(count("", "fail-open", "dead") == 1);
+}
+
+// A scrape with every family dnsd has: pool answers in several regions and
+// tiers, probes that fail, a reload, and a fleet of one node.
+std::string full_scrape() {
+    NatsServer nats;
+    TempDir zones;
+    zones.write("geo.test.json", geo_zone);
+    DnsdOptions options;
+    options.zones_dir = zones.path();
+    json config = json::parse(geo_config);
+    config["fleet"] = {{"nats", {nats.url()}}, {"node", "n1"}};
+    options.config_json = config.dump();
+    Dnsd server(options);
+    const uint16_t port = server.port();
+    const uint16_t http = server.http_port();
+    Bytes query = make_query(4, "www.geo.test", rrtype::A);
+    add_opt(query, 1232, 0, ecs_16(10, 1));
+    REQUIRE(udp_response(port, query).answer_addresses.size() == 1);
+    REQUIRE(http_request(http, "PUT", override_path("geo.test", "web", "192.0.2.10"), R"({"state": "down"})").status == 200);
+    REQUIRE(udp_response(port, query).answer_addresses.size() == 1);
+    REQUIRE(http_request(http, "POST", "/v1/reload").status == 200);
+    CheckedExposition checked;
+    REQUIRE(eventually([&] {
+        checked = scrape(server);
+        return checked.sum("dnsd_probes_total", {{"result", "failure"}}) > 0 &&
+               checked.value("dnsd_fleet_member_votes", {{"zone", "geo.test"}, {"pool", "dead"}, {"member", "127.0.0.10"}});
+    }, 20s));
+    return http_request(http, "GET", "/metrics").body;
+}
+
+TEST_CASE("GET /metrics passes Prometheus's own check (promtool check metrics)", "[http][metrics][promtool]") {
+    const std::string metrics = full_scrape();
+    TempDir dir;
+    const auto path = dir.write("metrics.txt", metrics);
+    // promtool reads stdin; the harness gives commands /dev/null.
+    const CommandResult check = run_command({"sh", "-c", "exec promtool check metrics < \"$0\"", path.string()}, 60s);
+    INFO(metrics);
+    INFO("promtool: exit " << check.exit_code << "\n" << check.out << check.err);
+    REQUIRE(check.exit_code != 127);  // tools/install-deps installs it (Debian's prometheus)
+    CHECK(check.exit_code == 0);
+    CHECK(check.out + check.err == "");
+}
+
+TEST_CASE("tools/grafana-dashboard.json charts only metrics that /metrics has", "[http][metrics][grafana]") {
+    const json dashboard = json::parse(read_text(std::filesystem::path(DNSD_SOURCE_DIR) / "tools" / "grafana-dashboard.json"));
+    const CheckedExposition scraped = test::check_exposition(full_scrape());
+    std::set<std::string> names;  // every sample name, histograms' _bucket, _sum and _count included
+    for (const auto& sample : scraped.samples) names.insert(sample.name);
+    REQUIRE(dashboard["panels"].is_array());
+    size_t queries = 0;
+    for (const auto& panel : dashboard["panels"]) {
+        if (panel["type"] == "row") continue;
+        INFO(panel["title"]);
+        REQUIRE(panel["targets"].is_array());
+        CHECK_FALSE(panel["targets"].empty());
+        for (const auto& target : panel["targets"]) {
+            const std::string expr = target["expr"];
+            INFO(expr);
+            ++queries;
+            size_t used = 0;
+            for (size_t at = expr.find("dnsd_"); at != std::string::npos; at = expr.find("dnsd_", at + 1)) {
+                size_t end = at;
+                while (end < expr.size() && (std::isalnum(static_cast<unsigned char>(expr[end])) || expr[end] == '_')) ++end;
+                CHECK(names.contains(expr.substr(at, end - at)));
+                ++used;
+                at = end - 1;
+            }
+            CHECK(used > 0);
+        }
+    }
+    CHECK(queries >= 4);
 }
 
 TEST_CASE("GET /v1/status shows version, zones, pools, members and the last reload", "[http][status]") {
@@ -447,7 +521,7 @@ TEST_CASE("Bad HTTP requests get a 4xx and never take the server down", "[http][
         CHECK(http_request(http, "PUT", override_path("pools.test", "rr", "192.0.2.21"), std::string(20000, '[')).status == 400);
     }
     SECTION("unknown path and wrong method") {
-        for (const char* path : {"/", "/metrics/extra", "/v1", "/v1/status/", "/V1/STATUS", "/\xff"}) {
+        for (const char* path : {"//", "/metrics/extra", "/v1", "/v1/status/", "/V1/STATUS", "/\xff"}) {
             const HttpResponse response = http_request(http, "GET", path);
             CHECK(response.status == 404);
             // The reason quotes the path, made valid UTF-8.

@@ -291,7 +291,7 @@ function drawSummary(status) {
   const time = new Date().toLocaleTimeString();
   document.getElementById("summary").replaceChildren(
     `Up ${duration(status.uptime_seconds)} · ${members} members: `,
-    ...["up", "down", "draining", "out"].map((k) => el("span", { class: `badge ${k}` }, `${counts[k]} ${k}`)),
+    ...["up", "down", "draining", "out"].map((k) => el("span", { class: `badge ${counts[k] ? k : "none"}` }, `${counts[k]} ${k}`)),
     ` · refreshed ${time}, every ${refreshMs / 1000} s`);
 }
 
