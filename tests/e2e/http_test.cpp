@@ -197,7 +197,8 @@ TEST_CASE("GET /metrics counts pool answers by region and tier", "[http][metrics
 }
 
 // A scrape with every family dnsd has: pool answers in several regions and
-// tiers, probes that fail, a reload, and a fleet of one node.
+// tiers, probes that fail, a reload, response rate limiting, and a fleet of
+// one node.
 std::string full_scrape() {
     NatsServer nats;
     TempDir zones;
@@ -206,6 +207,7 @@ std::string full_scrape() {
     options.zones_dir = zones.path();
     json config = json::parse(geo_config);
     config["fleet"] = {{"nats", {nats.url()}}, {"node", "n1"}};
+    config["rrl"] = {{"responses_per_second", 1000}};
     options.config_json = config.dump();
     Dnsd server(options);
     const uint16_t port = server.port();
@@ -220,6 +222,7 @@ std::string full_scrape() {
     REQUIRE(eventually([&] {
         checked = scrape(server);
         return checked.sum("dnsd_probes_total", {{"result", "failure"}}) > 0 &&
+               checked.types.contains("dnsd_rrl_limited_networks") &&
                checked.value("dnsd_fleet_member_votes", {{"zone", "geo.test"}, {"pool", "dead"}, {"member", "127.0.0.10"}});
     }, 20s));
     return http_request(http, "GET", "/metrics").body;

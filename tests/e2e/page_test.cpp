@@ -2,7 +2,8 @@
 // and the page itself in Debian's headless Chromium against dnsd serving the
 // demo zone: every pool and member with its state, a drain made through the
 // API shown within one refresh, a drain made with the page's button gone from
-// the DNS answers, the token asked for, the explain box, a phone's width.
+// the DNS answers, the token asked for, the explain box, a phone's width, a
+// fleet's nodes and votes.
 // Screenshots go to the build directory's artifacts/.
 #include <poll.h>
 
@@ -354,6 +355,23 @@ TEST_CASE("page: in Chromium, a change asks for the token when one is configured
     browser.click(std::string(failover_row) + R"( button[data-action="auto"])");
     REQUIRE(eventually([&] { return override_of(http, "192.0.2.40").empty(); }));
     CHECK_FALSE(form_shown());
+}
+
+TEST_CASE("page: in Chromium, a fleet node shows the fleet's nodes and each node's vote on a member", "[page][browser][fleet]") {
+    if (!chromium_runs()) return;
+    NatsServer nats;
+    PageSession session(json{{"fleet", {{"nats", {nats.url()}}, {"node", "page-node"}}}}.dump());
+    Browser& browser = session.browser;
+    const auto shown = [&](const std::string& expression) { return browser.evaluate(expression) == true; };
+    REQUIRE(eventually([&] { return shown(R"(!document.getElementById("fleet-section").hidden)"); }));
+    REQUIRE(eventually([&] { return shown(R"(document.querySelector('#fleet tr[data-node="page-node"]') !== null)"); }));
+    // The loopback pool is probed: this node's vote on each member.
+    REQUIRE(eventually([&] {
+        return shown(R"([...document.querySelectorAll('tr.member[data-pool="loopback"] .vote')]
+                        .filter((v) => v.textContent.startsWith("page-node")).length === 2)");
+    }));
+    browser.screenshot(artifact_dir / "status-page-fleet.png");
+    require_png(artifact_dir / "status-page-fleet.png");
 }
 
 }  // namespace dnsd::e2e
