@@ -87,6 +87,12 @@ size_t max_pool_members_of(const std::vector<std::shared_ptr<const Zone>>& zones
     return most;
 }
 
+size_t rotation_sets_of(const std::vector<std::shared_ptr<const Zone>>& zones) {
+    size_t sets = 0;
+    for (const auto& zone : zones) sets += zone->rotation_keys.size();
+    return sets;
+}
+
 size_t label_count(std::string_view wire_name) {
     size_t labels = 0;
     for (size_t p = 0; p < wire_name.size() && wire_name[p] != 0; p += 1 + static_cast<uint8_t>(wire_name[p]))
@@ -97,7 +103,7 @@ size_t label_count(std::string_view wire_name) {
 }  // namespace
 
 Snapshot::Snapshot(std::vector<std::shared_ptr<const Zone>> zones_in)
-    : zones(std::move(zones_in)), max_pool_members(max_pool_members_of(zones)) {
+    : zones(std::move(zones_in)), max_pool_members(max_pool_members_of(zones)), rotation_sets(rotation_sets_of(zones)) {
     by_apex_.reserve(zones.size());
     for (size_t i = 0; i < zones.size(); ++i) {
         by_apex_.insert(zones[i]->apex, static_cast<uint32_t>(i), [this](uint32_t z) { return zones[z]->apex; });

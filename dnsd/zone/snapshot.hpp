@@ -191,6 +191,9 @@ public:
     // changed, and a broken file keeps its previous Zone.
     const std::vector<std::shared_ptr<const Zone>> zones;
     const size_t max_pool_members = 0;
+    // Every zone's rotation_keys, counted: a worker adopting the snapshot
+    // knows how many counters it may need without visiting each zone.
+    const size_t rotation_sets = 0;
 
     // The zone with the longest apex that `wire_name` (lower case) is at or
     // below: one probe of the apex index per label count some apex has, from
