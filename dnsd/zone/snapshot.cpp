@@ -51,6 +51,31 @@ std::optional<MemberState> member_state(std::string_view text) {
     return static_cast<MemberState>(it - member_state_names.begin());
 }
 
+void Pool::index_weights() {
+    for (size_t f = 0; f < 2; ++f) {
+        auto& tiers = weighted_tiers[f];
+        tiers.clear();
+        if (policy != Policy::weighted) continue;
+        const auto& family = f == 0 ? v4 : v6;
+        std::vector<int32_t> regions{-1};
+        for (const uint32_t m : family)
+            if (members[m].region >= 0 && std::find(regions.begin(), regions.end(), members[m].region) == regions.end())
+                regions.push_back(members[m].region);
+        for (const int32_t region : regions) {
+            WeightedTier& tier = tiers.emplace_back();
+            tier.region = region;
+            uint64_t sum = 0;
+            for (const uint32_t m : family) {
+                if (region >= 0 && members[m].region >= 0 && members[m].region != region) continue;
+                sum += members[m].weight;
+                tier.drawable += members[m].weight > 0;
+                tier.members.push_back(m);
+                tier.cumulative.push_back(sum);
+            }
+        }
+    }
+}
+
 void Zone::key_rotations() {
     rotation_keys.clear();
     const uint64_t zone_key = chain(0, apex);
