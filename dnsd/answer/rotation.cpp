@@ -22,8 +22,7 @@ auto* probe(Slots& slots, uint64_t key) {
 }  // namespace
 
 void Rotations::adopt(const zone::Snapshot& snapshot) {
-    size_t sets = 0;
-    for (const auto& zone : snapshot.zones) sets += zone->rotation_keys.size();
+    const size_t sets = snapshot.rotation_sets;
     // Counters are added as sets are first asked for: `sets` more at most. A
     // table of 3 * sets + 4 slots stays under three quarters full after a
     // sweep until as many counters of sets gone pile up as live sets.

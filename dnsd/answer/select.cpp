@@ -1,6 +1,7 @@
 #include "dnsd/answer/select.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cassert>
 #include <cmath>
@@ -31,6 +32,42 @@ double open_unit(uint64_t bits) { return (static_cast<double>(bits >> 11) + 0.5)
 // every candidate has weight 0; those are ordered uniformly.
 double weighted_key(uint64_t bits, uint32_t weight) {
     return std::log(open_unit(bits)) / static_cast<double>(std::max<uint32_t>(weight, 1));
+}
+// The same order where every weight is alike: ln and the division keep the
+// order of the 53 bits open_unit takes, so the bits are the key. (Rounding
+// can make ln's results for two neighbouring values equal, which the bits
+// keep apart: about one pair in 2^50, and then only their order differs.)
+double uniform_key(uint64_t bits) { return static_cast<double>(bits >> 11); }
+
+// Draws a weighted tier's first members take at most, however many are shown,
+// so that the order never depends on max_answers; tiers up to this size are
+// ordered by key instead (order_group), which costs them less.
+constexpr size_t weighted_draws = 64;
+
+// The first members of a weighted tier's order, drawn one at a time from the
+// tier's summed weights (one binary search each); a draw that lands on a
+// member not eligible or already drawn is drawn again. Each place so goes to
+// an eligible member not yet placed with probability weight / the weights of
+// all those: a weighted order without replacement, the distribution the keys
+// of order_group draw. Stops at `wanted` members, at every member of weight
+// above 0, or after weighted_draws draws; returns how many were drawn.
+size_t draw_weighted(const SelectInput& in, const zone::WeightedTier& tier, size_t wanted,
+                     std::span<uint32_t, weighted_draws> drawn) {
+    const uint64_t total = tier.cumulative.empty() ? 0 : tier.cumulative.back();
+    if (total == 0) return 0;
+    wanted = std::min<size_t>(wanted, tier.drawable);
+    // Past the stream positions order_group gives the members (1 .. size).
+    const uint64_t first = in.pool->members.size() + 1;
+    size_t count = 0;
+    for (size_t i = 0; i < weighted_draws && count < wanted; ++i) {
+        const uint64_t bits = mix64(in.random + (first + i) * golden_gamma);
+        const auto target = static_cast<uint64_t>((static_cast<unsigned __int128>(bits) * total) >> 64);
+        const auto at = std::upper_bound(tier.cumulative.begin(), tier.cumulative.end(), target);
+        const uint32_t m = tier.members[static_cast<size_t>(at - tier.cumulative.begin())];
+        const auto placed = drawn.first(count);
+        if (eligible(in, m) && std::find(placed.begin(), placed.end(), m) == placed.end()) drawn[count++] = m;
+    }
+    return count;
 }
 
 // Keeps the entries of `list` for which `keep` holds, in their order; returns
@@ -82,6 +119,11 @@ void order_by_key(std::span<uint32_t> group, size_t wanted, std::span<const uint
 void order_group(const SelectInput& in, uint64_t client_key, std::span<uint32_t> group, size_t wanted,
                  std::span<uint64_t> scratch) {
     const auto& members = in.pool->members;
+    const auto weight = [&](uint32_t m) { return std::max<uint32_t>(members[m].weight, 1); };
+    const bool alike = std::all_of(group.begin(), group.end(), [&](uint32_t m) { return weight(m) == weight(group[0]); });
+    const auto key = [&](uint64_t bits, uint32_t m) {
+        return std::bit_cast<uint64_t>(alike ? uniform_key(bits) : weighted_key(bits, members[m].weight));
+    };
     switch (in.pool->policy) {
         case Policy::round_robin:
         case Policy::priority:
@@ -91,9 +133,7 @@ void order_group(const SelectInput& in, uint64_t client_key, std::span<uint32_t>
         case Policy::weighted:
             // The (m + 1)-th output of a splitmix64 stream seeded with the draw:
             // one independent uniform per member from a single random value.
-            for (uint32_t m : group)
-                scratch[m] = std::bit_cast<uint64_t>(
-                    weighted_key(mix64(in.random + (m + 1) * golden_gamma), members[m].weight));
+            for (uint32_t m : group) scratch[m] = key(mix64(in.random + (m + 1) * golden_gamma), m);
             order_by_key(group, wanted, scratch);
             return;
         case Policy::sticky:
@@ -101,8 +141,7 @@ void order_group(const SelectInput& in, uint64_t client_key, std::span<uint32_t>
             // address, so a client moves only when its own member leaves the tier.
             for (uint32_t m : group) {
                 const auto& address = members[m].address;
-                scratch[m] = std::bit_cast<uint64_t>(
-                    weighted_key(stable_hash(address.bytes.data(), address.size(), client_key), members[m].weight));
+                scratch[m] = key(stable_hash(address.bytes.data(), address.size(), client_key), m);
             }
             order_by_key(group, wanted, scratch);
             return;
@@ -149,6 +188,25 @@ Selection select(const SelectInput& in, std::span<uint32_t> out, std::span<uint6
     result.ttl = pool.ttl;
     if (family.empty()) return result;
 
+    // A wide weighted tier draws its first members from its summed weights,
+    // without a look at the others: when the client's tier has as many
+    // eligible members as the answer shows, that is the answer.
+    std::array<uint32_t, weighted_draws> drawn;
+    size_t drawn_count = 0;
+    const zone::WeightedTier* wide = pool.policy == Policy::weighted
+                                         ? pool.weighted_tier(in.family, order.empty() ? -1 : order[0])
+                                         : nullptr;
+    if (wide != nullptr && wide->members.size() > weighted_draws) {
+        const size_t wanted = pool.max_answers > 0 ? pool.max_answers : SIZE_MAX;
+        drawn_count = draw_weighted(in, *wide, wanted, drawn);
+        if (drawn_count > 0 && drawn_count == std::min<size_t>(wanted, wide->drawable)) {
+            std::copy_n(drawn.begin(), drawn_count, out.begin());
+            result.count = drawn_count;
+            result.region = order.empty() ? -1 : order[0];
+            return result;
+        }
+    }
+
     // scratch[m] holds member m's tier until the policy overwrites it with a key.
     uint64_t best = UINT64_MAX;
     for (uint32_t m : family) {
@@ -180,9 +238,20 @@ Selection select(const SelectInput& in, std::span<uint32_t> out, std::span<uint6
     count = listed;
     if (pool.max_answers > 0) count = std::min<size_t>(count, pool.max_answers);
     const uint64_t client_key = pool.policy == Policy::sticky ? client_network_key(in.client) : 0;
+    // Members drawn first (a wide weighted tier, in which they are eligible)
+    // keep their places; the rest of the tier follows in key order.
+    if (drawn_count > 0) {
+        const auto list = out.first(listed);
+        const auto placed = std::span(drawn).first(drawn_count);
+        const auto rest = std::remove_if(list.begin(), list.end(), [&](uint32_t m) {
+            return std::find(placed.begin(), placed.end(), m) != placed.end();
+        });
+        std::copy_backward(list.begin(), rest, list.end());
+        std::copy(placed.begin(), placed.end(), list.begin());
+    }
     // Runs of equal tier, up to the last member answered; outside fail open
     // the whole list is one run.
-    for (size_t begin = 0; begin < count;) {
+    for (size_t begin = drawn_count; begin < count;) {
         size_t end = begin + 1;
         while (end < listed && scratch[out[end]] == scratch[out[begin]]) ++end;
         order_group(in, client_key, out.subspan(begin, end - begin), std::min(end, count) - begin, scratch);

@@ -1,6 +1,5 @@
 #include "dnsd/control/reload.hpp"
 
-#include <malloc.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -25,8 +24,6 @@ using SteadyClock = std::chrono::steady_clock;
 // still reloads this long after it began.
 constexpr uint64_t debounce_ms = 150;
 constexpr uint64_t max_wait_ms = 1000;
-// How often replaced zones are checked for their last reader.
-constexpr uint64_t sweep_interval_ms = 100;
 
 std::string join(const std::vector<std::string>& parts, std::string_view separator) {
     std::string out;
@@ -39,12 +36,6 @@ std::string change_text(const ZoneChange& change) {
     if (!change.serial_after) return fmt::format("{} removed (was serial {})", change.zone, *change.serial_before);
     return fmt::format("{} serial {} -> {}", change.zone, *change.serial_before, *change.serial_after);
 }
-
-// Values freed on the thread pool.
-struct Release {
-    uv_work_t work{};
-    std::vector<std::shared_ptr<const void>> values;
-};
 
 }  // namespace
 
@@ -75,8 +66,8 @@ struct Reloader::Build {
     std::string geo_error;                // when it did not
 };
 
-Reloader::Reloader(uv_loop_t* loop, State& state, ZoneFiles zones)
-    : loop_(loop), state_(state), zones_(std::move(zones)), geo_file_(stat_geo(state.config().geoip_path)) {
+Reloader::Reloader(uv_loop_t* loop, State& state, ZoneFiles zones, Retired& retired)
+    : loop_(loop), state_(state), retired_(retired), zones_(std::move(zones)), geo_file_(stat_geo(state.config().geoip_path)) {
     state_.set_zone_status(zones_.status());
     watch(zones_watch_, state_.config().zones_dir, zones_changed, "");
     // The built-in default database may be missing (load_geo said so); then
@@ -89,8 +80,6 @@ Reloader::Reloader(uv_loop_t* loop, State& state, ZoneFiles zones)
     uv_signal_init(loop_, &hangup_);
     hangup_.data = this;
     uv_signal_start(&hangup_, on_signal, SIGHUP);
-    uv_timer_init(loop_, &sweep_);
-    sweep_.data = this;
 }
 
 Reloader::~Reloader() = default;
@@ -204,14 +193,13 @@ void Reloader::publish(Build& build) {
         std::unordered_set<const zone::Zone*> serving;
         for (const auto& zone : zones_.snapshot()->zones) serving.insert(zone.get());
         for (const auto& zone : previous.snapshot()->zones)
-            if (!serving.contains(zone.get())) retire(zone);
+            if (!serving.contains(zone.get())) retired_.retire(zone);
         state_.set_snapshot(zones_.snapshot());
     }
     if (build.geo_opened) {
         geo_file_ = build.geo_after;
         geo_problem_ = build.geo_error;
         if (build.geo) {
-            retire(state_.geo());
             state_.set_geo(std::move(build.geo));
             result.geo_replaced = true;
         }
@@ -245,39 +233,6 @@ void Reloader::publish(Build& build) {
     for (const auto& done : build.waiting) done(result);
 }
 
-void Reloader::retire(std::shared_ptr<const void> value) {
-    if (!value) return;
-    retired_.push_back(std::move(value));
-    if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&sweep_)))
-        uv_timer_start(&sweep_, on_sweep, sweep_interval_ms, sweep_interval_ms);
-}
-
-void Reloader::on_sweep(uv_timer_t* timer) { static_cast<Reloader*>(timer->data)->sweep(); }
-
-// A retired value held only here can gain no new holder: nothing else can
-// reach it any more. It is freed on the thread pool, and its pages go back to
-// the system.
-void Reloader::sweep() {
-    auto release = std::make_unique<Release>();
-    auto last_holder = [](const std::shared_ptr<const void>& value) { return value.use_count() == 1; };
-    for (auto& value : retired_)
-        if (last_holder(value)) release->values.push_back(std::move(value));
-    std::erase(retired_, nullptr);
-    if (retired_.empty()) uv_timer_stop(&sweep_);
-    if (release->values.empty()) return;
-    release->work.data = release.get();
-    const int rc = uv_queue_work(
-        loop_, &release->work,
-        [](uv_work_t* work) {
-            static_cast<Release*>(work->data)->values.clear();
-            // glibc keeps freed memory in the arena of the thread that
-            // allocated it (a thread of this pool); hand the pages back.
-            ::malloc_trim(0);
-        },
-        [](uv_work_t* work, int) { delete static_cast<Release*>(work->data); });
-    if (rc == 0) release.release();
-}
-
 void Reloader::stop() {
     if (stopped_) return;
     stopped_ = true;
@@ -287,10 +242,8 @@ void Reloader::stop() {
         uv_close(reinterpret_cast<uv_handle_t*>(&watch->debounce), nullptr);
     }
     uv_close(reinterpret_cast<uv_handle_t*>(&hangup_), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&sweep_), nullptr);
     if (build_) uv_cancel(reinterpret_cast<uv_req_t*>(&build_->work));
     waiting_.clear();
-    retired_.clear();
 }
 
 }  // namespace dnsd::control

@@ -7,9 +7,8 @@
 // the control loop. One reload runs at a time; a trigger during one schedules
 // exactly one more after it.
 //
-// Replaced zones and GeoIP databases are freed on the thread pool once nothing
-// else holds them, never by the worker that drops the last old View: freeing
-// a large zone takes longer than a query may wait.
+// Replaced zones are handed to Retired, which frees them on the thread pool
+// once nothing else holds them, never on a worker.
 #include <uv.h>
 
 #include <chrono>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "dnsd/control/reload_status.hpp"
+#include "dnsd/control/retired.hpp"
 #include "dnsd/control/state.hpp"
 #include "dnsd/control/zone_files.hpp"
 
@@ -32,7 +32,8 @@ public:
 
     // `zones`: the directory as read at start-up (its snapshot is the one
     // `state` publishes). Starts watching and handling SIGHUP at once.
-    Reloader(uv_loop_t* loop, State& state, ZoneFiles zones);
+    // Zones a reload replaces go to `retired`.
+    Reloader(uv_loop_t* loop, State& state, ZoneFiles zones, Retired& retired);
     Reloader(const Reloader&) = delete;
     Reloader& operator=(const Reloader&) = delete;
     ~Reloader();
@@ -74,32 +75,27 @@ private:
     static void on_fs_event(uv_fs_event_t* handle, const char* filename, int events, int status);
     static void on_debounced(uv_timer_t* timer);
     static void on_signal(uv_signal_t* signal, int number);
-    static void on_sweep(uv_timer_t* timer);
 
     void trigger(Reason reason);
     void start_build();
     static void build(uv_work_t* work);
     static void after_build(uv_work_t* work, int status);
     void publish(Build& build);
-    void retire(std::shared_ptr<const void> value);
-    void sweep();
 
     uv_loop_t* loop_;
     State& state_;
+    Retired& retired_;
     ZoneFiles zones_;
     GeoFile geo_file_;
 
     Watch zones_watch_;
     Watch geo_watch_;
     uv_signal_t hangup_;
-    uv_timer_t sweep_;
     bool stopped_ = false;
 
     std::unique_ptr<Build> build_;  // the reload running; null: none
     unsigned pending_ = 0;          // reasons for the next reload; 0: none asked
     std::vector<Done> waiting_;     // for the next reload's result
-    // Values replaced by a reload, freed once this is their only holder.
-    std::vector<std::shared_ptr<const void>> retired_;
     std::string geo_problem_;  // why the GeoIP database file as it is now did not open; empty: it did
 };
 

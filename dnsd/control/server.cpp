@@ -14,6 +14,7 @@
 #include "dnsd/control/http.hpp"
 #include "dnsd/control/protection.hpp"
 #include "dnsd/control/reload.hpp"
+#include "dnsd/control/retired.hpp"
 #include "dnsd/control/state.hpp"
 #include "dnsd/control/state_store.hpp"
 #include "dnsd/control/zone_files.hpp"
@@ -193,7 +194,10 @@ int serve(const Flags& flags) {
         spdlog::info("listening on http {}", http_server->endpoint().to_string());
         main_loop.on_stop([&http_server] { http_server->close(); });
     }
-    Reloader reloader(main_loop.uv(), state, std::move(zones.files));
+    Retired retired(main_loop.uv());
+    main_loop.on_stop([&retired] { retired.stop(); });
+    state.set_retirer([&retired](std::shared_ptr<const void> value) { retired.retire(std::move(value)); });
+    Reloader reloader(main_loop.uv(), state, std::move(zones.files), retired);
     main_loop.on_stop([&reloader] { reloader.stop(); });
     // What was kept from before a restart goes into the Monitor's first
     // HealthView, published below before any worker starts: the first query
@@ -214,10 +218,10 @@ int serve(const Flags& flags) {
         [&state](std::shared_ptr<const health::HealthView> health) { state.set_health(std::move(health)); },
         std::move(restored));
     monitor.update(*state.snapshot());
-    state.set_health_updater([&monitor](const zone::Snapshot& snapshot) { monitor.update(snapshot); });
-    state.set_snapshot_preparer([&workers](const std::shared_ptr<const zone::Snapshot>& snapshot) {
-        for (auto& worker : workers) worker->pool_counters().prepare(snapshot);
+    state.set_snapshot_preparer([&workers, &retired](const std::shared_ptr<const zone::Snapshot>& snapshot) {
+        for (auto& worker : workers) retired.retire(worker->pool_counters().prepare(snapshot));
     });
+    state.set_health_updater([&monitor](const zone::Snapshot& snapshot) { monitor.update(snapshot); });
     main_loop.on_stop([&monitor] { monitor.close(); });
     std::unique_ptr<fleet::Fleet> fleet;
     if (config->fleet) {

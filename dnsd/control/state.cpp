@@ -1,5 +1,7 @@
 #include "dnsd/control/state.hpp"
 
+#include <utility>
+
 namespace dnsd::control {
 
 State::State(config::Config config, std::shared_ptr<const zone::Snapshot> snapshot,
@@ -11,19 +13,24 @@ State::State(config::Config config, std::shared_ptr<const zone::Snapshot> snapsh
       published_(make_view(config_, snapshot_, health_, geo_)) {}
 
 void State::set_snapshot(std::shared_ptr<const zone::Snapshot> snapshot) {
-    snapshot_ = std::move(snapshot);
-    if (health_updater_) health_updater_(*snapshot_);
+    retire(std::exchange(snapshot_, std::move(snapshot)));
     if (snapshot_preparer_) snapshot_preparer_(snapshot_);
-    published_.publish(make_view(config_, snapshot_, health_, geo_));
+    if (health_updater_) health_updater_(*snapshot_);
+    publish();
 }
 
 void State::set_health(std::shared_ptr<const health::HealthView> health) {
-    health_ = std::move(health);
-    published_.publish(make_view(config_, snapshot_, health_, geo_));
+    retire(std::exchange(health_, std::move(health)));
+    publish();
 }
 
 void State::set_geo(std::shared_ptr<const geo::Geo> geo) {
-    geo_ = std::move(geo);
+    retire(std::exchange(geo_, std::move(geo)));
+    publish();
+}
+
+void State::publish() {
+    retire(published_.load());
     published_.publish(make_view(config_, snapshot_, health_, geo_));
 }
 

@@ -47,21 +47,28 @@ public:
     void set_health(std::shared_ptr<const health::HealthView> health);
     void set_geo(std::shared_ptr<const geo::Geo> geo);
 
-    // Called by set_snapshot with the new snapshot before any View holds it,
-    // so that the health of changed zones (health::Monitor::update, which
-    // calls set_health) is never published after them: until it is, their
-    // members would all count as up. Single writer: serve(), at start-up.
+    // Called by set_snapshot with the new snapshot before any View holds it:
+    // the workers build their pool answer counters for it here, so that
+    // adopting it costs them nothing. Single writer: serve(), at start-up.
+    void set_snapshot_preparer(std::function<void(const std::shared_ptr<const zone::Snapshot>&)> prepare) {
+        snapshot_preparer_ = std::move(prepare);
+    }
+
+    // Called by set_snapshot with the new snapshot after the preparer and
+    // before the snapshot's own publish, so that the health of changed zones
+    // (health::Monitor::update, which calls set_health and so publishes the
+    // first View with the snapshot) is never published after them: until it
+    // is, their members would all count as up. Single writer: serve(), at
+    // start-up.
     void set_health_updater(std::function<void(const zone::Snapshot&)> update) {
         health_updater_ = std::move(update);
     }
 
-    // Called by set_snapshot with the new snapshot before any View holds it,
-    // after the health updater: the workers build their pool answer counters
-    // for it here, so that adopting it costs them nothing. Single writer:
-    // serve(), at start-up.
-    void set_snapshot_preparer(std::function<void(const std::shared_ptr<const zone::Snapshot>&)> prepare) {
-        snapshot_preparer_ = std::move(prepare);
-    }
+    // Gets every value this replaces (views, snapshots, health, GeoIP
+    // databases) while workers may still hold it, so that none of them frees
+    // it (control::Retired). Without one they are dropped here. Single
+    // writer: serve(), at start-up.
+    void set_retirer(std::function<void(std::shared_ptr<const void>)> retire) { retire_ = std::move(retire); }
 
     // Reload's picture: every zone file's state and the outcome of reloads.
     // Single writer: control::Reloader (reload.cpp).
@@ -73,11 +80,18 @@ public:
     void record_reload(ReloadResult result);
 
 private:
+    // Publishes the View of the parts as they are now, retiring the one before.
+    void publish();
+    void retire(std::shared_ptr<const void> value) {
+        if (retire_) retire_(std::move(value));
+    }
+
     const config::Config config_;
     std::shared_ptr<const zone::Snapshot> snapshot_;
     std::shared_ptr<const health::HealthView> health_;
     std::function<void(const zone::Snapshot&)> health_updater_;
     std::function<void(const std::shared_ptr<const zone::Snapshot>&)> snapshot_preparer_;
+    std::function<void(std::shared_ptr<const void>)> retire_;
     std::shared_ptr<const geo::Geo> geo_;
     const std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
     core::Published<answer::View> published_;

@@ -93,8 +93,8 @@ std::shared_ptr<PoolCounterTable> PoolCounters::next_table(std::shared_ptr<const
     return std::make_shared<PoolCounterTable>(std::move(snapshot), region_count_);
 }
 
-void PoolCounters::prepare(std::shared_ptr<const zone::Snapshot> snapshot) {
-    if (!snapshot) return;
+std::shared_ptr<const PoolCounterTable> PoolCounters::prepare(std::shared_ptr<const zone::Snapshot> snapshot) {
+    if (!snapshot) return nullptr;
     for (;;) {
         std::shared_ptr<PoolCounterTable> from;
         {
@@ -107,7 +107,7 @@ void PoolCounters::prepare(std::shared_ptr<const zone::Snapshot> snapshot) {
         // itself): continue that one instead.
         if (table_ == from) {
             pending_ = std::move(next);
-            return;
+            return from;
         }
     }
 }

@@ -73,9 +73,11 @@ public:
     explicit PoolCounters(uint32_t region_count) : region_count_(region_count) {}
 
     // The control loop, before it publishes a view with `snapshot`: builds
-    // the table the worker will move to, from the one it counts into now.
-    // Allocates; takes the lock only to read and to store a table.
-    void prepare(std::shared_ptr<const zone::Snapshot> snapshot);
+    // the table the worker will move to, from the one it counts into now,
+    // and returns that one (null: none yet). The caller holds it until the
+    // worker has moved on (control::Retired), so that the worker never
+    // frees a table. Allocates; takes the lock only to read and to store a table.
+    std::shared_ptr<const PoolCounterTable> prepare(std::shared_ptr<const zone::Snapshot> snapshot);
     // The worker, when it adopts a view: moves to the table prepared for its
     // snapshot. Builds one itself only when none was: a view published
     // without prepare(), or two snapshots published within one of the

@@ -18,6 +18,7 @@ Pool finish(const Pool& source) {
         (m.address.family == core::Family::v4 ? pool.v4 : pool.v6).push_back(i);
         if (m.region >= 0) pool.uses_geo = true;
     }
+    pool.index_weights();
     return pool;
 }
 

@@ -51,6 +51,31 @@ std::optional<MemberState> member_state(std::string_view text) {
     return static_cast<MemberState>(it - member_state_names.begin());
 }
 
+void Pool::index_weights() {
+    for (size_t f = 0; f < 2; ++f) {
+        auto& tiers = weighted_tiers[f];
+        tiers.clear();
+        if (policy != Policy::weighted) continue;
+        const auto& family = f == 0 ? v4 : v6;
+        std::vector<int32_t> regions{-1};
+        for (const uint32_t m : family)
+            if (members[m].region >= 0 && std::find(regions.begin(), regions.end(), members[m].region) == regions.end())
+                regions.push_back(members[m].region);
+        for (const int32_t region : regions) {
+            WeightedTier& tier = tiers.emplace_back();
+            tier.region = region;
+            uint64_t sum = 0;
+            for (const uint32_t m : family) {
+                if (region >= 0 && members[m].region >= 0 && members[m].region != region) continue;
+                sum += members[m].weight;
+                tier.drawable += members[m].weight > 0;
+                tier.members.push_back(m);
+                tier.cumulative.push_back(sum);
+            }
+        }
+    }
+}
+
 void Zone::key_rotations() {
     rotation_keys.clear();
     const uint64_t zone_key = chain(0, apex);
@@ -87,6 +112,12 @@ size_t max_pool_members_of(const std::vector<std::shared_ptr<const Zone>>& zones
     return most;
 }
 
+size_t rotation_sets_of(const std::vector<std::shared_ptr<const Zone>>& zones) {
+    size_t sets = 0;
+    for (const auto& zone : zones) sets += zone->rotation_keys.size();
+    return sets;
+}
+
 size_t label_count(std::string_view wire_name) {
     size_t labels = 0;
     for (size_t p = 0; p < wire_name.size() && wire_name[p] != 0; p += 1 + static_cast<uint8_t>(wire_name[p]))
@@ -97,7 +128,7 @@ size_t label_count(std::string_view wire_name) {
 }  // namespace
 
 Snapshot::Snapshot(std::vector<std::shared_ptr<const Zone>> zones_in)
-    : zones(std::move(zones_in)), max_pool_members(max_pool_members_of(zones)) {
+    : zones(std::move(zones_in)), max_pool_members(max_pool_members_of(zones)), rotation_sets(rotation_sets_of(zones)) {
     by_apex_.reserve(zones.size());
     for (size_t i = 0; i < zones.size(); ++i) {
         by_apex_.insert(zones[i]->apex, static_cast<uint32_t>(i), [this](uint32_t z) { return zones[z]->apex; });

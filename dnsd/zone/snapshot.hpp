@@ -94,6 +94,16 @@ struct Member {
     uint32_t health_slot = UINT32_MAX;
 };
 
+// A weighted pool's members of one family and one region tier, with their
+// weights summed in order, so that a member is drawn in proportion to its
+// weight by one binary search (answer::select), whatever the pool's size.
+struct WeightedTier {
+    int32_t region = -1;               // the region's members and those of none; -1: every member
+    std::vector<uint32_t> members;     // indices into Pool::members
+    std::vector<uint64_t> cumulative;  // cumulative[i]: the weights of members[0..i]
+    uint32_t drawable = 0;             // members of weight above 0
+};
+
 struct Pool {
     std::string name;
     Policy policy = Policy::round_robin;
@@ -106,8 +116,19 @@ struct Pool {
     bool uses_geo = false;         // some member names a region
     // The rotation counters of the members of each family (v4, v6); see RRset::rotation_key.
     std::array<uint64_t, 2> rotation_keys{};
+    // Weighted pools only, by family (v4, v6): the tier of every member, then
+    // one per region a member names. Made by index_weights().
+    std::array<std::vector<WeightedTier>, 2> weighted_tiers;
 
     uint64_t rotation_key(core::Family family) const { return rotation_keys[family == core::Family::v6]; }
+    // The weighted tier of `family` for `region` (-1: every member), else nullptr.
+    const WeightedTier* weighted_tier(core::Family family, int32_t region) const {
+        for (const auto& tier : weighted_tiers[family == core::Family::v6])
+            if (tier.region == region) return &tier;
+        return nullptr;
+    }
+    // Builds weighted_tiers from members, v4 and v6 (a weighted pool; else clears them).
+    void index_weights();
 };
 
 // A name in the zone. Every name between a record's owner and the apex exists
@@ -191,6 +212,9 @@ public:
     // changed, and a broken file keeps its previous Zone.
     const std::vector<std::shared_ptr<const Zone>> zones;
     const size_t max_pool_members = 0;
+    // Every zone's rotation_keys, counted: a worker adopting the snapshot
+    // knows how many counters it may need without visiting each zone.
+    const size_t rotation_sets = 0;
 
     // The zone with the longest apex that `wire_name` (lower case) is at or
     // below: one probe of the apex index per label count some apex has, from

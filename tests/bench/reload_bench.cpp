@@ -2,7 +2,9 @@
 // members, served by the real binary on loopback, reloaded R times while a
 // bounded query loop measures every answer's latency. Prints, per reload, the
 // time from the trigger to the new serial answering, the peak RSS during the
-// reload (from /proc), and the worst query latency while it ran.
+// reload (from /proc), and the worst query latency while it ran; then the
+// targets, met or missed: every reload publishes within 1 s of its trigger
+// (one zone only), and no query waits more than 10 ms.
 //
 // With --zones Z, Z zone files of a name and a 4-member pool each instead,
 // every one rewritten at every reload, and the queries spread over them.
@@ -330,6 +332,8 @@ int main(int argc, char** argv) {
                 quiet.median_us, quiet.p99_us, quiet.p999_us, quiet.max_us);
 
     bool ok = true;
+    double worst_publish_ms = 0;
+    uint32_t worst_wait_us = 0;
     std::printf("%-8s %-7s %12s %14s %12s %9s %9s %9s %8s\n", "reload", "trigger", "publish ms", "peak RSS MB",
                 "RSS after MB", "queries", "p99 us", "max us", ">10ms");
     UdpClient probe("127.0.0.1", server.port());
@@ -366,11 +370,20 @@ int main(int argc, char** argv) {
                     publish_ms, proc_kb(pid, "VmHWM") / 1024, proc_kb(pid, "VmRSS") / 1024, during.queries,
                     during.p99_us, during.max_us, during.over_10ms);
         if (publish_ms < 0) ok = false;
+        worst_publish_ms = publish_ms < 0 ? 1e9 : std::max(worst_publish_ms, publish_ms);
+        worst_wait_us = std::max(worst_wait_us, during.max_us);
     }
     stop = true;
     for (auto& client : clients) client.join();
     std::printf("lost queries: %lu, failed (not NOERROR with an address): %lu\n",
                 static_cast<unsigned long>(latencies.lost), static_cast<unsigned long>(latencies.failed));
+    // With many zones the files alone take seconds to write: only the wait counts there.
+    std::printf("targets:\n");
+    if (settings.zones == 1)
+        std::printf("  every reload published within 1 s of its trigger: %s (worst %.0f ms)\n",
+                    worst_publish_ms < 1000 ? "met" : "MISSED", worst_publish_ms);
+    std::printf("  no query waits more than 10 ms: %s (worst %u us)\n", worst_wait_us <= 10'000 ? "met" : "MISSED",
+                worst_wait_us);
     const std::string log = server.log();
     std::printf("server log, reload lines:\n");
     for (size_t at = log.find(" reload ("); at != std::string::npos; at = log.find(" reload (", at + 1)) {

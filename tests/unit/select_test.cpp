@@ -2,6 +2,7 @@
 // hand, with the counter, the random draw and health injected.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -56,6 +57,7 @@ Pool make_pool(Policy policy, std::vector<MemberSpec> specs) {
         pool.uses_geo = pool.uses_geo || spec.region >= 0;
         pool.members.push_back(member);
     }
+    pool.index_weights();
     return pool;
 }
 
@@ -609,5 +611,52 @@ TEST_CASE("weighted and sticky in fail open over a wide pool: max_answers spans 
             CHECK(capped.size() == n);
             CHECK(capped == whole);
         }
+    }
+}
+
+TEST_CASE("weighted over a wide tier: each place goes by weight among the eligible members not yet placed",
+          "[answer][select]") {
+    // 100 members of weight 1 and 100 of weight 3; with `down`, all but 10 of each.
+    for (const bool most_down : {false, true}) {
+        std::vector<std::string> addresses;
+        std::vector<MemberSpec> specs;
+        for (int m = 0; m < 200; ++m) addresses.push_back("10.1." + std::to_string(m / 100) + "." + std::to_string(m % 100));
+        for (int m = 0; m < 200; ++m) specs.push_back({addresses[static_cast<size_t>(m)].c_str(), -1, m < 100 ? 1u : 3u});
+        Pool pool = make_pool(Policy::weighted, specs);
+        pool.max_answers = 2;
+        std::vector<size_t> down;
+        if (most_down)
+            for (size_t m = 0; m < 200; ++m)
+                if (m % 100 >= 10) down.push_back(m);
+        const ZoneHealth health = health_down(pool, down);
+        std::mt19937_64 draws(most_down ? 11 : 5);
+        SelectInput in;
+        in.pool = &pool;
+        in.health = &health;
+        int heavy_first = 0, heavy_second_after_light = 0, light_first = 0;
+        constexpr int total = 20000;
+        for (int i = 0; i < total; ++i) {
+            in.random = draws();
+            const auto answer = run(in);
+            REQUIRE(answer.addresses.size() == 2);
+            REQUIRE(answer.addresses[0] != answer.addresses[1]);
+            for (const auto& address : answer.addresses) {
+                const auto m = static_cast<size_t>(std::find(addresses.begin(), addresses.end(), address) - addresses.begin());
+                REQUIRE((!most_down || m % 100 < 10));
+            }
+            const bool heavy = answer.addresses[0].rfind("10.1.1.", 0) == 0;
+            heavy_first += heavy;
+            if (!heavy) {
+                ++light_first;
+                heavy_second_after_light += answer.addresses[1].rfind("10.1.1.", 0) == 0;
+            }
+        }
+        INFO("most down " << most_down);
+        // First place: 3/4 heavy (expected 15000, standard deviation about 61).
+        CHECK(std::abs(heavy_first - 15000) < 400);
+        // After a light member (n = 100 or 10 light members eligible): heavy with
+        // 300 / 399 = 0.752 or 30 / 39 = 0.769 (standard deviation about 0.006 over ~5000).
+        const double expected = most_down ? 30.0 / 39 : 300.0 / 399;
+        CHECK(std::abs(static_cast<double>(heavy_second_after_light) / light_first - expected) < 0.03);
     }
 }
