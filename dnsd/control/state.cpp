@@ -8,23 +8,28 @@ State::State(config::Config config, std::shared_ptr<const zone::Snapshot> snapsh
       snapshot_(std::move(snapshot)),
       health_(std::make_shared<health::HealthView>()),
       geo_(std::move(geo)),
-      published_(make_view(config_, snapshot_, health_, geo_)) {}
+      published_(make_view(config_, snapshot_, health_, geo_, latency_)) {}
 
 void State::set_snapshot(std::shared_ptr<const zone::Snapshot> snapshot) {
     snapshot_ = std::move(snapshot);
     if (health_updater_) health_updater_(*snapshot_);
     if (snapshot_preparer_) snapshot_preparer_(snapshot_);
-    published_.publish(make_view(config_, snapshot_, health_, geo_));
+    published_.publish(make_view(config_, snapshot_, health_, geo_, latency_));
 }
 
 void State::set_health(std::shared_ptr<const health::HealthView> health) {
     health_ = std::move(health);
-    published_.publish(make_view(config_, snapshot_, health_, geo_));
+    published_.publish(make_view(config_, snapshot_, health_, geo_, latency_));
 }
 
 void State::set_geo(std::shared_ptr<const geo::Geo> geo) {
     geo_ = std::move(geo);
-    published_.publish(make_view(config_, snapshot_, health_, geo_));
+    published_.publish(make_view(config_, snapshot_, health_, geo_, latency_));
+}
+
+void State::set_latency(std::shared_ptr<const latency::Routes> latency) {
+    latency_ = std::move(latency);
+    published_.publish(make_view(config_, snapshot_, health_, geo_, latency_));
 }
 
 void State::record_reload(ReloadResult result) {
@@ -35,11 +40,13 @@ void State::record_reload(ReloadResult result) {
 std::shared_ptr<const answer::View> make_view(const config::Config& config,
                                               std::shared_ptr<const zone::Snapshot> snapshot,
                                               std::shared_ptr<const health::HealthView> health,
-                                              std::shared_ptr<const geo::Geo> geo) {
+                                              std::shared_ptr<const geo::Geo> geo,
+                                              std::shared_ptr<const latency::Routes> latency) {
     auto view = std::make_shared<answer::View>();
     view->snapshot = std::move(snapshot);
     view->health = std::move(health);
     view->geo = std::move(geo);
+    view->latency = std::move(latency);
     view->options.udp_payload = config.udp_payload;
     view->options.nsid = config.nsid;
     view->options.ecs = config.ecs;
