@@ -110,6 +110,8 @@ std::shared_ptr<const Routes> Routes::build(const Measurements& measurements, co
         routes->result_of_.push_back(result);
     }
     Stats& stats = routes->stats_;
+    stats.measured = measurements.size();
+    stats.measurements_bytes = measurements.memory_bytes();
     stats.networks = routes->keys_.size();
     stats.results = routes->results_.size();
     stats.memory_bytes = routes->keys_.capacity() * sizeof(NetworkKey) +

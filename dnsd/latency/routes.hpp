@@ -44,10 +44,12 @@ std::vector<int32_t> order_by_rtt(std::span<const RegionRtt> rtts);
 class Routes {
 public:
     struct Stats {
+        size_t measured = 0;           // networks with a beacon or a table line
+        size_t measurements_bytes = 0; // what Measurements held when this was built
         size_t networks = 0;           // measured networks routed by RTT
         size_t inside_subnets = 0;     // measured networks left to geo: they overlap a region subnet
         size_t results = 0;            // distinct region orders
-        size_t memory_bytes = 0;
+        size_t memory_bytes = 0;       // these routes
         double build_ms = 0;
     };
 

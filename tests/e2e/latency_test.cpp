@@ -112,7 +112,7 @@ TEST_CASE("latency: beacons move a network to the faster region, with its prefix
           "[e2e][latency]") {
     const Setup setup;
     {
-        const Dnsd server = setup.start();
+        Dnsd server = setup.start();
         // No measurement: geo's answer (US → us) and geo's scope (the /32 record).
         Answer before = ask(server, "web.latency.test", "AAAA", "2001:4860:1::/56");
         CHECK(before.addresses.front() == "2001:db8::3");
