@@ -39,9 +39,13 @@ std::string_view to_string(Source source) {
 
 double estimate_ms(double distance_km) { return distance_km / 100.0 + 5.0; }
 
-std::vector<RegionRtt> region_rtts(std::span<const Cell> cells, const std::optional<geo::Location>& location,
-                                   const geo::Regions& regions, uint32_t min_samples) {
-    std::vector<RegionRtt> out(cells.size());
+namespace {
+
+// region_rtts and order_by_rtt into buffers the caller keeps, so that a
+// build over a million networks allocates nothing per network.
+void fill_rtts(std::span<const Cell> cells, const std::optional<geo::Location>& location, const geo::Regions& regions,
+               uint32_t min_samples, std::vector<RegionRtt>& out) {
+    out.assign(cells.size(), RegionRtt{});
     for (size_t r = 0; r < cells.size(); ++r) {
         const Cell& c = cells[r];
         RegionRtt& rtt = out[r];
@@ -64,6 +68,25 @@ std::vector<RegionRtt> region_rtts(std::span<const Cell> cells, const std::optio
             rtt.rtt_ms = std::numeric_limits<double>::infinity();
         }
     }
+}
+
+// An insertion sort: stable (ties keep config order) and, for the handful of
+// regions there are, without std::stable_sort's buffer.
+void fill_order(std::span<const RegionRtt> rtts, std::vector<int32_t>& order) {
+    order.clear();
+    for (size_t r = 0; r < rtts.size(); ++r) {
+        auto at = order.end();
+        while (at != order.begin() && rtts[static_cast<size_t>(*(at - 1))].rtt_ms > rtts[r].rtt_ms) --at;
+        order.insert(at, static_cast<int32_t>(r));
+    }
+}
+
+}  // namespace
+
+std::vector<RegionRtt> region_rtts(std::span<const Cell> cells, const std::optional<geo::Location>& location,
+                                   const geo::Regions& regions, uint32_t min_samples) {
+    std::vector<RegionRtt> out;
+    fill_rtts(cells, location, regions, min_samples, out);
     return out;
 }
 
@@ -73,9 +96,8 @@ bool any_measured(std::span<const RegionRtt> rtts) {
 }
 
 std::vector<int32_t> order_by_rtt(std::span<const RegionRtt> rtts) {
-    std::vector<int32_t> order(rtts.size());
-    for (size_t r = 0; r < rtts.size(); ++r) order[r] = static_cast<int32_t>(r);
-    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return rtts[a].rtt_ms < rtts[b].rtt_ms; });
+    std::vector<int32_t> order;
+    fill_order(rtts, order);
     return order;
 }
 
@@ -84,18 +106,22 @@ std::shared_ptr<const Routes> Routes::build(const Measurements& measurements, co
     const auto start = std::chrono::steady_clock::now();
     auto routes = std::make_shared<Routes>();
     std::vector<std::pair<NetworkKey, uint32_t>> routed;
+    routed.reserve(measurements.size());
     std::map<std::vector<int32_t>, uint32_t> interned;
+    std::vector<RegionRtt> rtts;
+    std::vector<int32_t> order;
     for (size_t row = 0; row < measurements.size(); ++row) {
         const NetworkKey network = measurements.network(row);
-        const auto rtts = region_rtts(measurements.cells(row), measurements.location(row), regions, min_samples);
+        fill_rtts(measurements.cells(row), measurements.location(row), regions, min_samples, rtts);
         if (!any_measured(rtts)) continue;
         if (overlaps_any_subnet(network, regions)) {
             ++routes->stats_.inside_subnets;
             continue;
         }
-        auto order = order_by_rtt(rtts);
-        auto [it, added] = interned.try_emplace(order, static_cast<uint32_t>(routes->results_.size()));
-        if (added) {
+        fill_order(rtts, order);
+        auto it = interned.find(order);
+        if (it == interned.end()) {
+            it = interned.emplace(order, static_cast<uint32_t>(routes->results_.size())).first;
             routes->results_.push_back(Result{order.front(), static_cast<uint32_t>(routes->orders_.size()),
                                               static_cast<uint32_t>(order.size())});
             routes->orders_.insert(routes->orders_.end(), order.begin(), order.end());
