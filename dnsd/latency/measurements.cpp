@@ -308,7 +308,8 @@ std::string Measurements::save(std::span<const std::string_view> regions) const 
             out += to_string(keys_[row]);
             out += ',';
             out += regions[r];
-            for (double value : {double(c.mean_ms), double(c.weight)}) {
+            // The shortest text that reads back as the same float.
+            for (float value : {c.mean_ms, c.weight}) {
                 auto end = std::to_chars(number, number + sizeof number, value).ptr;
                 out += ',';
                 out.append(number, end);
