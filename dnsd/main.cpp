@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     auto* log_level_option = app.add_option("--log-level", log_level, "debug, info, warn or error")
                                  ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
     auto* state_dir_option =
-        app.add_option("--state-dir", state_dir, "directory for what survives a restart (runtime overrides)")
+        app.add_option("--state-dir", state_dir, "directory for what survives a restart (runtime overrides, latency measurements)")
             ->check(CLI::Validator([](std::string& text) { return text.empty() ? std::string("empty") : ""; }, "DIR"));
 
     auto* check = app.add_subcommand("check", "validate the config and every zone, print a summary");
@@ -62,6 +62,8 @@ int main(int argc, char** argv) {
     auto* explain_config_option = explain->add_option("--config", config_file, "JSON config file");
     auto* explain_zones_option = explain->add_option("--zones", zones_dir, "directory of <zone>.json files");
     auto* explain_geoip_option = explain->add_option("--geoip", geoip_path, "GeoIP database (.mmdb)");
+    auto* explain_state_dir_option =
+        explain->add_option("--state-dir", state_dir, "the state directory whose latency measurements count");
     explain->add_option("NAME", explain_name, "the name asked for, such as www.demo.example")->required();
     explain->add_option("TYPE", explain_type, "A (default), AAAA, or another record type");
     explain->add_option("--client", explain_client,
@@ -108,7 +110,7 @@ int main(int argc, char** argv) {
     if (threads_option->count()) flags.threads = threads;
     if (http_option->count() || fleet_http_option->count() || drain_http_option->count()) flags.http = endpoint(http);
     if (log_level_option->count()) flags.log_level = log_level;
-    if (state_dir_option->count()) flags.state_dir = state_dir;
+    if (state_dir_option->count() || explain_state_dir_option->count()) flags.state_dir = state_dir;
 
     try {
         if (check->parsed()) return dnsd::control::check(flags);

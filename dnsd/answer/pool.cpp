@@ -43,6 +43,8 @@ PoolChoice choose(const PoolQuestion& question, std::span<uint32_t> out, std::sp
     const bool placed = pool.uses_geo && question.geo != nullptr;
     if (placed) {
         choice.placement = question.geo->place(question.client.address);
+        if (pool.routing == zone::Routing::latency && question.latency != nullptr)
+            choice.placement = question.latency->place(question.client.address, choice.placement);
         input.region_order = choice.placement.region_order;
     }
     input.counter = question.counter;

@@ -11,6 +11,7 @@
 #include "dnsd/core/address.hpp"
 #include "dnsd/geo/geo.hpp"
 #include "dnsd/health/view.hpp"
+#include "dnsd/latency/routes.hpp"
 #include "dnsd/wire/query.hpp"
 #include "dnsd/zone/snapshot.hpp"
 
@@ -35,6 +36,7 @@ struct PoolQuestion {
     Client client;
     const health::HealthView* health = nullptr;  // null: every member up, no override
     const geo::Geo* geo = nullptr;               // null: pools skip geo
+    const latency::Routes* latency = nullptr;    // null: routing "latency" orders by geo
     uint64_t counter = 0;                        // the query's rotation counter
     uint64_t random = 0;                         // a fresh random value, for weighted
 };
@@ -42,7 +44,7 @@ struct PoolQuestion {
 struct PoolChoice {
     SelectInput input;          // what select() was given: health, states, region order
     Selection selection;        // the members are out[0, selection.count)
-    geo::Placement placement;   // for a pool that skips geo: no region, empty order
+    geo::Placement placement;   // for a pool that skips geo: no region, empty order; by RTT for routing "latency"
     uint32_t ttl = 0;           // the name's TTL, or degraded_ttl off the primary tier
     uint8_t scope_prefix = 0;   // the ECS scope prefix; 0 unless the client came from ECS
 };

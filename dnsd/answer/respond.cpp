@@ -342,6 +342,7 @@ size_t Answerer<Tracer>::write_pool(Section section, const zone::Zone& zone, con
     question.client = client_;
     question.health = view_.health.get();
     question.geo = view_.geo.get();
+    question.latency = view_.latency.get();
     question.counter = state_.rotation_offset + state_.rotations.next(pool.rotation_key(family));
     question.random = xorshift64(state_.rng_state);
     const PoolChoice choice = choose(question, state_.members, state_.scratch);

@@ -7,6 +7,7 @@
 
 #include "dnsd/geo/geo.hpp"
 #include "dnsd/health/view.hpp"
+#include "dnsd/latency/routes.hpp"
 #include "dnsd/zone/snapshot.hpp"
 
 namespace dnsd::answer {
@@ -23,6 +24,9 @@ struct View {
     // Client address → region order and ECS scope; null: no region places any
     // client, so pools answer as if their members named no region.
     std::shared_ptr<const geo::Geo> geo;
+    // Measured client networks → region order by RTT, for pools with routing
+    // "latency"; null: none measured, so those pools answer by geo.
+    std::shared_ptr<const latency::Routes> latency;
     Options options;
 };
 

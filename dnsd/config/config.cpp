@@ -69,7 +69,8 @@ using json::Fields;
 constexpr std::string_view config_keys[] = {"listen", "zones",       "geoip",  "regions",     "default_region",
                                             "threads", "http",       "http_token", "ecs",      "udp_payload",
                                             "nsid",    "tcp",        "log_level",  "state_dir",
-                                            "rrl",     "cookie_secret", "cookie_secret_previous", "fleet"};
+                                            "rrl",     "cookie_secret", "cookie_secret_previous", "fleet",
+                                            "latency"};
 constexpr std::string_view geoip_keys[] = {"path", "country", "continent", "latitude", "longitude"};
 constexpr std::string_view region_keys[] = {"continents", "countries", "subnets", "location", "fallback"};
 constexpr std::string_view tcp_keys[] = {"idle_timeout", "max_connections", "max_connections_per_client"};
@@ -77,6 +78,9 @@ constexpr std::string_view rrl_keys[] = {"responses_per_second", "slip", "ipv4_p
 // The registry of limited networks keeps an IPv6 network in 64 bits.
 constexpr int64_t max_rrl_ipv6_prefix = 64;
 constexpr std::string_view fleet_keys[] = {"nats", "node", "token", "creds", "health_quorum", "stale_after", "zones"};
+constexpr std::string_view latency_keys[] = {"half_life", "min_samples", "table"};
+constexpr int64_t max_half_life_s = 365 * 86400;
+constexpr int64_t max_min_samples = 1000000;
 constexpr std::string_view quorum_words[] = {"any", "majority", "all"};
 constexpr std::string_view fleet_zone_words[] = {"local", "shared"};
 constexpr size_t max_node_name = 64;
@@ -157,6 +161,7 @@ public:
                     config_.state_dir = resolve(*s);
             }
         if (const json::Value* v = root.find("fleet")) read_fleet(*v);
+        if (const json::Value* v = root.find("latency")) read_latency(*v);
     }
 
 private:
@@ -246,6 +251,28 @@ private:
             fields_.error(value.position, std::string(name) + " must be 32 hex digits (128 bits), such as "
                                           "\"e5e973e5a6b2a43f48e7dc849e37bfcf\"; make one with `openssl rand -hex 16`");
         return parsed;
+    }
+
+    void read_latency(const json::Value& value) {
+        if (!fields_.object_of(value, latency_keys, "\"latency\"",
+                               "an object such as { \"half_life\": 3600, \"min_samples\": 5, \"table\": \"latency.csv\" }",
+                               "in \"latency\""))
+            return;
+        Latency& latency = config_.latency;
+        if (const json::Value* v = value.find("half_life"))
+            if (auto n = fields_.integer(*v, "\"half_life\"", 1, max_half_life_s))
+                latency.half_life_s = static_cast<uint32_t>(*n);
+        if (const json::Value* v = value.find("min_samples"))
+            if (auto n = fields_.integer(*v, "\"min_samples\"", 1, max_min_samples))
+                latency.min_samples = static_cast<uint32_t>(*n);
+        if (const json::Value* v = value.find("table"))
+            if (const std::string* s = fields_.string(*v, "\"table\"")) {
+                if (s->empty())
+                    fields_.error(v->position, "\"table\" is empty; name a file of prefix,region,rtt_ms lines, "
+                                               "such as \"latency.csv\", or leave the key out");
+                else
+                    latency.table = resolve(*s);
+            }
     }
 
     void read_fleet(const json::Value& value) {

@@ -60,6 +60,14 @@ struct Fleet {
     Zones zones = Zones::local;     // shared: serve the zones pushed to the fleet
 };
 
+// Latency-based routing (SPEC §12): how beacons are aggregated, and the
+// operator's table of measured RTTs.
+struct Latency {
+    uint32_t half_life_s = 3600;  // a sample's weight halves every half_life
+    uint32_t min_samples = 5;     // beacons a network needs before its mean is used
+    std::string table;            // `prefix,region,rtt_ms` lines (resolved); empty: none
+};
+
 struct Config {
     std::string file;  // empty when no config file was read
     std::vector<core::Endpoint> listen;
@@ -90,6 +98,7 @@ struct Config {
     // working directory without a config file. Created at start-up if missing.
     std::string state_dir = "state";
     std::optional<Fleet> fleet;   // none: this node runs alone and needs no NATS
+    Latency latency;
 
     // Index of the region called `name` in `regions`, or -1.
     int region_index(std::string_view name) const;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cctype>
+#include <chrono>
 
 #include "dnsd/control/explain.hpp"
 #include "dnsd/control/exposition.hpp"
@@ -110,6 +111,9 @@ Api::Api(ApiSources sources) : sources_(sources) {
                 mutating([this](http::Request& request, const http::Params& captures, http::Respond respond) {
                     set_override(request, captures, respond);
                 }));
+    router_.add("POST", "/v1/latency", mutating([this](http::Request& request, const http::Params&, http::Respond respond) {
+                    add_beacons(request, respond);
+                }));
 }
 
 http::RouteHandler Api::mutating(http::RouteHandler handler) const {
@@ -161,6 +165,8 @@ void Api::explain(const http::Request& request, http::Respond& respond) const {
     ExplainOptions options;
     if (sources_.fleet != nullptr)
         options.votes = [fleet = sources_.fleet](std::string_view target) { return fleet->votes(target); };
+    if (sources_.latency != nullptr) options.measurements = &sources_.latency->measurements();
+    options.min_samples = sources_.state.config().latency.min_samples;
     respond(json_response(200, to_json(control::explain(*view, *question, options))));
 }
 
@@ -211,6 +217,18 @@ void Api::set_override(const http::Request& request, const http::Params& capture
         answer["warning"] = warning;
     }
     respond(json_response(200, answer));
+}
+
+
+void Api::add_beacons(const http::Request& request, http::Respond& respond) const {
+    if (sources_.latency == nullptr) return respond(http::Response::error(404, "latency routing is not running"));
+    std::string error;
+    const auto regions = sources_.state.config().region_names();
+    const auto beacons = latency::parse_beacons(request.body, regions, error);
+    if (!beacons) return respond(http::Response::error(400, error));
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    sources_.latency->add(*beacons, static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count()));
+    respond(json_response(200, json{{"accepted", beacons->size()}}));
 }
 
 }  // namespace dnsd::control

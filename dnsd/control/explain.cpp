@@ -5,12 +5,16 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
 #include "dnsd/answer/respond.hpp"
 #include "dnsd/answer/trace.hpp"
+#include "dnsd/control/latency.hpp"
 #include "dnsd/control/state.hpp"
+#include "dnsd/control/state_store.hpp"
 #include "dnsd/control/status.hpp"
 #include "dnsd/core/log.hpp"
 #include "dnsd/wire/name.hpp"
@@ -145,6 +149,30 @@ std::string order_rule(const geo::Geo& geo, const geo::Explanation& placed) {
 
 std::string text_of(std::string_view wire_name) { return zone::to_text(wire_name); }
 
+// Each region's RTT for the client's network: from the measurements behind
+// the view's routes, else estimated from where geo places the client.
+ExplainLatency latency_report(const answer::View& view, const ExplainReport& report, const ExplainOptions& options) {
+    ExplainLatency out;
+    const core::Address& client = report.client.address;
+    const latency::NetworkKey network = latency::network_of(client);
+    out.network = latency::to_string(network);
+    out.measured = view.latency != nullptr && view.latency->measured(client);
+    out.now_s = static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    const geo::Regions& regions = view.geo->regions();
+    const std::vector<latency::Cell> unmeasured(regions.regions().size());
+    std::span<const latency::Cell> cells = unmeasured;
+    std::optional<geo::Location> location = report.geo->lookup.place.location;
+    const int64_t row = options.measurements ? options.measurements->find(network) : -1;
+    if (row >= 0 && options.measurements->regions() == unmeasured.size()) {
+        cells = options.measurements->cells(static_cast<size_t>(row));
+        location = options.measurements->location(static_cast<size_t>(row));
+    }
+    out.rtts = latency::region_rtts(cells, location, regions, options.min_samples);
+    out.order = latency::order_by_rtt(out.rtts);
+    return out;
+}
+
 // The member table, the tiers and their outcome for the pool that answered.
 ExplainPool pool_report(const ExplainReport& report, const answer::Trace::Pool& traced, const ExplainOptions& options) {
     const zone::Pool& pool = traced.zone->pools[static_cast<size_t>(traced.node->pool)];
@@ -156,6 +184,7 @@ ExplainPool pool_report(const ExplainReport& report, const answer::Trace::Pool& 
     out.name = pool.name;
     out.type = traced.family == core::Family::v4 ? "A" : "AAAA";
     out.policy = pool.policy;
+    out.routing = pool.routing;
     out.max_answers = pool.max_answers;
     out.name_ttl = traced.node->pool_ttl;
     out.degraded_ttl = pool.degraded_ttl;
@@ -369,7 +398,11 @@ std::string scope_text(const ExplainReport& e, const ExplainPool* pool) {
     const bool placed = answered && pool->uses_geo && e.geo.has_value();
     const bool sticky = answered && pool->policy == zone::Policy::sticky;
     if (!placed && !sticky) return value + ": the answer does not depend on the client";
-    const std::string geo_network = "geo network /" + std::to_string(pool->geo_scope_prefix);
+    const std::string geo_network =
+        !e.latency             ? "geo network /" + std::to_string(pool->geo_scope_prefix)
+        : e.latency->measured ? "the measured network " + e.latency->network
+                               : "the network /" + std::to_string(pool->geo_scope_prefix) +
+                                    " (geo's, narrowed to hold no measured network)";
     const std::string sticky_network =
         "sticky's /" + std::to_string(e.client.address.family == core::Family::v4 ? 24 : 56);
     const std::string why = placed && sticky ? "the narrower of " + geo_network + " and " + sticky_network
@@ -378,8 +411,50 @@ std::string scope_text(const ExplainReport& e, const ExplainPool* pool) {
     return value + ": " + why + ", capped at the source prefix /" + std::to_string(e.client.source_prefix);
 }
 
+std::string age_text(uint32_t seconds) {
+    if (seconds < 120) return std::to_string(seconds) + " s";
+    if (seconds < 7200) return std::to_string(seconds / 60) + " min";
+    return std::to_string(seconds / 3600) + " h";
+}
+
+std::string rtt_text(const latency::RegionRtt& rtt, uint32_t now_s) {
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.1f ms", rtt.rtt_ms);
+    switch (rtt.source) {
+        case latency::Source::measured:
+            return std::string(ms) + ", measured (" + std::to_string(rtt.samples) + " sample" +
+                   (rtt.samples == 1 ? "" : "s") + ", last " + age_text(now_s - std::min(now_s, rtt.updated_s)) +
+                   " ago)";
+        case latency::Source::table: return std::string(ms) + ", from the table";
+        case latency::Source::estimated:
+            return std::string(ms) + ", estimated (" + std::to_string(std::lround(rtt.distance_km)) + " km)";
+        case latency::Source::unknown: return "unknown: no measurement, and no location to estimate from";
+    }
+    return "";
+}
+
+void latency_lines(const ExplainReport& e, const ExplainLatency& l, std::ostringstream& out) {
+    line(out, "latency") << l.network
+                         << (l.measured ? ": measured, so the regions go by RTT"
+                                        : ": no region measured, so the regions go by geo (the estimates below "
+                                          "decide nothing)")
+                         << "\n";
+    for (const auto& rtt : l.rtts) {
+        out << "  " << padded(e.region_names[static_cast<size_t>(rtt.region)], 8) << rtt_text(rtt, l.now_s);
+        if (rtt.source == latency::Source::measured || rtt.samples == 0) {
+            out << "\n";
+            continue;
+        }
+        out << "; " << rtt.samples << " beacon" << (rtt.samples == 1 ? "" : "s") << ", under min_samples\n";
+    }
+    out << "  by RTT: ";
+    for (size_t i = 0; i < l.order.size(); ++i) out << (i ? ", " : "") << e.region_names[static_cast<size_t>(l.order[i])];
+    out << "\n";
+}
+
 void pool_lines(const ExplainReport& e, const ExplainPool& pool, std::ostringstream& out) {
-    line(out, "pool") << pool.name << ", policy " << zone::to_string(pool.policy) << ", ttl " << pool.name_ttl
+    line(out, "pool") << pool.name << ", policy " << zone::to_string(pool.policy) << ", routing "
+                      << zone::to_string(pool.routing) << ", ttl " << pool.name_ttl
                       << ", degraded_ttl " << pool.degraded_ttl
                       << (pool.uses_geo ? "" : "; its members name no region, so geo does not matter") << "\n";
     const bool probed = std::any_of(pool.members.begin(), pool.members.end(),
@@ -405,6 +480,7 @@ void pool_lines(const ExplainReport& e, const ExplainPool& pool, std::ostringstr
         for (const auto& [node, up] : m.votes->votes) out << " " << node << " " << (up ? "up" : "down");
         out << "\n";
     }
+    if (e.latency) latency_lines(e, *e.latency, out);
     line(out, "tiers") << (pool.tiers.size() == 1 && pool.tiers[0].region.empty() ? "one: every member" : "in order")
                        << "\n";
     for (size_t i = 0; i < pool.tiers.size(); ++i) {
@@ -527,6 +603,8 @@ ExplainReport explain(const answer::View& view, const ExplainRequest& request, c
     const auto answered = std::find_if(trace.pools.begin(), trace.pools.end(),
                                        [](const answer::Trace::Pool& p) { return p.section == wire::Section::answer; });
     if (answered != trace.pools.end()) out.pool = pool_report(out, *answered, options);
+    if (out.pool && out.pool->routing == zone::Routing::latency && out.pool->uses_geo && out.geo)
+        out.latency = latency_report(view, out, options);
     for (const auto& rr : trace.records) {
         auto& section = rr.section == wire::Section::answer      ? out.answer
                         : rr.section == wire::Section::authority ? out.authority
@@ -562,8 +640,22 @@ int run_explain(const Flags& flags, std::string_view name, std::string_view type
         std::fprintf(stderr, "%s\n", error.c_str());
         return 1;
     }
-    const auto view = make_view(*config, zones.snapshot, nullptr, geo);
-    std::fputs(to_text(explain(*view, *request, {})).c_str(), stdout);
+    // The measurements as a server started now would have them.
+    std::vector<std::string> warnings;
+    core::Diagnostics table_problems;
+    const latency::Measurements measurements =
+        load_measurements(*config, *geo, StateStore(config->state_dir), warnings, table_problems);
+    for (const auto& warning : warnings) std::fprintf(stderr, "%s\n", warning.c_str());
+    if (!table_problems.empty()) {
+        for (const auto& problem : table_problems) std::fprintf(stderr, "%s\n", problem.to_string().c_str());
+        return 1;
+    }
+    const auto routes = latency::Routes::build(measurements, geo->regions(), config->latency.min_samples);
+    const auto view = make_view(*config, zones.snapshot, nullptr, geo, routes);
+    ExplainOptions options;
+    options.measurements = &measurements;
+    options.min_samples = config->latency.min_samples;
+    std::fputs(to_text(explain(*view, *request, options)).c_str(), stdout);
     return 0;
 }
 
@@ -645,6 +737,7 @@ json to_json(const ExplainReport& e) {
                                {"position", m.position ? json(*m.position) : json(nullptr)}});
         out["pool"] = {{"name", p.name},
                        {"policy", std::string(zone::to_string(p.policy))},
+                       {"routing", std::string(zone::to_string(p.routing))},
                        {"order", order_text(e, p)},
                        {"max_answers", p.max_answers},
                        {"uses_geo", p.uses_geo},
@@ -657,6 +750,27 @@ json to_json(const ExplainReport& e) {
                        {"geo_scope_prefix", p.geo_scope_prefix}};
     } else {
         out["pool"] = nullptr;
+    }
+    if (e.latency) {
+        json regions = json::array();
+        for (const auto& rtt : e.latency->rtts) {
+            const bool measured = rtt.source == latency::Source::measured;
+            regions.push_back(
+                {{"region", e.region_names[static_cast<size_t>(rtt.region)]},
+                 {"source", std::string(latency::to_string(rtt.source))},
+                 {"rtt_ms", rtt.source == latency::Source::unknown ? json(nullptr) : json(rtt.rtt_ms)},
+                 {"samples", rtt.samples},
+                 {"age_s", measured ? json(e.latency->now_s - std::min(e.latency->now_s, rtt.updated_s)) : json(nullptr)},
+                 {"distance_km", rtt.source == latency::Source::estimated ? json(rtt.distance_km) : json(nullptr)}});
+        }
+        json order = json::array();
+        for (int32_t region : e.latency->order) order.push_back(e.region_names[static_cast<size_t>(region)]);
+        out["latency"] = {{"network", e.latency->network},
+                          {"measured", e.latency->measured},
+                          {"regions", regions},
+                          {"order_by_rtt", order}};
+    } else {
+        out["latency"] = nullptr;
     }
     out["ecs_scope"] = e.scope_prefix ? json(*e.scope_prefix) : json(nullptr);
     out["rcode"] = e.rcode;

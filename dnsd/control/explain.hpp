@@ -22,6 +22,8 @@
 #include "dnsd/core/address.hpp"
 #include "dnsd/geo/geo.hpp"
 #include "dnsd/health/view.hpp"
+#include "dnsd/latency/measurements.hpp"
+#include "dnsd/latency/routes.hpp"
 #include "dnsd/zone/snapshot.hpp"
 
 namespace dnsd::control {
@@ -45,6 +47,19 @@ struct ExplainOptions {
     uint64_t random = 0;   // seeds weighted's random draw; 0: the workers' default seed
     // In a fleet: every node's verdict on a probe target (health::target_name).
     std::function<std::optional<fleet::TargetVotes>(std::string_view target)> votes;
+    // For a pool with routing "latency": the measurements behind the view's
+    // routes, to show each region's RTT. Null: none.
+    const latency::Measurements* measurements = nullptr;
+    uint32_t min_samples = 5;
+};
+
+// Each region's RTT for the client's network, for a pool with routing "latency".
+struct ExplainLatency {
+    std::string network;                    // the client's /24 or /48
+    bool measured = false;                  // its measurements order the regions; else geo does
+    std::vector<latency::RegionRtt> rtts;   // by region index
+    std::vector<int32_t> order;             // by RTT, as routing follows it when `measured`
+    uint32_t now_s = 0;                     // for the measurements' ages
 };
 
 struct ExplainMember {
@@ -70,6 +85,7 @@ struct ExplainPool {
     std::string name;
     std::string type;  // of the members shown: "A" or "AAAA"
     zone::Policy policy = zone::Policy::round_robin;
+    zone::Routing routing = zone::Routing::geo;
     uint32_t max_answers = 0;
     uint32_t name_ttl = 0;      // record, else pool, else zone
     uint32_t degraded_ttl = 0;
@@ -100,6 +116,7 @@ struct ExplainReport {
     std::string zone_file;
     std::vector<std::string> steps;  // the name walk: zone, CNAME links, wildcard, cut, NODATA
     std::optional<ExplainPool> pool;  // the pool that answered the question's type
+    std::optional<ExplainLatency> latency;  // that pool routes by latency and geo places the client
     // "www.demo.example. 20 IN A 192.0.2.10", by section.
     std::vector<std::string> answer, authority, additional;
     std::optional<uint8_t> scope_prefix;  // the response's ECS scope; nullopt: no ECS in the query

@@ -53,7 +53,7 @@ std::string serialize(const Response& response, bool keep_alive);
 
 struct Limits {
     size_t header_bytes = 32 * 1024;  // request line and headers → 431 beyond
-    size_t body_bytes = 64 * 1024;    // → 413 beyond
+    size_t body_bytes = 1024 * 1024;  // → 413 beyond; POST /v1/latency's 10,000 beacons fit
     // From a request's first byte to its last: a client that trickles a
     // request in (slowloris) gets 408 and is closed.
     uint32_t request_timeout_ms = 5000;

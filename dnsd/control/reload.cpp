@@ -41,7 +41,8 @@ std::string change_text(const ZoneChange& change) {
 
 std::string Reloader::trigger_text(unsigned reasons) {
     static constexpr std::pair<Reason, const char*> names[] = {
-        {zones_changed, "zones directory"}, {geo_changed, "GeoIP database"}, {sighup, "SIGHUP"}, {requested, "request"}};
+        {zones_changed, "zones directory"}, {geo_changed, "GeoIP database"}, {sighup, "SIGHUP"}, {requested, "request"},
+        {table_changed, "latency table"}};
     std::vector<std::string> out;
     for (const auto& [bit, name] : names)
         if (reasons & bit) out.emplace_back(name);
@@ -57,17 +58,22 @@ struct Reloader::Build {
     // Read by the thread pool; the control loop leaves them alone while it runs.
     const ZoneFiles* zones = nullptr;
     const config::Config* config = nullptr;
-    GeoFile geo_before;
+    FileStamp geo_before;
     // Written by the thread pool, read back on the loop in after_build.
     std::optional<Rescan> rescan;
-    GeoFile geo_after;
+    FileStamp geo_after;
     bool geo_opened = false;                // the file changed and was opened again
     std::shared_ptr<const geo::Geo> geo;  // when that worked
     std::string geo_error;                // when it did not
+    FileStamp table_before;
+    FileStamp table_after;
+    bool table_read = false;              // the file changed and was read again
+    std::vector<latency::TableRow> table;
+    core::Diagnostics table_problems;
 };
 
 Reloader::Reloader(uv_loop_t* loop, State& state, ZoneFiles zones, Retired& retired)
-    : loop_(loop), state_(state), retired_(retired), zones_(std::move(zones)), geo_file_(stat_geo(state.config().geoip_path)) {
+    : loop_(loop), state_(state), retired_(retired), zones_(std::move(zones)), geo_file_(stat_file(state.config().geoip_path)) {
     state_.set_zone_status(zones_.status());
     watch(zones_watch_, state_.config().zones_dir, zones_changed, "");
     // The built-in default database may be missing (load_geo said so); then
@@ -77,6 +83,12 @@ Reloader::Reloader(uv_loop_t* loop, State& state, ZoneFiles zones, Retired& reti
     const std::filesystem::path geoip_dir = geoip.has_parent_path() ? geoip.parent_path() : ".";
     if (!geoip.empty() && (state_.config().geoip_named || std::filesystem::is_directory(geoip_dir, ignored)))
         watch(geo_watch_, geoip_dir.string(), geo_changed, geoip.filename().string());
+    const std::filesystem::path table(state_.config().latency.table);
+    if (!table.empty()) {
+        table_file_ = stat_file(table.string());
+        watch(table_watch_, table.has_parent_path() ? table.parent_path().string() : ".", table_changed,
+              table.filename().string());
+    }
     uv_signal_init(loop_, &hangup_);
     hangup_.data = this;
     uv_signal_start(&hangup_, on_signal, SIGHUP);
@@ -84,7 +96,7 @@ Reloader::Reloader(uv_loop_t* loop, State& state, ZoneFiles zones, Retired& reti
 
 Reloader::~Reloader() = default;
 
-Reloader::GeoFile Reloader::stat_geo(const std::string& path) {
+Reloader::FileStamp Reloader::stat_file(const std::string& path) {
     struct stat st{};
     if (path.empty() || ::stat(path.c_str(), &st) != 0) return {};
     return {true, static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(st.st_ino),
@@ -156,6 +168,7 @@ void Reloader::start_build() {
     build_->zones = &zones_;
     build_->config = &state_.config();
     build_->geo_before = geo_file_;
+    build_->table_before = table_file_;
     if (int rc = uv_queue_work(loop_, &build_->work, build, after_build); rc != 0) {
         spdlog::error("cannot start a reload: {}", uv_strerror(rc));
         build_.reset();
@@ -167,10 +180,17 @@ void Reloader::build(uv_work_t* work) {
     Build& build = *static_cast<Build*>(work->data);
     const config::Config& config = *build.config;
     build.rescan = build.zones->rescan(config.zones_dir, config, SystemClock::now());
-    build.geo_after = stat_geo(config.geoip_path);
+    build.geo_after = stat_file(config.geoip_path);
     if (build.geo_after != build.geo_before) {
         build.geo_opened = true;
         build.geo = load_geo(config, build.geo_error);
+    }
+    if (!config.latency.table.empty()) {
+        build.table_after = stat_file(config.latency.table);
+        if (build.table_after != build.table_before) {
+            build.table_read = true;
+            build.table = latency::load_table(config.latency.table, config.region_names(), build.table_problems);
+        }
     }
 }
 
@@ -202,6 +222,21 @@ void Reloader::publish(Build& build) {
         if (build.geo) {
             state_.set_geo(std::move(build.geo));
             result.geo_replaced = true;
+            if (latency_) latency_->geo_changed();
+        }
+    }
+    bool table_replaced = false;
+    if (build.table_read) {
+        table_file_ = build.table_after;
+        table_problem_.clear();
+        if (!build.table_problems.empty()) {
+            table_problem_ = build.table_problems.front().to_string();
+            if (build.table_problems.size() > 1)
+                table_problem_ += " (and " + std::to_string(build.table_problems.size() - 1) + " more problems)";
+            spdlog::error("{}", table_problem_);
+        } else if (latency_) {
+            latency_->set_table(std::move(build.table));
+            table_replaced = true;
         }
     }
 
@@ -209,6 +244,7 @@ void Reloader::publish(Build& build) {
     if (!geo_problem_.empty() && build.geo_opened) spdlog::error("{}", geo_problem_);
     for (const auto& problem : zones_.problems()) result.errors.push_back(problem.to_string());
     if (!geo_problem_.empty()) result.errors.push_back(geo_problem_);
+    if (!table_problem_.empty()) result.errors.push_back(table_problem_);
     result.finished_at = SystemClock::now();
 
     std::vector<std::string> parts;
@@ -216,6 +252,8 @@ void Reloader::publish(Build& build) {
     if (parts.empty()) parts.push_back("no zone changed");
     if (result.geo_replaced) parts.push_back("new GeoIP database");
     if (!geo_problem_.empty()) parts.push_back("GeoIP database invalid, previous version kept");
+    if (table_replaced) parts.push_back("new latency table");
+    if (!table_problem_.empty()) parts.push_back("latency table invalid, previous version kept");
     std::vector<std::string> invalid;
     for (const auto& file : zones_.files()) {
         if (file.problems.empty() && !file.conflict) continue;
@@ -236,7 +274,7 @@ void Reloader::publish(Build& build) {
 void Reloader::stop() {
     if (stopped_) return;
     stopped_ = true;
-    for (Watch* watch : {&zones_watch_, &geo_watch_}) {
+    for (Watch* watch : {&zones_watch_, &geo_watch_, &table_watch_}) {
         if (watch->owner == nullptr) continue;
         uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(&watch->debounce), nullptr);

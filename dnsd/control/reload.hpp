@@ -1,7 +1,7 @@
 #pragma once
 // Live reload (SPEC §6) on the control loop. Triggers: a change to a `*.json`
-// in the zones directory (debounced), a change to the GeoIP database file,
-// SIGHUP, and request() (POST /v1/reload). Each reload reads the directory
+// in the zones directory (debounced), a change to the GeoIP database file or
+// to the latency table file, SIGHUP, and request() (POST /v1/reload). Each reload reads the directory
 // file by file on libuv's thread pool (ZoneFiles::rescan), reopens the GeoIP
 // database if its file changed, and publishes the result through State from
 // the control loop. One reload runs at a time; a trigger during one schedules
@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "dnsd/control/latency.hpp"
 #include "dnsd/control/reload_status.hpp"
 #include "dnsd/control/retired.hpp"
 #include "dnsd/control/state.hpp"
@@ -47,15 +48,20 @@ public:
     // dropped, and so are pending `done`s.
     void stop();
 
-private:
-    enum Reason : unsigned { zones_changed = 1, geo_changed = 2, sighup = 4, requested = 8 };
+    // Where a table file read again, and a new GeoIP database, go; null (the
+    // default): nowhere. Set once, at start-up.
+    void set_latency(LatencyFeed* feed) { latency_ = feed; }
 
-    // The GeoIP database file as last opened; any difference means a new file.
-    struct GeoFile {
+private:
+    enum Reason : unsigned { zones_changed = 1, geo_changed = 2, sighup = 4, requested = 8, table_changed = 16 };
+
+    // A file (the GeoIP database, the latency table) as last read; any
+    // difference means a new file.
+    struct FileStamp {
         bool exists = false;
         uint64_t size = 0, inode = 0;
         int64_t mtime_ns = 0;
-        friend bool operator==(const GeoFile&, const GeoFile&) = default;
+        friend bool operator==(const FileStamp&, const FileStamp&) = default;
     };
 
     struct Build;
@@ -70,7 +76,7 @@ private:
     };
 
     static std::string trigger_text(unsigned reasons);
-    static GeoFile stat_geo(const std::string& path);
+    static FileStamp stat_file(const std::string& path);
     void watch(Watch& watch, const std::string& dir, Reason reason, std::string name);
     static void on_fs_event(uv_fs_event_t* handle, const char* filename, int events, int status);
     static void on_debounced(uv_timer_t* timer);
@@ -86,16 +92,20 @@ private:
     State& state_;
     Retired& retired_;
     ZoneFiles zones_;
-    GeoFile geo_file_;
+    FileStamp geo_file_;
+    FileStamp table_file_;
+    LatencyFeed* latency_ = nullptr;
 
     Watch zones_watch_;
     Watch geo_watch_;
+    Watch table_watch_;
     uv_signal_t hangup_;
     bool stopped_ = false;
 
     std::unique_ptr<Build> build_;  // the reload running; null: none
     unsigned pending_ = 0;          // reasons for the next reload; 0: none asked
     std::vector<Done> waiting_;     // for the next reload's result
+    std::string table_problem_;  // the latency table as it is now: its first problem; empty: none
     std::string geo_problem_;  // why the GeoIP database file as it is now did not open; empty: it did
 };
 

@@ -16,6 +16,7 @@
 #include "dnsd/control/reload.hpp"
 #include "dnsd/control/retired.hpp"
 #include "dnsd/control/state.hpp"
+#include "dnsd/control/latency.hpp"
 #include "dnsd/control/state_store.hpp"
 #include "dnsd/control/zone_files.hpp"
 #include "dnsd/core/log.hpp"
@@ -211,6 +212,20 @@ int serve(const Flags& flags) {
     if (!restored.empty())
         spdlog::info("state: {} override{} restored from {}", restored.size(), restored.size() == 1 ? "" : "s",
                      store.overrides_path().string());
+    std::vector<std::string> latency_warnings;
+    core::Diagnostics table_problems;
+    latency::Measurements measurements =
+        load_measurements(*config, *state.geo(), store, latency_warnings, table_problems);
+    for (const auto& line : latency_warnings) spdlog::warn("{}", line);
+    if (!table_problems.empty()) {
+        for (const auto& problem : table_problems) spdlog::error("{}", problem.to_string());
+        return 1;
+    }
+    if (measurements.size() > 0)
+        spdlog::info("latency: {} network{} measured", measurements.size(), measurements.size() == 1 ? "" : "s");
+    LatencyFeed latency_feed(main_loop.uv(), state, store, std::move(measurements));
+    reloader.set_latency(&latency_feed);
+    main_loop.on_stop([&latency_feed] { latency_feed.close(); });
     std::vector<std::string> region_names;
     for (const auto& region : config->regions) region_names.push_back(region.name);
     health::Monitor monitor(
@@ -237,7 +252,7 @@ int serve(const Flags& flags) {
         fleet = std::make_unique<fleet::Fleet>(main_loop.uv(), *config->fleet, zone_cache, std::move(hooks));
         main_loop.on_stop([&fleet] { fleet->close(); });
     }
-    api = std::make_unique<Api>(ApiSources{state, workers, monitor, reloader, store, fleet.get()});
+    api = std::make_unique<Api>(ApiSources{state, workers, monitor, reloader, store, fleet.get(), &latency_feed});
     for (auto& worker : workers) worker->start();
     spdlog::info("ready: {} zone{}, {} worker{}", state.snapshot()->zones.size(),
                  state.snapshot()->zones.size() == 1 ? "" : "s", count, count == 1 ? "" : "s");

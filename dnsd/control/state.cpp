@@ -10,7 +10,7 @@ State::State(config::Config config, std::shared_ptr<const zone::Snapshot> snapsh
       snapshot_(std::move(snapshot)),
       health_(std::make_shared<health::HealthView>()),
       geo_(std::move(geo)),
-      published_(make_view(config_, snapshot_, health_, geo_)) {}
+      published_(make_view(config_, snapshot_, health_, geo_, latency_)) {}
 
 void State::set_snapshot(std::shared_ptr<const zone::Snapshot> snapshot) {
     retire(std::exchange(snapshot_, std::move(snapshot)));
@@ -29,9 +29,14 @@ void State::set_geo(std::shared_ptr<const geo::Geo> geo) {
     publish();
 }
 
+void State::set_latency(std::shared_ptr<const latency::Routes> latency) {
+    retire(std::exchange(latency_, std::move(latency)));
+    publish();
+}
+
 void State::publish() {
     retire(published_.load());
-    published_.publish(make_view(config_, snapshot_, health_, geo_));
+    published_.publish(make_view(config_, snapshot_, health_, geo_, latency_));
 }
 
 void State::record_reload(ReloadResult result) {
@@ -42,11 +47,13 @@ void State::record_reload(ReloadResult result) {
 std::shared_ptr<const answer::View> make_view(const config::Config& config,
                                               std::shared_ptr<const zone::Snapshot> snapshot,
                                               std::shared_ptr<const health::HealthView> health,
-                                              std::shared_ptr<const geo::Geo> geo) {
+                                              std::shared_ptr<const geo::Geo> geo,
+                                              std::shared_ptr<const latency::Routes> latency) {
     auto view = std::make_shared<answer::View>();
     view->snapshot = std::move(snapshot);
     view->health = std::move(health);
     view->geo = std::move(geo);
+    view->latency = std::move(latency);
     view->options.udp_payload = config.udp_payload;
     view->options.nsid = config.nsid;
     view->options.ecs = config.ecs;

@@ -1,6 +1,6 @@
 #pragma once
 // The control loop's picture of the server, and the only publisher of
-// answer::View. Zones (reload), health (probes) and geo each replace their own
+// answer::View. Zones (reload), health (probes), geo and latency each replace their own
 // part; every change publishes one new View that the workers pick up on their
 // next query. Lives on the control loop's thread: not thread-safe by design.
 #include <chrono>
@@ -24,7 +24,8 @@ namespace dnsd::control {
 std::shared_ptr<const answer::View> make_view(const config::Config& config,
                                               std::shared_ptr<const zone::Snapshot> snapshot,
                                               std::shared_ptr<const health::HealthView> health,
-                                              std::shared_ptr<const geo::Geo> geo);
+                                              std::shared_ptr<const geo::Geo> geo,
+                                              std::shared_ptr<const latency::Routes> latency = nullptr);
 
 class State {
 public:
@@ -40,12 +41,14 @@ public:
     const std::shared_ptr<const zone::Snapshot>& snapshot() const { return snapshot_; }
     const std::shared_ptr<const health::HealthView>& health() const { return health_; }
     const std::shared_ptr<const geo::Geo>& geo() const { return geo_; }
+    const std::shared_ptr<const latency::Routes>& latency() const { return latency_; }
     std::chrono::system_clock::time_point started_at() const { return started_at_; }
 
     // Each replaces its part and publishes a new View.
     void set_snapshot(std::shared_ptr<const zone::Snapshot> snapshot);
     void set_health(std::shared_ptr<const health::HealthView> health);
     void set_geo(std::shared_ptr<const geo::Geo> geo);
+    void set_latency(std::shared_ptr<const latency::Routes> latency);
 
     // Called by set_snapshot with the new snapshot before any View holds it:
     // the workers build their pool answer counters for it here, so that
@@ -93,6 +96,7 @@ private:
     std::function<void(const std::shared_ptr<const zone::Snapshot>&)> snapshot_preparer_;
     std::function<void(std::shared_ptr<const void>)> retire_;
     std::shared_ptr<const geo::Geo> geo_;
+    std::shared_ptr<const latency::Routes> latency_;
     const std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
     core::Published<answer::View> published_;
     std::vector<ZoneFileStatus> zone_status_;

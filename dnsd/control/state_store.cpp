@@ -149,4 +149,23 @@ bool StateStore::save_overrides(std::span<const health::Override> overrides, std
                                        error);
 }
 
+
+void StateStore::load_latency(latency::Measurements& measurements, std::span<const std::string_view> regions,
+                              std::string& warning) const {
+    const std::string path = latency_path().string();
+    std::string error;
+    const std::optional<std::string> text = read_file(path, error);
+    if (!text) {
+        if (!error.empty()) warning = path + ": cannot read: " + error;
+    } else {
+        measurements.restore(*text, path, regions, warning);
+    }
+    if (!warning.empty()) warning += "; starting without the latency measurements kept there";
+}
+
+bool StateStore::save_latency(const latency::Measurements& measurements, std::span<const std::string_view> regions,
+                              std::string& error) const {
+    return core::write_file_atomically(latency_path(), measurements.save(regions), error);
+}
+
 }  // namespace dnsd::control

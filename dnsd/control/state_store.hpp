@@ -1,8 +1,10 @@
 #pragma once
 // What must survive a restart (SPEC §2 `state_dir`), kept as one JSON file
 // per kind in the state directory, each `{"version": 1, "<kind>": [...]}`:
-// today `overrides.json`, the runtime overrides of SPEC §8. Registrations and
-// latency measurements get files of their own beside it, so that one
+// `overrides.json`, the runtime overrides of SPEC §8, and
+// `latency-measurements.csv`, the beacons' aggregates of SPEC §12 (lines,
+// since a million networks make a file JSON would only slow down).
+// Registrations get a file of their own beside them, so that one
 // unreadable file never costs the others. A file is written whole and
 // atomically (core::write_file_atomically) on every change, and read once, at
 // start-up, before the first query is answered.
@@ -19,6 +21,7 @@
 
 #include "dnsd/core/diagnostic.hpp"
 #include "dnsd/health/monitor.hpp"
+#include "dnsd/latency/measurements.hpp"
 
 namespace dnsd::control {
 
@@ -47,6 +50,18 @@ public:
     // Replaces overrides.json with `overrides`. False, and why in `error`,
     // when it cannot be written (the previous file stays as it was).
     bool save_overrides(std::span<const health::Override> overrides, std::string& error) const;
+
+    std::filesystem::path latency_path() const { return dir_ / "latency-measurements.csv"; }
+
+    // The beacons' aggregates kept in latency-measurements.csv, into
+    // `measurements` (empty). A missing file is none; one that cannot be read
+    // or is not valid leaves none, and `warning` is one line naming it.
+    void load_latency(latency::Measurements& measurements, std::span<const std::string_view> regions,
+                      std::string& warning) const;
+    // Replaces latency-measurements.csv. False, and why in `error`, when it
+    // cannot be written.
+    bool save_latency(const latency::Measurements& measurements, std::span<const std::string_view> regions,
+                      std::string& error) const;
 
 private:
     std::filesystem::path dir_;

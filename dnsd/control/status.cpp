@@ -122,6 +122,18 @@ json status_json(const State& state, std::span<const std::unique_ptr<net::Worker
                            {"count", row.count}});
     out["answers"] = std::move(answers);
     out["last_reload"] = state.last_reload() ? reload_json(*state.last_reload()) : json(nullptr);
+    if (const auto& latency = state.latency()) {
+        const auto& stats = latency->stats();
+        out["latency"] = {{"measured_networks", stats.measured},
+                          {"routed_networks", stats.networks},
+                          {"inside_region_subnets", stats.inside_subnets},
+                          {"orders", stats.results},
+                          {"measurements_bytes", stats.measurements_bytes},
+                          {"routes_bytes", stats.memory_bytes},
+                          {"compile_ms", stats.build_ms}};
+    } else {
+        out["latency"] = nullptr;
+    }
     return out;
 }
 

@@ -24,7 +24,7 @@ constexpr std::string_view owner_keys[] = {"A",   "AAAA", "CNAME", "NS",   "MX",
 constexpr std::string_view mx_keys[] = {"preference", "exchange"};
 constexpr std::string_view srv_keys[] = {"priority", "weight", "port", "target"};
 constexpr std::string_view caa_keys[] = {"flags", "tag", "value"};
-constexpr std::string_view pool_keys[] = {"policy", "max_answers", "ttl",
+constexpr std::string_view pool_keys[] = {"policy", "routing", "max_answers", "ttl",
                                           "degraded_ttl", "check", "members"};
 constexpr std::string_view member_keys[] = {"address", "region", "weight",
                                             "priority", "state", "port"};
@@ -385,6 +385,13 @@ private:
                         pool.policy = static_cast<Policy>(*i);
                     else
                         fields_.error(policy->position, "unknown policy " + quote(*text) + suggest(*text, policy_names));
+                }
+            if (const json::Value* routing = body.find("routing"))
+                if (const std::string* text = fields_.string(*routing, "\"routing\"")) {
+                    if (auto i = index_of(routing_names, *text))
+                        pool.routing = static_cast<Routing>(*i);
+                    else
+                        fields_.error(routing->position, "unknown routing " + quote(*text) + "; use \"geo\" or \"latency\"");
                 }
             pool.max_answers = count<uint32_t>(body, "max_answers", "", 0u, max_int31).value_or(0);
             pool.ttl = zone_.ttl;

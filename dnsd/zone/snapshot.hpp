@@ -40,13 +40,18 @@ struct RRset {
 };
 
 enum class Policy : uint8_t { round_robin, weighted, sticky, priority };
+// How a pool orders the regions for a client: by the geo rules (SPEC §4.2) or
+// by round-trip time (SPEC §12).
+enum class Routing : uint8_t { geo, latency };
 // Operator's state for a member: auto follows health, up/down force it.
 enum class MemberState : uint8_t { automatic, up, down };
 
 // How zone files, the HTTP API, status, metrics and explain spell them, by value.
 inline constexpr std::array<std::string_view, 4> policy_names{"round-robin", "weighted", "sticky", "priority"};
 inline constexpr std::array<std::string_view, 3> member_state_names{"auto", "up", "down"};
+inline constexpr std::array<std::string_view, 2> routing_names{"geo", "latency"};
 inline std::string_view to_string(Policy policy) { return policy_names[static_cast<size_t>(policy)]; }
+inline std::string_view to_string(Routing routing) { return routing_names[static_cast<size_t>(routing)]; }
 inline std::string_view to_string(MemberState state) { return member_state_names[static_cast<size_t>(state)]; }
 // The state spelled `text`, exactly.
 std::optional<MemberState> member_state(std::string_view text);
@@ -107,6 +112,7 @@ struct WeightedTier {
 struct Pool {
     std::string name;
     Policy policy = Policy::round_robin;
+    Routing routing = Routing::geo;
     uint32_t max_answers = 0;  // 0: all
     uint32_t ttl = 30;
     uint32_t degraded_ttl = 30;

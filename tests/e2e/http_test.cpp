@@ -517,7 +517,7 @@ TEST_CASE("Bad HTTP requests get a 4xx and never take the server down", "[http][
     }
     SECTION("an oversized body") {
         CHECK(raw("PUT " + override_path("pools.test", "rr", "192.0.2.21") +
-                  " HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n{").status == 413);
+                  " HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n{").status == 413);
     }
     SECTION("bad JSON") {
         CHECK(http_request(http, "PUT", override_path("pools.test", "rr", "192.0.2.21"), "{\"state\": ").status == 400);

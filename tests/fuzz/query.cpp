@@ -51,8 +51,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     for (size_t slot = 0; slot < zone->probe_targets.size(); ++slot) zone_health.up.push_back(slot % 2);
     health->add(zone, std::move(zone_health));
 
-    views[0] = {snapshot, nullptr, geo, {config.udp_payload, "", true}};
-    views[1] = {snapshot, health, geo, {4096, "fuzz", false}};
+    views[0] = {snapshot, nullptr, geo, nullptr, {config.udp_payload, "", true}};
+    views[1] = {snapshot, health, geo, nullptr, {4096, "fuzz", false}};
     return 0;
 }
 
