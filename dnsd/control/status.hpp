@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "dnsd/control/registrations.hpp"
 #include "dnsd/control/state.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/health/monitor.hpp"
@@ -15,7 +16,8 @@ namespace dnsd::control {
 std::string format_time(std::chrono::system_clock::time_point time);
 
 // Keys in the order written, for people reading it. `fleet`: null for a node alone.
-nlohmann::ordered_json status_json(const State& state, const health::Monitor& monitor, const fleet::Fleet* fleet);
+nlohmann::ordered_json status_json(const State& state, const health::Monitor& monitor,
+                                   const Registrations& registrations, const fleet::Fleet* fleet);
 
 // GET /v1/fleet: this node's connection and every node it heard of.
 nlohmann::ordered_json fleet_json(const fleet::Status& status, const config::Fleet& settings);
