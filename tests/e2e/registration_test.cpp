@@ -287,3 +287,26 @@ TEST_CASE("registrations: in a checked pool a newcomer is answered only once a p
 }
 
 }  // namespace dnsd::e2e
+
+namespace dnsd::e2e {
+
+TEST_CASE("registrations: dnsd drain --wait ends a registration and returns once it is safe to remove",
+          "[e2e][registrations][drain]") {
+    const Setup setup;
+    Dnsd server = setup.start();
+    REQUIRE(put(server, "web", "192.0.2.7", R"({"lease": 600})").status == 201);
+    CHECK(answer(server, "web.elastic.test") == Addresses{"192.0.2.1", "192.0.2.7"});  // handed out: a 2 s TTL
+    const CommandResult drained =
+        run_command({DNSD_BINARY, "drain", "--http", "127.0.0.1:" + std::to_string(server.http_port()), "--token", token,
+                     "elastic.test", "web", "192.0.2.7", "--wait"},
+                    30s);
+    INFO(drained.out << drained.err);
+    CHECK(drained.exit_code == 0);
+    CHECK(drained.out.find("192.0.2.7 in elastic.test/web: safe to remove") != std::string::npos);
+    CHECK(answer(server, "web.elastic.test") == Addresses{"192.0.2.1"});
+    CHECK(get_json(server, "/v1/status")["registrations"].empty());
+    // No override was left behind to outlive the instance.
+    CHECK(get_json(server, "/v1/status")["overrides"].empty());
+}
+
+}  // namespace dnsd::e2e
