@@ -6,8 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "dnsd/core/log.hpp"
+#include "dnsd/zone/name.hpp"
 
 namespace dnsd::control {
+
+using zone::zone_key;
 
 namespace {
 
@@ -157,7 +160,7 @@ RegistrationResult Registrations::put(Registration entry, uint32_t lease_s) {
     if (existing != entries_.end() && existing->second.same_member(entry)) {
         existing->second.expires_at = entry.expires_at;
         ++version_;
-        return RegistrationResult::renewed;
+        return RegistrationResult::renewed;  // members_version_ stays
     }
     // A member the zone file lists is the file's: a registration would not be one.
     for (const auto& zone : state_.snapshot()->zones) {
@@ -180,6 +183,7 @@ RegistrationResult Registrations::put(Registration entry, uint32_t lease_s) {
         return refused(published);
     }
     ++version_;
+    ++members_version_;
     spdlog::info("registrations: {} in {}/{} {} with a lease of {} s", entry.address.to_string(), entry.zone,
                  entry.pool, before ? "updated" : "added", lease_s);
     return before ? RegistrationResult::updated : RegistrationResult::added;
@@ -192,6 +196,7 @@ RegistrationResult Registrations::remove(std::string_view zone_name, std::string
     if (it == entries_.end()) return RegistrationResult::no_such_registration;
     entries_.erase(it);
     ++version_;
+    ++members_version_;
     publish(zone, std::string(pool));
     spdlog::info("registrations: {} in {}/{} deregistered: draining", address.to_string(), zone, pool);
     return RegistrationResult::removed;
@@ -214,6 +219,7 @@ size_t Registrations::expire() {
     }
     if (expired == 0) return 0;
     ++version_;
+    ++members_version_;
     for (const auto& [zone, pool] : pools) publish(zone, pool);
     return expired;
 }
@@ -241,6 +247,7 @@ void Registrations::restore(std::vector<Registration> entries, std::vector<std::
                           std::string(to_string(result)) + ")");
     }
     ++version_;
+    ++members_version_;
 }
 
 std::vector<Registration> Registrations::list() const {

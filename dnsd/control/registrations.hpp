@@ -106,6 +106,8 @@ public:
     size_t size() const { return entries_.size(); }
     // Bumped by every change, renewals included: the saver's cue.
     uint64_t version() const { return version_; }
+    // Bumped by the changes that are more than a lease's new end.
+    uint64_t members_version() const { return members_version_; }
 
 private:
     using Key = std::tuple<std::string, std::string, core::Address>;
@@ -117,6 +119,7 @@ private:
     Clock now_;
     std::map<Key, Registration> entries_;
     uint64_t version_ = 0;
+    uint64_t members_version_ = 0;
 };
 
 }  // namespace dnsd::control

@@ -99,14 +99,21 @@ private:
 };
 
 // Once a second: ends the leases that ran out, and writes the registrations
-// file if anything changed since it was last written, so that a burst of
-// renewals costs one write. close() writes what is left.
+// file when a member came or went since it was last written. Renewals alone
+// are written at most every renewals_ms: rewriting thousands of entries for
+// each second's renewals would cost more than they are worth, and a restart
+// that finds a lease's end up to that much too early loses only a member
+// whose instance registers again at its next renewal. close() writes what
+// is left.
 class RegistrationUpkeep {
 public:
     RegistrationUpkeep(uv_loop_t* loop, Registrations& registrations, const StateStore& store)
-        : registrations_(registrations),
+        : loop_(loop),
+          registrations_(registrations),
           store_(store),
           saved_(registrations.version()),
+          saved_members_(registrations.members_version()),
+          saved_at_ms_(uv_now(loop)),
           timer_(this, [loop](uv_timer_t* timer) { return uv_timer_init(loop, timer); }) {
         if (timer_) uv_timer_start(timer_.get(), on_tick, tick_ms, tick_ms);
     }
@@ -119,12 +126,14 @@ public:
 
 private:
     static constexpr uint64_t tick_ms = 1000;
+    static constexpr uint64_t renewals_ms = 10'000;
 
     static void on_tick(uv_timer_t* timer) {
-        if (RegistrationUpkeep* self = Timer::owner_of(timer)) {
-            self->registrations_.expire();
-            self->save();
-        }
+        RegistrationUpkeep* self = Timer::owner_of(timer);
+        if (self == nullptr) return;
+        self->registrations_.expire();
+        const bool members = self->registrations_.members_version() != self->saved_members_;
+        if (members || uv_now(self->loop_) - self->saved_at_ms_ >= renewals_ms) self->save();
     }
 
     void save() {
@@ -133,12 +142,17 @@ private:
         if (!store_.save_registrations(registrations_.list(), error))
             spdlog::warn("state: {}; registrations hold until dnsd stops", error);
         saved_ = registrations_.version();
+        saved_members_ = registrations_.members_version();
+        saved_at_ms_ = uv_now(loop_);
     }
 
     using Timer = core::UvHandle<uv_timer_t, RegistrationUpkeep>;
+    uv_loop_t* loop_;
     Registrations& registrations_;
     const StateStore& store_;
     uint64_t saved_;
+    uint64_t saved_members_;
+    uint64_t saved_at_ms_;
     Timer timer_;
 };
 

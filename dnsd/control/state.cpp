@@ -3,15 +3,11 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "dnsd/zone/name.hpp"
+
 namespace dnsd::control {
 
-std::string zone_key(std::string_view name) {
-    if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
-    std::string out(name);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-    return out;
-}
+using zone::zone_key;
 
 std::string_view to_string(RuntimeResult result) {
     switch (result) {

@@ -43,9 +43,6 @@ enum class RuntimeResult : uint8_t {
 };
 std::string_view to_string(RuntimeResult result);
 
-// "Svc.Example.COM." → "svc.example.com", as zone::Zone::name spells it.
-std::string zone_key(std::string_view name);
-
 // The view that `config` and these parts make: what the workers read, and
 // what `dnsd explain` answers from offline.
 std::shared_ptr<const answer::View> make_view(const config::Config& config,

@@ -11,6 +11,7 @@
 #include "dnsd/health/rise_fall.hpp"
 #include "dnsd/health/schedule.hpp"
 #include "dnsd/health/tls.hpp"
+#include "dnsd/zone/name.hpp"
 
 namespace dnsd::health {
 
@@ -18,6 +19,7 @@ namespace {
 
 using zone::Check;
 using zone::MemberState;
+using zone::zone_key;
 using SteadyClock = std::chrono::steady_clock;
 using SystemClock = std::chrono::system_clock;
 
@@ -55,19 +57,6 @@ std::string key_of(const zone::ProbeTarget& target) {
     add(check.query);
     for (const auto& [low, high] : check.expect_status) add(std::to_string(low) + "-" + std::to_string(high));
     return key;
-}
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-    return out;
-}
-
-// "Svc.Example.COM." → "svc.example.com", as zone::Zone::name spells it.
-std::string zone_key(std::string_view name) {
-    if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
-    return lower(name);
 }
 
 }  // namespace
