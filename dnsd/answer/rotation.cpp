@@ -36,12 +36,13 @@ void Rotations::adopt(const zone::Snapshot& snapshot) {
     used_ = 0;
     if (previous.empty()) return;
     for (const auto& zone : snapshot.zones)
-        for (const uint64_t key : zone->rotation_keys) {
-            const Slot* old = probe(previous, key);
-            if (old == nullptr || old->key == 0) continue;
-            *probe(slots_, key) = *old;
-            ++used_;
-        }
+        for (const auto* keys : {&zone->names().rotation_keys, &zone->rotation_keys})
+            for (const uint64_t key : *keys) {
+                const Slot* old = probe(previous, key);
+                if (old == nullptr || old->key == 0) continue;
+                *probe(slots_, key) = *old;
+                ++used_;
+            }
 }
 
 uint64_t Rotations::next(uint64_t key) {

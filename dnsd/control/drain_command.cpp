@@ -70,8 +70,18 @@ int drain(const Flags& flags, const DrainRequest& request) {
     const std::string member = request.address + " in " + request.zone + "/" + request.pool;
 
     std::string error;
-    const auto put = http_request(server, "PUT", path, token, error, std::chrono::seconds(5), R"({"state": "down"})");
-    if (!object_reply(put, where, error)) return fail(error);
+    // A registered member is taken out by ending its registration, so that
+    // no override outlives the instance; any other by setting it down.
+    const auto shown = object_reply(http_request(server, "GET", path, token, error), where, error);
+    if (shown && text_of(*shown, "source") == "registration") {
+        const std::string registration = "/v1/zones/" + segment(request.zone) + "/pools/" + segment(request.pool) +
+                                         "/registrations/" + segment(request.address);
+        const auto removed = http_request(server, "DELETE", registration, token, error, std::chrono::seconds(5));
+        if (!object_reply(removed, where, error)) return fail(error);
+    } else if (!shown || text_of(*shown, "state") != "removed") {
+        const auto put = http_request(server, "PUT", path, token, error, std::chrono::seconds(5), R"({"state": "down"})");
+        if (!object_reply(put, where, error)) return fail(error);
+    }
 
     const auto deadline = Clock::now() + request.timeout;
     bool said = false;

@@ -1,7 +1,9 @@
 #pragma once
 // `dnsd drain ZONE POOL ADDRESS [--wait]` (SPEC §11): takes a member out
-// through a running node's HTTP endpoint (its state set to down) and, with
-// --wait, returns only once no resolver can still hold an answer with it.
+// through a running node's HTTP endpoint (a registered member's registration
+// deleted, any other's state set to down; one already removed from its pool
+// is only waited for) and, with --wait, returns only once no resolver can
+// still hold an answer with it.
 #include <chrono>
 #include <optional>
 #include <string>

@@ -13,6 +13,7 @@
 #include "dnsd/control/api.hpp"
 #include "dnsd/control/http.hpp"
 #include "dnsd/control/protection.hpp"
+#include "dnsd/control/registrations.hpp"
 #include "dnsd/control/reload.hpp"
 #include "dnsd/control/retired.hpp"
 #include "dnsd/control/state.hpp"
@@ -20,6 +21,7 @@
 #include "dnsd/control/state_store.hpp"
 #include "dnsd/control/zone_files.hpp"
 #include "dnsd/core/log.hpp"
+#include "dnsd/core/uv_handle.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/fleet/zone_cache.hpp"
 #include "dnsd/health/monitor.hpp"
@@ -96,6 +98,64 @@ private:
     uv_loop_t loop_;
     uv_signal_t term_;
     uv_signal_t interrupt_;
+};
+
+// Once a second: ends the leases that ran out, and writes the registrations
+// file when a member came or went since it was last written. Renewals alone
+// are written at most every renewals_ms: rewriting thousands of entries for
+// each second's renewals would cost more than they are worth, and a restart
+// that finds a lease's end up to that much too early loses only a member
+// whose instance registers again at its next renewal. close() writes what
+// is left.
+class RegistrationUpkeep {
+public:
+    RegistrationUpkeep(uv_loop_t* loop, Registrations& registrations, const StateStore& store)
+        : loop_(loop),
+          registrations_(registrations),
+          store_(store),
+          saved_(registrations.version()),
+          saved_members_(registrations.members_version()),
+          saved_at_ms_(uv_now(loop)),
+          timer_(this, [loop](uv_timer_t* timer) { return uv_timer_init(loop, timer); }) {
+        if (timer_) uv_timer_start(timer_.get(), on_tick, tick_ms, tick_ms);
+    }
+
+    void close() {
+        if (!timer_) return;
+        timer_.close();
+        save();
+    }
+
+private:
+    static constexpr uint64_t tick_ms = 1000;
+    static constexpr uint64_t renewals_ms = 10'000;
+
+    static void on_tick(uv_timer_t* timer) {
+        RegistrationUpkeep* self = Timer::owner_of(timer);
+        if (self == nullptr) return;
+        self->registrations_.expire();
+        const bool members = self->registrations_.members_version() != self->saved_members_;
+        if (members || uv_now(self->loop_) - self->saved_at_ms_ >= renewals_ms) self->save();
+    }
+
+    void save() {
+        if (registrations_.version() == saved_) return;
+        std::string error;
+        if (!store_.save_registrations(registrations_.list(), error))
+            spdlog::warn("state: {}; registrations hold until dnsd stops", error);
+        saved_ = registrations_.version();
+        saved_members_ = registrations_.members_version();
+        saved_at_ms_ = uv_now(loop_);
+    }
+
+    using Timer = core::UvHandle<uv_timer_t, RegistrationUpkeep>;
+    uv_loop_t* loop_;
+    Registrations& registrations_;
+    const StateStore& store_;
+    uint64_t saved_;
+    uint64_t saved_members_;
+    uint64_t saved_at_ms_;
+    Timer timer_;
 };
 
 // What this node serves, as its fleet heartbeat tells the others.
@@ -226,6 +286,21 @@ int serve(const Flags& flags) {
     LatencyFeed latency_feed(main_loop.uv(), state, store, std::move(measurements));
     reloader.set_latency(&latency_feed);
     main_loop.on_stop([&latency_feed] { latency_feed.close(); });
+    // Registrations whose lease still runs join their pools before the first
+    // health update, so that they start up like every member there at start-up.
+    Registrations registrations(state);
+    warning.clear();
+    std::vector<Registration> kept = store.load_registrations(warning);
+    if (!warning.empty()) spdlog::warn("{}", warning);
+    if (!kept.empty()) {
+        std::vector<std::string> skipped;
+        registrations.restore(std::move(kept), skipped);
+        spdlog::info("state: {} registration{} restored from {}", registrations.size(),
+                     registrations.size() == 1 ? "" : "s", store.registrations_path().string());
+        for (const auto& what : skipped) spdlog::warn("state: registrations dropped: {}", what);
+    }
+    RegistrationUpkeep upkeep(main_loop.uv(), registrations, store);
+    main_loop.on_stop([&upkeep] { upkeep.close(); });
     std::vector<std::string> region_names;
     for (const auto& region : config->regions) region_names.push_back(region.name);
     health::Monitor monitor(
@@ -252,7 +327,8 @@ int serve(const Flags& flags) {
         fleet = std::make_unique<fleet::Fleet>(main_loop.uv(), *config->fleet, zone_cache, std::move(hooks));
         main_loop.on_stop([&fleet] { fleet->close(); });
     }
-    api = std::make_unique<Api>(ApiSources{state, workers, monitor, reloader, store, fleet.get(), &latency_feed});
+    api = std::make_unique<Api>(
+        ApiSources{state, workers, monitor, reloader, store, registrations, fleet.get(), &latency_feed});
     for (auto& worker : workers) worker->start();
     spdlog::info("ready: {} zone{}, {} worker{}", state.snapshot()->zones.size(),
                  state.snapshot()->zones.size() == 1 ? "" : "s", count, count == 1 ? "" : "s");

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 
+#include "dnsd/control/registrations.hpp"
 #include "dnsd/control/state.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/health/monitor.hpp"
@@ -20,7 +21,8 @@ std::string format_time(std::chrono::system_clock::time_point time);
 // Keys in the order written, for people reading it. `workers`: whose pool
 // answers are counted. `fleet`: null for a node alone.
 nlohmann::ordered_json status_json(const State& state, std::span<const std::unique_ptr<net::Worker>> workers,
-                                   const health::Monitor& monitor, const fleet::Fleet* fleet);
+                                   const health::Monitor& monitor, const Registrations& registrations,
+                                   const fleet::Fleet* fleet);
 
 // GET /v1/fleet: this node's connection and every node it heard of.
 nlohmann::ordered_json fleet_json(const fleet::Status& status, const config::Fleet& settings);

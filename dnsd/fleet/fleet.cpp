@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "dnsd/core/log.hpp"
+#include "dnsd/zone/name.hpp"
 #include "dnsd/fleet/zone_cache.hpp"
 
 namespace dnsd::fleet {
@@ -12,16 +13,8 @@ namespace dnsd::fleet {
 namespace {
 
 using SystemClock = std::chrono::system_clock;
+using zone::zone_key;
 constexpr uint64_t tick_ms = 1000;
-
-// "Svc.Example.COM." → "svc.example.com", as zone::Zone::name spells it.
-std::string zone_key(std::string_view name) {
-    if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
-    std::string out(name);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-    return out;
-}
 
 int64_t unix_ms(SystemClock::time_point at) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();

@@ -1,5 +1,7 @@
 #include "dnsd/zone/name.hpp"
 
+#include <algorithm>
+
 #include <cctype>
 
 #include "dnsd/wire/name.hpp"
@@ -93,6 +95,14 @@ bool is_at_or_below(std::string_view wire, std::string_view ancestor) {
         if (rest == ancestor) return true;
         if (rest.size() <= 1) return false;
     }
+}
+
+std::string zone_key(std::string_view name) {
+    if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
+    std::string out(name);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    return out;
 }
 
 }  // namespace dnsd::zone

@@ -17,6 +17,10 @@ std::optional<std::string> to_wire(std::string_view text, std::string_view origi
 // "www.demo.example." for "\3www\4demo\7example\0"; "." for the root.
 std::string to_text(std::string_view wire);
 
+// "Svc.Example.COM." → "svc.example.com": a zone's name as Zone::name spells
+// it, from what a person or a request gave.
+std::string zone_key(std::string_view name);
+
 // Whether `wire` is `ancestor` or below it (both wire form, lower case).
 bool is_at_or_below(std::string_view wire, std::string_view ancestor);
 

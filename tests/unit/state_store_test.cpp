@@ -3,6 +3,7 @@
 // state rather than a failure.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <set>
 
@@ -170,4 +171,23 @@ TEST_CASE("atomic write: the file is replaced whole, and no temporary file is le
     CHECK(error.starts_with(taken.string() + ": cannot replace it: "));
     CHECK(fs::is_directory(taken / "inside"));
     CHECK(names_in(dir.path()) == std::set<std::string>{"kept.json", "taken"});
+}
+
+TEST_CASE("StateStore: registrations are kept with the absolute end of their lease", "[state][registrations]") {
+    TempDir dir("registrations");
+    const control::StateStore store(dir.path());
+    const auto end = std::chrono::system_clock::time_point(std::chrono::seconds(1767225600));
+    const std::vector<control::Registration> kept{
+        {"svc.example.com", "web", *core::Address::parse("192.0.2.40"), "eu", 2, 8080, end},
+        {"svc.example.com", "web", *core::Address::parse("2001:db8::40"), "", 1, 0, end + std::chrono::seconds(1)}};
+    std::string error;
+    REQUIRE(store.save_registrations(kept, error));
+    std::string warning;
+    CHECK(store.load_registrations(warning) == kept);
+    CHECK(warning.empty());
+
+    dir.write("registrations.json", R"({"version": 1, "registrations": [{"zone": "a", "pool": "p", "address": "x"}]})");
+    CHECK(store.load_registrations(warning).empty());
+    CHECK(warning.find("registrations.json:1:") != std::string::npos);
+    CHECK(warning.find("starting without the registrations kept there") != std::string::npos);
 }
