@@ -105,12 +105,12 @@ http::RouteHandler Api::mutating(http::RouteHandler handler) const {
 void Api::metrics(http::Respond& respond) const {
     http::Response response;
     response.content_type = exposition_content_type;
-    response.body = render_metrics({sources_.state, sources_.workers, sources_.monitor, sources_.fleet});
+    response.body = render_metrics({sources_.state, sources_.workers, sources_.monitor, sources_.fleet, sources_.discovery});
     respond(std::move(response));
 }
 
 void Api::status(http::Respond& respond) const {
-    respond(json_response(200, status_json(sources_.state, sources_.monitor, sources_.fleet)));
+    respond(json_response(200, status_json(sources_.state, sources_.monitor, sources_.fleet, sources_.discovery)));
 }
 
 void Api::fleet(http::Respond& respond) const {

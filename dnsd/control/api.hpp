@@ -11,6 +11,7 @@
 #include "dnsd/control/router.hpp"
 #include "dnsd/control/state.hpp"
 #include "dnsd/control/state_store.hpp"
+#include "dnsd/discovery/discovery.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/health/monitor.hpp"
 #include "dnsd/net/worker.hpp"
@@ -24,6 +25,7 @@ struct ApiSources {
     Reloader& reloader;
     const StateStore& store;  // where overrides are kept across restarts
     fleet::Fleet* fleet = nullptr;  // null: a node alone
+    const discovery::Discovery* discovery = nullptr;
 };
 
 class Api {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dnsd/control/state.hpp"
+#include "dnsd/discovery/discovery.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/health/monitor.hpp"
 #include "dnsd/net/worker.hpp"
@@ -19,6 +20,7 @@ struct MetricsSources {
     std::span<const std::unique_ptr<net::Worker>> workers;
     const health::Monitor& monitor;
     const fleet::Fleet* fleet = nullptr;  // null: a node alone
+    const discovery::Discovery* discovery = nullptr;
 };
 
 std::string render_metrics(const MetricsSources& sources);

@@ -20,6 +20,7 @@
 #include "dnsd/core/log.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/fleet/zone_cache.hpp"
+#include "dnsd/discovery/discovery.hpp"
 #include "dnsd/health/monitor.hpp"
 #include "dnsd/net/sockets.hpp"
 #include "dnsd/net/worker.hpp"
@@ -214,7 +215,15 @@ int serve(const Flags& flags) {
         [&state](std::shared_ptr<const health::HealthView> health) { state.set_health(std::move(health)); },
         std::move(restored));
     monitor.update(*state.snapshot());
-    state.set_health_updater([&monitor](const zone::Snapshot& snapshot) { monitor.update(snapshot); });
+    // Members from DNS: looked up once the loop runs, then as their TTLs say.
+    discovery::Discovery discovery(main_loop.uv(), [](const std::string&, const std::string&, const std::string&,
+                                                      std::vector<zone::Member>) {});
+    discovery.update(*state.snapshot());
+    main_loop.on_stop([&discovery] { discovery.close(); });
+    state.set_health_updater([&monitor, &discovery](const zone::Snapshot& snapshot) {
+        monitor.update(snapshot);
+        discovery.update(snapshot);
+    });
     state.set_snapshot_preparer([&workers](const std::shared_ptr<const zone::Snapshot>& snapshot) {
         for (auto& worker : workers) worker->pool_counters().prepare(snapshot);
     });
@@ -233,7 +242,7 @@ int serve(const Flags& flags) {
         fleet = std::make_unique<fleet::Fleet>(main_loop.uv(), *config->fleet, zone_cache, std::move(hooks));
         main_loop.on_stop([&fleet] { fleet->close(); });
     }
-    api = std::make_unique<Api>(ApiSources{state, workers, monitor, reloader, store, fleet.get()});
+    api = std::make_unique<Api>(ApiSources{state, workers, monitor, reloader, store, fleet.get(), &discovery});
     for (auto& worker : workers) worker->start();
     spdlog::info("ready: {} zone{}, {} worker{}", state.snapshot()->zones.size(),
                  state.snapshot()->zones.size() == 1 ? "" : "s", count, count == 1 ? "" : "s");

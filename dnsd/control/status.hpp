@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dnsd/control/state.hpp"
+#include "dnsd/discovery/discovery.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/health/monitor.hpp"
 
@@ -14,8 +15,13 @@ namespace dnsd::control {
 // RFC 3339 in UTC with milliseconds: "2026-11-22T09:00:00.123Z".
 std::string format_time(std::chrono::system_clock::time_point time);
 
-// Keys in the order written, for people reading it. `fleet`: null for a node alone.
-nlohmann::ordered_json status_json(const State& state, const health::Monitor& monitor, const fleet::Fleet* fleet);
+// Keys in the order written, for people reading it. `fleet`: null for a node
+// alone; `discovery`: null when nothing looks members up.
+nlohmann::ordered_json status_json(const State& state, const health::Monitor& monitor, const fleet::Fleet* fleet,
+                                   const discovery::Discovery* discovery = nullptr);
+
+// A pool's members_from source: what it asks, where, and how its last lookups went.
+nlohmann::ordered_json source_json(const discovery::SourceStatus& source, const config::Config& config);
 
 // GET /v1/fleet: this node's connection and every node it heard of.
 nlohmann::ordered_json fleet_json(const fleet::Status& status, const config::Fleet& settings);
