@@ -137,7 +137,18 @@ void Api::explain(const http::Request& request, http::Respond& respond) const {
     ExplainOptions options;
     if (sources_.fleet != nullptr)
         options.votes = [fleet = sources_.fleet](std::string_view target) { return fleet->votes(target); };
-    respond(json_response(200, to_json(control::explain(*view, *question, options))));
+    const ExplainReport report = control::explain(*view, *question, options);
+    nlohmann::json out = to_json(report);
+    // A pool's members_from sources, live: where its runtime members come from.
+    if (out["pool"].is_object()) {
+        nlohmann::json sources = nlohmann::json::array();
+        if (sources_.discovery != nullptr)
+            for (const auto& source : sources_.discovery->status())
+                if (source.zone == report.zone && source.pool == report.pool->name)
+                    sources.push_back(source_json(source, sources_.state.config()));
+        out["pool"]["sources"] = std::move(sources);
+    }
+    respond(json_response(200, out));
 }
 
 void Api::reload(http::Respond respond) const {

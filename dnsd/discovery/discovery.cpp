@@ -235,14 +235,19 @@ void Discovery::start_lookup(Source& source) {
 void Discovery::finish(Lookup& lookup, Outcome outcome) {
     if (Source* source = lookup.source(); source && !closing_) {
         source->lookup = nullptr;
-        const std::string error = outcome.error;
-        const bool failed = outcome.kind == Outcome::Kind::failed;
+        const unsigned failures_before = source->refresh.failures();
         if (source->refresh.record(std::move(outcome), uv_now(loop_)))
             publish(source->zone, source->pool, source_label(source->spec));
-        if (failed)
-            spdlog::warn("discovery: {} {} for {}/{}: {}; keeping {} member{}", source->spec.name,
-                         wire::type_name(source->spec.type), source->zone, source->pool, error,
-                         source->refresh.members().size(), source->refresh.members().size() == 1 ? "" : "s");
+        // One line when lookups start failing and one when they stop, not one per retry.
+        const SourceRefresh& r = source->refresh;
+        const std::string what = source->spec.name + " " + wire::type_name(source->spec.type) + " for " +
+                                 source->zone + "/" + source->pool;
+        if (r.failures() == 1)
+            spdlog::warn("discovery: {}: {}; keeping its {} member{} and retrying", what, r.error(),
+                         r.members().size(), r.members().size() == 1 ? "" : "s");
+        else if (r.failures() == 0 && failures_before > 0)
+            spdlog::info("discovery: {} answers again after {} failed lookup{}", what, failures_before,
+                         failures_before == 1 ? "" : "s");
     }
     // The lookup is freed here, in its last query's callback, which touches it no more.
     lookups_.remove_if([&](const std::unique_ptr<Lookup>& l) { return l.get() == &lookup; });

@@ -209,7 +209,8 @@ TEST_CASE("discovery: an SRV source gives its targets' addresses with the record
         const nlohmann::json report = get_json(*dnsd, "/v1/explain?name=probed.svc.test&type=A&client=127.0.0.1");
         for (const auto& member : report["pool"]["members"])
             if (member["target"].is_string()) targets.insert(member["target"].get<std::string>());
-        return targets.size() == 2;
+        return targets.size() == 2 && report["pool"]["sources"].size() == 1 &&
+               report["pool"]["sources"][0]["source"] == "dns:_web._tcp.disc.test.";
     }));
     INFO("targets: " << nlohmann::json(targets).dump());
     CHECK(std::count_if(targets.begin(), targets.end(),
