@@ -145,7 +145,7 @@ void Api::explain(const http::Request& request, http::Respond& respond) const {
         if (sources_.discovery != nullptr)
             for (const auto& source : sources_.discovery->status())
                 if (source.zone == report.zone && source.pool == report.pool->name)
-                    sources.push_back(source_json(source, sources_.state.config()));
+                    sources.push_back(nlohmann::json(source_json(source, sources_.state.config())));
         out["pool"]["sources"] = std::move(sources);
     }
     respond(json_response(200, out));

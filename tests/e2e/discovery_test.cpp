@@ -116,7 +116,8 @@ nlohmann::json get_json(const Dnsd& dnsd, const std::string& target) {
 
 // The status of the first source of `pool` in svc.test.
 nlohmann::json source_status(const Dnsd& dnsd, const std::string& pool) {
-    for (const auto& p : get_json(dnsd, "/v1/status")["pools"])
+    const nlohmann::json status = get_json(dnsd, "/v1/status");
+    for (const auto& p : status["pools"])
         if (p["zone"] == "svc.test" && p["pool"] == pool && !p["sources"].empty()) return p["sources"][0];
     return nullptr;
 }
