@@ -23,7 +23,7 @@ auto* probe(Slots& slots, uint64_t key) {
 
 void Rotations::adopt(const zone::Snapshot& snapshot) {
     size_t sets = 0;
-    for (const auto& zone : snapshot.zones) sets += zone->rotation_keys.size();
+    for (const auto& zone : snapshot.zones) sets += zone->names().rotation_keys.size() + zone->rotation_keys.size();
     // Counters are added as sets are first asked for: `sets` more at most. A
     // table of 3 * sets + 4 slots stays under three quarters full after a
     // sweep until as many counters of sets gone pile up as live sets.
@@ -37,12 +37,13 @@ void Rotations::adopt(const zone::Snapshot& snapshot) {
     used_ = 0;
     if (previous.empty()) return;
     for (const auto& zone : snapshot.zones)
-        for (const uint64_t key : zone->rotation_keys) {
-            const Slot* old = probe(previous, key);
-            if (old == nullptr || old->key == 0) continue;
-            *probe(slots_, key) = *old;
-            ++used_;
-        }
+        for (const auto* keys : {&zone->names().rotation_keys, &zone->rotation_keys})
+            for (const uint64_t key : *keys) {
+                const Slot* old = probe(previous, key);
+                if (old == nullptr || old->key == 0) continue;
+                *probe(slots_, key) = *old;
+                ++used_;
+            }
 }
 
 uint64_t Rotations::next(uint64_t key) {

@@ -165,9 +165,12 @@ Selection select(const SelectInput& in, std::span<uint32_t> out, std::span<uint6
         result.region = order.empty() ? -1 : order[best];
     } else {
         // Fail open: health is more likely wrong than every member dead, so
-        // answer with everything the operator has not drained, tier by tier.
+        // answer with everything the operator has not drained, tier by tier;
+        // but never with a newcomer that has yet to pass a probe.
         for (uint32_t m : family)
-            if (state_of(in, m) != MemberState::down) out[count++] = m;
+            if (state_of(in, m) != MemberState::down &&
+                !(in.health != nullptr && in.health->is_unproven(pool.members[m].health_slot)))
+                out[count++] = m;
         std::sort(out.begin(), out.begin() + static_cast<ptrdiff_t>(count), [&](uint32_t a, uint32_t b) {
             return scratch[a] < scratch[b] || (scratch[a] == scratch[b] && a < b);
         });

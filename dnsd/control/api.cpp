@@ -59,6 +59,21 @@ http::Response not_found(health::OverrideResult result, const std::string& zone,
     }
 }
 
+// The 4xx for a registration `put` refused; none when it went through.
+std::optional<http::Response> registration_refusal(RegistrationResult result, const RegistrationRequest& request) {
+    const Registration& r = request.registration;
+    switch (result) {
+        case RegistrationResult::no_such_zone: return http::Response::error(404, "no zone " + r.zone);
+        case RegistrationResult::no_such_pool:
+            return http::Response::error(404, "no pool " + r.pool + " in zone " + r.zone);
+        case RegistrationResult::no_such_region: return http::Response::error(400, "no region \"" + r.region + "\"");
+        case RegistrationResult::listed_in_zone:
+            return http::Response::error(409, r.address.to_string() + " is listed in pool " + r.pool +
+                                                  " by the zone file already; a registration would add nothing");
+        default: return std::nullopt;
+    }
+}
+
 }  // namespace
 
 Api::Api(ApiSources sources) : sources_(sources) {
@@ -86,6 +101,14 @@ Api::Api(ApiSources sources) : sources_(sources) {
                 mutating([this](http::Request& request, const http::Params& captures, http::Respond respond) {
                     set_override(request, captures, respond);
                 }));
+    router_.add("PUT", "/v1/zones/{zone}/pools/{pool}/registrations/{address}",
+                mutating([this](http::Request& request, const http::Params& captures, http::Respond respond) {
+                    put_registration(request, captures, respond);
+                }));
+    router_.add("DELETE", "/v1/zones/{zone}/pools/{pool}/registrations/{address}",
+                mutating([this](http::Request&, const http::Params& captures, http::Respond respond) {
+                    delete_registration(captures, respond);
+                }));
 }
 
 http::RouteHandler Api::mutating(http::RouteHandler handler) const {
@@ -110,7 +133,8 @@ void Api::metrics(http::Respond& respond) const {
 }
 
 void Api::status(http::Respond& respond) const {
-    respond(json_response(200, status_json(sources_.state, sources_.monitor, sources_.fleet, sources_.discovery)));
+    respond(json_response(
+        200, status_json(sources_.state, sources_.monitor, sources_.registrations, sources_.fleet, sources_.discovery)));
 }
 
 void Api::fleet(http::Respond& respond) const {
@@ -198,6 +222,37 @@ void Api::set_override(const http::Request& request, const http::Params& capture
         answer["warning"] = warning;
     }
     respond(json_response(200, answer));
+}
+
+void Api::put_registration(const http::Request& request, const http::Params& captures, http::Respond& respond) const {
+    const std::string& zone = *captures.find("zone");
+    const std::string& pool = *captures.find("pool");
+    std::string error;
+    const auto entry = parse_registration_request(zone, pool, *captures.find("address"), request.body,
+                                                  sources_.state.config().region_names(), error);
+    if (!entry) return respond(http::Response::error(400, error));
+    const RegistrationResult result = sources_.registrations.put(entry->registration, entry->lease_s);
+    if (const auto refusal = registration_refusal(result, *entry)) return respond(*refusal);
+    json answer{{"zone", zone},
+                {"pool", pool},
+                {"address", entry->registration.address.to_string()},
+                {"result", to_string(result)},
+                {"lease", entry->lease_s}};
+    respond(json_response(result == RegistrationResult::added ? 201 : 200, answer));
+}
+
+void Api::delete_registration(const http::Params& captures, http::Respond& respond) const {
+    const std::string& zone = *captures.find("zone");
+    const std::string& pool = *captures.find("pool");
+    const std::string& address_text = *captures.find("address");
+    const auto address = core::Address::parse(address_text);
+    if (!address) return respond(http::Response::error(400, "not an IP address: " + address_text));
+    if (sources_.registrations.remove(zone, pool, *address) == RegistrationResult::no_such_registration)
+        return respond(http::Response::error(404, "no registration of " + address->to_string() + " in " + zone + "/" + pool));
+    // Gone from the pool: its drain says when it is safe to stop.
+    health::MemberReport report;
+    sources_.monitor.member(zone, pool, *address, report);
+    respond(json_response(200, member_report_json(zone, pool, *address, report)));
 }
 
 }  // namespace dnsd::control

@@ -1,12 +1,13 @@
 #pragma once
-// The HTTP endpoint's resources (SPEC §8): metrics, status, explain, reload
-// and member overrides, behind an optional bearer token for the calls that
-// change something (POST, PUT). Lives on the control loop.
+// The HTTP endpoint's resources (SPEC §8): metrics, status, explain, reload,
+// member overrides and registrations, behind an optional bearer token for the
+// calls that change something (POST, PUT, DELETE). Lives on the control loop.
 #include <memory>
 #include <span>
 #include <string>
 
 #include "dnsd/control/http.hpp"
+#include "dnsd/control/registrations.hpp"
 #include "dnsd/control/reload.hpp"
 #include "dnsd/control/router.hpp"
 #include "dnsd/control/state.hpp"
@@ -24,6 +25,7 @@ struct ApiSources {
     health::Monitor& monitor;
     Reloader& reloader;
     const StateStore& store;  // where overrides are kept across restarts
+    Registrations& registrations;
     fleet::Fleet* fleet = nullptr;  // null: a node alone
     const discovery::Discovery* discovery = nullptr;
 };
@@ -48,6 +50,8 @@ private:
     void reload(http::Respond respond) const;
     void member(const http::Params& captures, http::Respond& respond) const;
     void set_override(const http::Request& request, const http::Params& captures, http::Respond& respond) const;
+    void put_registration(const http::Request& request, const http::Params& captures, http::Respond& respond) const;
+    void delete_registration(const http::Params& captures, http::Respond& respond) const;
 
     ApiSources sources_;
     http::Router router_;

@@ -24,7 +24,7 @@ struct Tally {
 
 Tally tally(const zone::Zone& zone) {
     Tally t;
-    for (const auto& node : zone.nodes)
+    for (const auto& node : zone.nodes())
         if (!node.empty()) ++t.names;
     t.pools = zone.pools.size();
     for (const auto& pool : zone.pools) t.members += pool.members.size();

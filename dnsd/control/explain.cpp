@@ -179,8 +179,10 @@ ExplainPool pool_report(const ExplainReport& report, const answer::Trace::Pool& 
         if (member.region >= 0) shown.region = report.region_names[static_cast<size_t>(member.region)];
         shown.state = answer::state_of(input, m);
         shown.overridden = shown.state != member.state;
+        if (member.source < traced.zone->sources.size()) shown.source = traced.zone->sources[member.source];
         if (member.health_slot != UINT32_MAX) {
             shown.health = input.health == nullptr || input.health->is_up(member.health_slot);
+            shown.pending = input.health != nullptr && input.health->is_unproven(member.health_slot);
             shown.target = health::target_name(traced.zone->probe_targets[member.health_slot]);
             if (options.votes) shown.votes = options.votes(shown.target);
         }
@@ -388,13 +390,19 @@ void pool_lines(const ExplainReport& e, const ExplainPool& pool, std::ostringstr
                          << (probed && !e.live ? " (offline: no probe has run, so probed members count as up)" : "")
                          << "\n";
     size_t width = 0;
-    for (const auto& m : pool.members) width = std::max(width, m.address.to_string().size());
-    out << "  " << padded("address", width) << "  " << padded("region", 8) << padded("state", 16)
-        << padded("health", 12) << padded("eligible", 10) << padded("tier", 6) << "answer\n";
+    size_t source_width = 6;
     for (const auto& m : pool.members) {
-        out << "  " << padded(m.address.to_string(), width) << "  " << padded(m.region.empty() ? "any" : m.region, 8)
+        width = std::max(width, m.address.to_string().size());
+        source_width = std::max(source_width, m.source.size() + 2);
+    }
+    out << "  " << padded("address", width) << "  " << padded("source", source_width) << padded("region", 8)
+        << padded("state", 16) << padded("health", 12) << padded("eligible", 10) << padded("tier", 6) << "answer\n";
+    for (const auto& m : pool.members) {
+        out << "  " << padded(m.address.to_string(), width) << "  " << padded(m.source, source_width)
+            << padded(m.region.empty() ? "any" : m.region, 8)
             << padded(std::string(zone::to_string(m.state)) + (m.overridden ? " (override)" : ""), 16)
-            << padded(!m.health ? "not probed" : *m.health ? "up" : "down", 12) << padded(m.eligible ? "yes" : "no", 10)
+            << padded(!m.health ? "not probed" : *m.health ? "up" : m.pending ? "pending" : "down", 12)
+            << padded(m.eligible ? "yes" : "no", 10)
             << padded(m.tier ? std::to_string(*m.tier + 1) : "none", 6)
             << (m.position ? "#" + std::to_string(*m.position + 1) : "-") << "\n";
     }
@@ -633,10 +641,11 @@ json to_json(const ExplainReport& e) {
         json members = json::array();
         for (const auto& m : p.members)
             members.push_back({{"address", m.address.to_string()},
+                               {"source", m.source},
                                {"region", m.region.empty() ? json(nullptr) : json(m.region)},
                                {"state", std::string(zone::to_string(m.state))},
                                {"overridden", m.overridden},
-                               {"health", m.health ? json(*m.health ? "up" : "down") : json(nullptr)},
+                               {"health", m.health ? json(*m.health ? "up" : m.pending ? "pending" : "down") : json(nullptr)},
                                {"target", m.target.empty() ? json(nullptr) : json(m.target)},
                                {"votes", m.votes ? json(votes_json(*m.votes)) : json(nullptr)},
                                {"fleet_health", m.votes ? json(m.votes->decision.up ? "up" : "down") : json(nullptr)},

@@ -52,7 +52,9 @@ struct ExplainMember {
     std::string region;                   // empty: none (in every tier)
     zone::MemberState state = zone::MemberState::automatic;  // the effective one
     bool overridden = false;              // a runtime override, not the zone file, set it
+    std::string source = "zone";          // where it came from: "zone", "registration", "dns:NAME"
     std::optional<bool> health;           // nullopt: not probed
+    bool pending = false;                 // joined at run time, waiting for its first successful probe
     std::string target;                   // what is probed (health::target_name); empty: not probed
     std::optional<fleet::TargetVotes> votes;  // in a fleet: each node's verdict and the quorum's
     bool eligible = false;

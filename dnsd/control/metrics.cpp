@@ -128,6 +128,36 @@ void members(Exposition& out, const health::Status& status) {
                 out.sample("dnsd_member_state",
                            {{"zone", zone.name}, {"pool", pool.name}, {"member", member.address}, {"state", state}}, 1);
             }
+    // One series per member, as above; the counts by source below are the
+    // ones to graph for a pool whose members come and go.
+    out.family("dnsd_member_source", MetricType::gauge,
+               "Where the member came from (zone, registration, dns:NAME): 1 for that source.");
+    for (const auto& zone : status.zones)
+        for (const auto& pool : zone.pools)
+            for (const auto& member : pool.members)
+                out.sample("dnsd_member_source",
+                           {{"zone", zone.name}, {"pool", pool.name}, {"member", member.address}, {"source", member.source}},
+                           1);
+    std::map<std::tuple<std::string, std::string, std::string>, std::pair<size_t, size_t>> by_source;  // → members, pending
+    for (const auto& zone : status.zones)
+        for (const auto& pool : zone.pools)
+            for (const auto& member : pool.members) {
+                auto& [count, pending] = by_source[{zone.name, pool.name, member.source}];
+                ++count;
+                pending += member.pending ? 1 : 0;
+            }
+    out.family("dnsd_pool_members", MetricType::gauge, "Members of the pool, by where they came from.");
+    for (const auto& [key, counts] : by_source) {
+        const auto& [zone, pool, source] = key;
+        out.sample_integer("dnsd_pool_members", {{"zone", zone}, {"pool", pool}, {"source", source}}, counts.first);
+    }
+    out.family("dnsd_pool_members_pending", MetricType::gauge,
+               "Members that joined the pool at run time and wait for their first successful probe.");
+    for (const auto& [key, counts] : by_source) {
+        const auto& [zone, pool, source] = key;
+        out.sample_integer("dnsd_pool_members_pending", {{"zone", zone}, {"pool", pool}, {"source", source}},
+                           counts.second);
+    }
 }
 
 void probes(Exposition& out, const health::Counters& counters) {

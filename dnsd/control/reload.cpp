@@ -91,6 +91,8 @@ Reloader::Reloader(uv_loop_t* loop, State& state, ZoneFiles zones)
     uv_signal_start(&hangup_, on_signal, SIGHUP);
     uv_timer_init(loop_, &sweep_);
     sweep_.data = this;
+    // Zones replaced by runtime members as well as by reloads.
+    state_.set_retirer([this](std::shared_ptr<const void> value) { retire(std::move(value)); });
 }
 
 Reloader::~Reloader() = default;
@@ -246,7 +248,9 @@ void Reloader::publish(Build& build) {
 }
 
 void Reloader::retire(std::shared_ptr<const void> value) {
-    if (!value) return;
+    // Retired twice, it would never be its last holder's.
+    if (!value || stopped_ || std::any_of(retired_.begin(), retired_.end(), [&](const auto& v) { return v == value; }))
+        return;
     retired_.push_back(std::move(value));
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&sweep_)))
         uv_timer_start(&sweep_, on_sweep, sweep_interval_ms, sweep_interval_ms);

@@ -13,11 +13,13 @@
 #include "dnsd/control/api.hpp"
 #include "dnsd/control/http.hpp"
 #include "dnsd/control/protection.hpp"
+#include "dnsd/control/registrations.hpp"
 #include "dnsd/control/reload.hpp"
 #include "dnsd/control/state.hpp"
 #include "dnsd/control/state_store.hpp"
 #include "dnsd/control/zone_files.hpp"
 #include "dnsd/core/log.hpp"
+#include "dnsd/core/uv_handle.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/fleet/zone_cache.hpp"
 #include "dnsd/discovery/discovery.hpp"
@@ -95,6 +97,50 @@ private:
     uv_loop_t loop_;
     uv_signal_t term_;
     uv_signal_t interrupt_;
+};
+
+// Once a second: ends the leases that ran out, and writes the registrations
+// file if anything changed since it was last written, so that a burst of
+// renewals costs one write. close() writes what is left.
+class RegistrationUpkeep {
+public:
+    RegistrationUpkeep(uv_loop_t* loop, Registrations& registrations, const StateStore& store)
+        : registrations_(registrations),
+          store_(store),
+          saved_(registrations.version()),
+          timer_(this, [loop](uv_timer_t* timer) { return uv_timer_init(loop, timer); }) {
+        if (timer_) uv_timer_start(timer_.get(), on_tick, tick_ms, tick_ms);
+    }
+
+    void close() {
+        if (!timer_) return;
+        timer_.close();
+        save();
+    }
+
+private:
+    static constexpr uint64_t tick_ms = 1000;
+
+    static void on_tick(uv_timer_t* timer) {
+        if (RegistrationUpkeep* self = Timer::owner_of(timer)) {
+            self->registrations_.expire();
+            self->save();
+        }
+    }
+
+    void save() {
+        if (registrations_.version() == saved_) return;
+        std::string error;
+        if (!store_.save_registrations(registrations_.list(), error))
+            spdlog::warn("state: {}; registrations hold until dnsd stops", error);
+        saved_ = registrations_.version();
+    }
+
+    using Timer = core::UvHandle<uv_timer_t, RegistrationUpkeep>;
+    Registrations& registrations_;
+    const StateStore& store_;
+    uint64_t saved_;
+    Timer timer_;
 };
 
 // What this node serves, as its fleet heartbeat tells the others.
@@ -208,6 +254,21 @@ int serve(const Flags& flags) {
     if (!restored.empty())
         spdlog::info("state: {} override{} restored from {}", restored.size(), restored.size() == 1 ? "" : "s",
                      store.overrides_path().string());
+    // Registrations whose lease still runs join their pools before the first
+    // health update, so that they start up like every member there at start-up.
+    Registrations registrations(state);
+    warning.clear();
+    std::vector<Registration> kept = store.load_registrations(warning);
+    if (!warning.empty()) spdlog::warn("{}", warning);
+    if (!kept.empty()) {
+        std::vector<std::string> skipped;
+        registrations.restore(std::move(kept), skipped);
+        spdlog::info("state: {} registration{} restored from {}", registrations.size(),
+                     registrations.size() == 1 ? "" : "s", store.registrations_path().string());
+        for (const auto& what : skipped) spdlog::warn("state: registrations dropped: {}", what);
+    }
+    RegistrationUpkeep upkeep(main_loop.uv(), registrations, store);
+    main_loop.on_stop([&upkeep] { upkeep.close(); });
     std::vector<std::string> region_names;
     for (const auto& region : config->regions) region_names.push_back(region.name);
     health::Monitor monitor(
@@ -215,9 +276,23 @@ int serve(const Flags& flags) {
         [&state](std::shared_ptr<const health::HealthView> health) { state.set_health(std::move(health)); },
         std::move(restored));
     monitor.update(*state.snapshot());
-    // Members from DNS: looked up once the loop runs, then as their TTLs say.
-    discovery::Discovery discovery(main_loop.uv(), [](const std::string&, const std::string&, const std::string&,
-                                                      std::vector<zone::Member>) {});
+    // Members from DNS: looked up once the loop runs, then as their TTLs say;
+    // each set that changes becomes its source's runtime members. They come
+    // after the Monitor's first update, so in a pool with a check they wait
+    // for their first probe (SPEC §11).
+    discovery::Discovery discovery(
+        main_loop.uv(), [&state, &config](const std::string& zone, const std::string& pool, const std::string& source,
+                                          std::vector<zone::Member> found) {
+            std::vector<RuntimeMember> members;
+            members.reserve(found.size());
+            for (const zone::Member& m : found)
+                members.push_back({m.address, m.region >= 0 ? config->regions[static_cast<size_t>(m.region)].name : "",
+                                   m.weight, m.priority, m.state, m.port});
+            const RuntimeResult result = state.set_runtime_members(zone, pool, source, std::move(members));
+            // A pool a reload removed gets its sources' empty sets, which it no longer needs.
+            if (result != RuntimeResult::changed && result != RuntimeResult::unchanged && !found.empty())
+                spdlog::warn("discovery: {}/{} {}: {}", zone, pool, source, to_string(result));
+        });
     discovery.update(*state.snapshot());
     main_loop.on_stop([&discovery] { discovery.close(); });
     state.set_health_updater([&monitor, &discovery](const zone::Snapshot& snapshot) {
@@ -242,7 +317,8 @@ int serve(const Flags& flags) {
         fleet = std::make_unique<fleet::Fleet>(main_loop.uv(), *config->fleet, zone_cache, std::move(hooks));
         main_loop.on_stop([&fleet] { fleet->close(); });
     }
-    api = std::make_unique<Api>(ApiSources{state, workers, monitor, reloader, store, fleet.get(), &discovery});
+    api = std::make_unique<Api>(
+        ApiSources{state, workers, monitor, reloader, store, registrations, fleet.get(), &discovery});
     for (auto& worker : workers) worker->start();
     spdlog::info("ready: {} zone{}, {} worker{}", state.snapshot()->zones.size(),
                  state.snapshot()->zones.size() == 1 ? "" : "s", count, count == 1 ? "" : "s");

@@ -5,6 +5,7 @@
 // next query. Lives on the control loop's thread: not thread-safe by design.
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,9 +16,35 @@
 #include "dnsd/control/reload_status.hpp"
 #include "dnsd/core/published.hpp"
 #include "dnsd/geo/geo.hpp"
+#include "dnsd/zone/runtime.hpp"
 #include "dnsd/zone/snapshot.hpp"
 
 namespace dnsd::control {
+
+// A member that a registration or a discovery source adds to a pool at run
+// time (SPEC §11); the fields mean what they mean in a zone file.
+struct RuntimeMember {
+    core::Address address;
+    std::string region;  // a region of the config; empty: none (every region)
+    uint32_t weight = 1;
+    uint32_t priority = 0;
+    zone::MemberState state = zone::MemberState::automatic;
+    uint16_t port = 0;  // probe port override; 0: the pool's check's port
+
+    friend bool operator==(const RuntimeMember&, const RuntimeMember&) = default;
+};
+
+enum class RuntimeResult : uint8_t {
+    changed,    // published
+    unchanged,  // the same set was in force: nothing published
+    no_such_zone,
+    no_such_pool,
+    no_such_region,  // some member names a region the config lacks: nothing changed
+};
+std::string_view to_string(RuntimeResult result);
+
+// "Svc.Example.COM." → "svc.example.com", as zone::Zone::name spells it.
+std::string zone_key(std::string_view name);
 
 // The view that `config` and these parts make: what the workers read, and
 // what `dnsd explain` answers from offline.
@@ -37,15 +64,37 @@ public:
     const core::Published<answer::View>& published() const { return published_; }
 
     const config::Config& config() const { return config_; }
+    // What is served: the zone files' snapshot with the runtime members.
     const std::shared_ptr<const zone::Snapshot>& snapshot() const { return snapshot_; }
     const std::shared_ptr<const health::HealthView>& health() const { return health_; }
     const std::shared_ptr<const geo::Geo>& geo() const { return geo_; }
     std::chrono::system_clock::time_point started_at() const { return started_at_; }
 
-    // Each replaces its part and publishes a new View.
+    // Each replaces its part and publishes a new View. set_snapshot takes
+    // the zone files' snapshot (a reload) and serves it with the runtime
+    // members in force joined to their pools.
     void set_snapshot(std::shared_ptr<const zone::Snapshot> snapshot);
     void set_health(std::shared_ptr<const health::HealthView> health);
     void set_geo(std::shared_ptr<const geo::Geo> geo);
+
+    // The one way members join pools at run time (registrations, discovery):
+    // `members` replace what `source` ("registration", "dns:NAME") gave
+    // `pool` of `zone` before; an empty list removes them all. The members
+    // are joined after the pool's own (one whose address the pool has
+    // already is left out), sorted by address, and kept across reloads,
+    // reapplied to every new version of the zone while it has the pool. The
+    // zone is derived from its compiled form without compiling it again and
+    // published like a reload (health update, then the View). A set equal to
+    // the one in force publishes nothing. `zone` as zone::Zone::name spells
+    // it, or with a final dot or other case.
+    RuntimeResult set_runtime_members(std::string_view zone, std::string_view pool, std::string_view source,
+                                      std::vector<RuntimeMember> members);
+    // The runtime members in force, by zone name (as zone::Zone::name).
+    const std::map<std::string, zone::RuntimePools>& runtime_members() const { return runtime_; }
+
+    // Receives every served Zone that a publish replaced, so that it is
+    // freed off the query path (Reloader::retire). Single writer: the Reloader.
+    void set_retirer(std::function<void(std::shared_ptr<const void>)> retire) { retire_ = std::move(retire); }
 
     // Called by set_snapshot with the new snapshot before any View holds it,
     // so that the health of changed zones (health::Monitor::update, which
@@ -73,8 +122,17 @@ public:
     void record_reload(ReloadResult result);
 
 private:
+    // Serves `snapshot`: hands it to the health updater and the preparer,
+    // publishes it, and retires the zones it no longer has.
+    void serve(std::shared_ptr<const zone::Snapshot> snapshot);
+    // The served form of the files' `zone`: with its runtime members, if any.
+    std::shared_ptr<const zone::Zone> served(const std::shared_ptr<const zone::Zone>& zone) const;
+
     const config::Config config_;
-    std::shared_ptr<const zone::Snapshot> snapshot_;
+    std::shared_ptr<const zone::Snapshot> files_;  // the zone files' snapshot
+    std::shared_ptr<const zone::Snapshot> snapshot_;  // served
+    std::map<std::string, zone::RuntimePools> runtime_;  // by zone name
+    std::function<void(std::shared_ptr<const void>)> retire_;
     std::shared_ptr<const health::HealthView> health_;
     std::function<void(const zone::Snapshot&)> health_updater_;
     std::function<void(const std::shared_ptr<const zone::Snapshot>&)> snapshot_preparer_;

@@ -35,13 +35,19 @@ void drain_json(json& out, const std::optional<health::DrainStatus>& drain, std:
     out["safe_to_remove_at"] = drain ? json(format_time(drain->safe_to_remove_at)) : json(nullptr);
 }
 
+// "pending": joined at run time, waiting for its first successful probe.
+std::string_view health_text(const health::MemberStatus& member) {
+    return member.up ? "up" : member.pending ? "pending" : "down";
+}
+
 json member_json(const health::MemberStatus& member, std::chrono::system_clock::time_point now) {
     json out;
     out["address"] = member.address;
+    out["source"] = member.source;
     out["region"] = optional_text(member.region);
     out["state"] = zone::to_string(member.state);
     out["override"] = member.override_state ? json(zone::to_string(*member.override_state)) : json(nullptr);
-    out["health"] = member.up ? "up" : "down";
+    out["health"] = health_text(member);
     out["since"] = format_time(member.since);
     out["probed"] = member.probed;
     out["target"] = optional_text(member.target);
@@ -80,8 +86,8 @@ json source_json(const discovery::SourceStatus& s, const config::Config& config)
     return out;
 }
 
-json status_json(const State& state, const health::Monitor& monitor, const fleet::Fleet* fleet,
-                 const discovery::Discovery* discovery) {
+json status_json(const State& state, const health::Monitor& monitor, const Registrations& registrations,
+                 const fleet::Fleet* fleet, const discovery::Discovery* discovery) {
     const auto now = std::chrono::system_clock::now();
     json out;
     out["version"] = DNSD_VERSION;
@@ -136,6 +142,18 @@ json status_json(const State& state, const health::Monitor& monitor, const fleet
                              {"state", zone::to_string(o.state)},
                              {"applied", applied}});
     out["overrides"] = std::move(overrides);
+
+    json registered = json::array();
+    for (const Registration& r : registrations.list())
+        registered.push_back({{"zone", r.zone},
+                              {"pool", r.pool},
+                              {"address", r.address.to_string()},
+                              {"region", optional_text(r.region)},
+                              {"weight", r.weight},
+                              {"port", r.port == 0 ? json(nullptr) : json(r.port)},
+                              {"expires_at", format_time(r.expires_at)},
+                              {"expires_in_seconds", std::chrono::duration<double>(r.expires_at - now).count()}});
+    out["registrations"] = std::move(registered);
     out["last_reload"] = state.last_reload() ? reload_json(*state.last_reload()) : json(nullptr);
     return out;
 }
@@ -148,8 +166,9 @@ json member_report_json(std::string_view zone, std::string_view pool, const core
     out["pool"] = pool;
     out["address"] = address.to_string();
     if (const auto& member = report.status) {
+        out["source"] = member->source;
         out["state"] = zone::to_string(member->override_state.value_or(member->state));
-        out["health"] = member->up ? "up" : "down";
+        out["health"] = health_text(*member);
     } else {
         out["state"] = "removed";
         out["health"] = nullptr;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "dnsd/control/registrations.hpp"
 #include "dnsd/control/state.hpp"
 #include "dnsd/discovery/discovery.hpp"
 #include "dnsd/fleet/fleet.hpp"
@@ -17,7 +18,8 @@ std::string format_time(std::chrono::system_clock::time_point time);
 
 // Keys in the order written, for people reading it. `fleet`: null for a node
 // alone; `discovery`: null when nothing looks members up.
-nlohmann::ordered_json status_json(const State& state, const health::Monitor& monitor, const fleet::Fleet* fleet,
+nlohmann::ordered_json status_json(const State& state, const health::Monitor& monitor,
+                                   const Registrations& registrations, const fleet::Fleet* fleet,
                                    const discovery::Discovery* discovery = nullptr);
 
 // A pool's members_from source: what it asks, where, and how its last lookups went.

@@ -2,6 +2,7 @@
 // An IPv4 or IPv6 address in network byte order: the one address type shared by
 // zones (members, static A/AAAA), geo (client lookups) and net (peers).
 #include <array>
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +33,8 @@ struct Address {
     Address masked(unsigned prefix) const;
 
     friend bool operator==(const Address&, const Address&) = default;
+    // IPv4 before IPv6, then by bytes: an order for sorted lists of members.
+    friend auto operator<=>(const Address&, const Address&) = default;
 };
 
 // "ADDR:PORT" or "[ADDR6]:PORT" as used by --listen and the config's "listen"/"http".

@@ -3,8 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <set>
-#include <tuple>
+#include <utility>
 
 #include "dnsd/discovery/response.hpp"
 #include "dnsd/wire/message.hpp"
@@ -209,15 +208,15 @@ void Discovery::update(const zone::Snapshot& snapshot) {
                                                               &channel_for(spec.resolver), nullptr});
                 kept.push_back(std::move(source));
             }
-    // What stopped: its lookup is abandoned and its label told, once the new list is in place.
-    std::set<std::tuple<std::string, std::string, std::string>> touched;
+    // What stopped: its lookup is abandoned, and its label is told from the
+    // timer, not from here: update() runs while control publishes a snapshot,
+    // and a publish must not start inside another.
     for (auto& source : sources_) {
         if (!source) continue;
         if (source->lookup) source->lookup->abandon();
-        touched.emplace(source->zone, source->pool, source_label(source->spec));
+        stopped_.emplace(source->zone, source->pool, source_label(source->spec));
     }
     sources_ = std::move(kept);
-    for (const auto& [zone, pool, label] : touched) publish(zone, pool, label);
     // Channels no source uses any more; their abandoned lookups end with them.
     for (auto it = channels_.begin(); it != channels_.end();) {
         auto uses = [&](const std::unique_ptr<Source>& s) { return s->channel == it->second.get(); };
@@ -270,6 +269,7 @@ void Discovery::arm() {
     if (!timer_) return;
     const uint64_t now = uv_now(loop_);
     std::optional<uint64_t> next;
+    if (!stopped_.empty()) next = 0;
     for (const auto& source : sources_)
         if (!source->lookup) next = std::min(next.value_or(UINT64_MAX), source->refresh.wait_ms(now));
     if (next)
@@ -281,6 +281,7 @@ void Discovery::arm() {
 void Discovery::on_timer(uv_timer_t* timer) {
     Discovery* self = Timer::owner_of(timer);
     if (self == nullptr) return;
+    for (const auto& [zone, pool, label] : std::exchange(self->stopped_, {})) self->publish(zone, pool, label);
     const uint64_t now = uv_now(self->loop_);
     // A lookup may finish at once (no channel), which changes nothing here but the timer.
     for (const auto& source : self->sources_)

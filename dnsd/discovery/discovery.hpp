@@ -12,7 +12,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "dnsd/core/ares_channel.hpp"
@@ -92,6 +94,8 @@ private:
     // until they finish, so they outlive the channels' last callbacks.
     std::list<std::unique_ptr<Lookup>> lookups_;
     std::map<std::string, std::unique_ptr<core::AresChannel>> channels_;  // by resolver ("" for the system's)
+    // (zone, pool, label) of sources update() stopped, to be told on the timer.
+    std::set<std::tuple<std::string, std::string, std::string>> stopped_;
     Timer timer_;
     bool closing_ = false;
 };

@@ -167,6 +167,7 @@ private:
     std::function<void()> verdicts_changed_;
     Counters counters_;
     const SystemClock::time_point started_ = SystemClock::now();
+    bool adopted_once_ = false;  // the zones served at start-up are adopted: later newcomers wait
     bool closed_ = false;
 };
 
@@ -175,13 +176,17 @@ private:
 // probe in flight, else the next probe.
 class Monitor::Impl::Target {
 public:
-    Target(Impl& monitor, const zone::ProbeTarget& target, SystemClock::time_point since)
+    // `waits`: the target of a member that joined at run time, down until its
+    // first probe succeeds (SPEC §11); else it starts up (SPEC §5).
+    Target(Impl& monitor, const zone::ProbeTarget& target, SystemClock::time_point since, bool waits)
         : monitor_(monitor),
           target_(target),
           name_(target_name(target)),
           timer_(this, [loop = monitor.loop_](uv_timer_t* timer) { return uv_timer_init(loop, timer); }),
           schedule_(target.check.interval_ms, target.check.timeout_ms, monitor.random_(), uv_now(monitor.loop_)),
-          since_(since) {
+          since_(since),
+          waiting_(waits) {
+        rule_.up = !waits;
         if (target.check.type == Check::Type::dns) dns_ = std::make_unique<DnsProber>(monitor.loop_, target);
         arm();
     }
@@ -195,6 +200,8 @@ public:
     const zone::ProbeTarget& target() const { return target_; }
     const std::string& name() const { return name_; }
     bool up() const { return rule_.up; }
+    // Not yet up since it joined at run time: it waits for a successful probe.
+    bool waiting() const { return waiting_; }
 
     void fill(MemberStatus& status) const {
         status.probed = true;
@@ -206,6 +213,7 @@ public:
         status.last_error = last_error_;
         status.since = since_;
         status.latency_us = latency_us_;
+        status.pending = waiting_;
     }
 
 private:
@@ -249,11 +257,20 @@ private:
         last_ok_ = result.ok;
         if (!result.ok) last_error_ = result.reason;
         const uint32_t streak_before = rule_.streak;
-        const bool changed = apply(rule_, result.ok, target_.check.rise, target_.check.fall);
+        // A newcomer's first success is enough: it was never up to fall from.
+        const bool first_success = waiting_ && result.ok;
+        bool changed = true;
+        if (first_success)
+            rule_ = {true, 0};
+        else
+            changed = apply(rule_, result.ok, target_.check.rise, target_.check.fall);
+        if (rule_.up) waiting_ = false;
         if (changed) {
             since_ = *last_check_;
             const uint32_t count = streak_before + 1;
-            if (rule_.up)
+            if (first_success)
+                spdlog::info("health: {}: up after its first probe", name_);
+            else if (rule_.up)
                 spdlog::info("health: {}: up after {} success{}", name_, count, count == 1 ? "" : "es");
             else
                 spdlog::warn("health: {}: down after {} failure{}: {}", name_, count, count == 1 ? "" : "s",
@@ -283,6 +300,7 @@ private:
     std::string last_error_;
     SystemClock::time_point since_;
     uint32_t latency_us_ = 0;
+    bool waiting_;
 };
 
 void Monitor::Impl::update(const zone::Snapshot& snapshot) {
@@ -294,7 +312,14 @@ void Monitor::Impl::update(const zone::Snapshot& snapshot) {
     size_t added = 0;
     for (const auto& zone : snapshot.zones) {
         ZoneTargets entry{zone, {}, handout_slots(*zone, kept)};
-        for (const zone::ProbeTarget& probe_target : zone->probe_targets) {
+        // Targets that only members joined at run time have.
+        std::vector<bool> runtime_only(zone->probe_targets.size(), true);
+        for (const auto& pool : zone->pools)
+            for (const auto& member : pool.members)
+                if (member.source == 0 && member.health_slot < runtime_only.size())
+                    runtime_only[member.health_slot] = false;
+        for (size_t slot = 0; slot < zone->probe_targets.size(); ++slot) {
+            const zone::ProbeTarget& probe_target = zone->probe_targets[slot];
             std::string key = key_of(probe_target);
             auto it = targets.find(key);
             if (it == targets.end()) {
@@ -303,8 +328,10 @@ void Monitor::Impl::update(const zone::Snapshot& snapshot) {
                     it = targets.emplace(key, std::move(kept->second)).first;
                 } else {
                     // Members start up, so a new target changes no answer
-                    // until it has failed `fall` times.
-                    auto target = std::make_unique<Target>(*this, probe_target, SystemClock::now());
+                    // until it has failed `fall` times; but one that joins
+                    // a running server waits for its first probe.
+                    const bool waits = adopted_once_ && runtime_only[slot];
+                    auto target = std::make_unique<Target>(*this, probe_target, SystemClock::now(), waits);
                     it = targets.emplace(key, std::move(target)).first;
                     ++added;
                 }
@@ -318,6 +345,7 @@ void Monitor::Impl::update(const zone::Snapshot& snapshot) {
     // What is left in targets_ is gone from every zone: destroying it stops its probes.
     targets_ = std::move(targets);
     zones_ = std::move(zones);
+    adopted_once_ = true;
     for (auto& [o, applied] : overrides_) {
         const bool there = locate(o.zone, o.pool, o.address) == OverrideResult::ok;
         if (there == applied) continue;
@@ -438,7 +466,8 @@ void Monitor::Impl::publish() {
     for (const auto& entry : zones_) {
         ZoneHealth health;
         health.up.reserve(entry.slots.size());
-        for (const Target* target : entry.slots) health.up.push_back(answer_up(*target) ? 1 : 0);
+        for (const Target* target : entry.slots)
+            health.up.push_back(answer_up(*target) ? 1 : target->waiting() ? ZoneHealth::unproven : 0);
         const auto& pools = entry.zone->pools;
         for (size_t p = 0; p < pools.size(); ++p) {
             const auto& members = pools[p].members;
@@ -540,6 +569,7 @@ MemberStatus Monitor::Impl::member_status(const ZoneTargets& entry, const zone::
     if (member.region >= 0 && static_cast<size_t>(member.region) < region_names_.size())
         m.region = region_names_[static_cast<size_t>(member.region)];
     m.state = member.state;
+    if (member.source < zone.sources.size()) m.source = zone.sources[member.source];
     if (const Override* o = find_override(zone.name, pool.name, member.address)) m.override_state = o->state;
     m.since = started_;
     if (member.health_slot < entry.slots.size()) entry.slots[member.health_slot]->fill(m);

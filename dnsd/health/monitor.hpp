@@ -68,6 +68,7 @@ struct DrainStatus {
 struct MemberStatus {
     std::string address;                             // core::Address::to_string form
     std::string region;                              // region name; empty: none
+    std::string source = "zone";                     // "zone", "registration", "dns:NAME" (zone::Zone::sources)
     zone::MemberState state = zone::MemberState::automatic;  // from the zone file
     std::optional<zone::MemberState> override_state;          // runtime override, if any
     bool probed = false;  // false: the pool's check is "none" and health is always up
@@ -80,6 +81,8 @@ struct MemberStatus {
     std::chrono::system_clock::time_point since;  // health has been `up` since (start-up for a member never changed)
     uint32_t latency_us = 0;     // of the last probe
     std::optional<DrainStatus> drain;  // taken out while being answered (state down)
+    // Joined at run time and not yet up: waits for its first successful probe (SPEC §11).
+    bool pending = false;
 };
 
 // A member gone from its pool (a reload, a deregistration) while answers
@@ -156,9 +159,12 @@ public:
     // Closes what is still open; the loop must run afterwards to free it.
     ~Monitor();
 
-    // Adopts the zones to serve (at start-up and after every reload): targets
-    // that stay keep their state and schedule, new ones start up and are
-    // probed within a second, gone ones stop. Overrides of members that are
+    // Adopts the zones to serve (at start-up, after every reload and every
+    // change of runtime members): targets that stay keep their state and
+    // schedule, new ones start up and are probed within a second, gone ones
+    // stop. A new target that only members joined at run time have (any
+    // update after the first) starts down instead, and is up after its
+    // first successful probe (SPEC §11). Overrides of members that are
     // gone are kept but not applied (see OverrideStatus::applied). Publishes
     // the new HealthView.
     void update(const zone::Snapshot& snapshot);

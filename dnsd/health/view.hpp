@@ -22,7 +22,12 @@ namespace dnsd::health {
 
 // One zone's health.
 struct ZoneHealth {
-    std::vector<uint8_t> up;  // by zone::Member::health_slot; 1: up. A slot past the end (or no slot) counts as up.
+    // By zone::Member::health_slot: 1 up, 0 down, `unproven` down and never
+    // up yet: a member that joined at run time and has not passed its first
+    // probe (SPEC §11), which not even fail open answers with. A slot past
+    // the end (or no slot) counts as up.
+    std::vector<uint8_t> up;
+    static constexpr uint8_t unproven = 2;
     // Runtime overrides: states[pool][member] is each member's effective state
     // (the override where one is set, else the zone file's). A pool past the
     // end or with an empty list has no override.
@@ -31,7 +36,8 @@ struct ZoneHealth {
     // null: nothing is recorded.
     std::shared_ptr<const HandoutSlots> handouts;
 
-    bool is_up(uint32_t slot) const { return slot >= up.size() || up[slot] != 0; }
+    bool is_up(uint32_t slot) const { return slot >= up.size() || up[slot] == 1; }
+    bool is_unproven(uint32_t slot) const { return slot < up.size() && up[slot] == unproven; }
     std::span<const zone::MemberState> states_of(size_t pool) const {
         if (pool >= states.size()) return {};
         return states[pool];

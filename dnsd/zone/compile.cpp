@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <iterator>
 #include <string_view>
+#include <unordered_map>
 
 #include "dnsd/wire/name.hpp"
 #include "dnsd/zone/name.hpp"
@@ -10,16 +11,6 @@
 namespace dnsd::zone {
 
 namespace {
-
-Pool finish(const Pool& source) {
-    Pool pool = source;
-    for (uint32_t i = 0; i < pool.members.size(); ++i) {
-        const Member& m = pool.members[i];
-        (m.address.family == core::Family::v4 ? pool.v4 : pool.v6).push_back(i);
-        if (m.region >= 0) pool.uses_geo = true;
-    }
-    return pool;
-}
 
 uint16_t default_port(Check::Type type) {
     switch (type) {
@@ -32,25 +23,6 @@ uint16_t default_port(Check::Type type) {
     return 0;
 }
 
-// Gives every member of a checked pool its slot in zone.probe_targets, sharing
-// one slot between members that would be probed identically.
-void assign_probe_slots(Zone& zone) {
-    for (Pool& pool : zone.pools) {
-        if (pool.check.type == Check::Type::none) continue;
-        for (Member& member : pool.members) {
-            ProbeTarget target{member.address, pool.check};
-            target.check.port = member.port    ? member.port
-                                : pool.check.port ? pool.check.port
-                                                  : default_port(pool.check.type);
-            auto it = std::find_if(zone.probe_targets.begin(), zone.probe_targets.end(), [&](const ProbeTarget& t) {
-                return t.address == target.address && t.check == target.check;
-            });
-            member.health_slot = static_cast<uint32_t>(it - zone.probe_targets.begin());
-            if (it == zone.probe_targets.end()) zone.probe_targets.push_back(std::move(target));
-        }
-    }
-}
-
 // Sorts the node's RRsets for Node::find's callers and marks a zone cut.
 void finish_node(Zone& zone, Node& node) {
     std::sort(node.rrsets.begin(), node.rrsets.end(), [](const RRset& a, const RRset& b) { return a.type < b.type; });
@@ -58,6 +30,50 @@ void finish_node(Zone& zone, Node& node) {
 }
 
 }  // namespace
+
+void index_members(Pool& pool) {
+    pool.v4.clear();
+    pool.v6.clear();
+    pool.uses_geo = false;
+    for (uint32_t i = 0; i < pool.members.size(); ++i) {
+        const Member& m = pool.members[i];
+        (m.address.family == core::Family::v4 ? pool.v4 : pool.v6).push_back(i);
+        if (m.region >= 0) pool.uses_geo = true;
+    }
+}
+
+void assign_probe_slots(Zone& zone) {
+    zone.probe_targets.clear();
+    // Pools whose checks are equal probe alike: each check goes by the first
+    // pool that has it, so that the key below need not spell the check out.
+    std::vector<uint32_t> check_of(zone.pools.size());
+    for (size_t p = 0; p < zone.pools.size(); ++p) {
+        check_of[p] = static_cast<uint32_t>(p);
+        for (size_t q = 0; q < p; ++q)
+            if (zone.pools[q].check == zone.pools[p].check) {
+                check_of[p] = check_of[q];
+                break;
+            }
+    }
+    std::unordered_map<std::string, uint32_t> slots;  // by address, port and check
+    for (size_t p = 0; p < zone.pools.size(); ++p) {
+        Pool& pool = zone.pools[p];
+        for (Member& member : pool.members) {
+            member.health_slot = UINT32_MAX;
+            if (pool.check.type == Check::Type::none) continue;
+            ProbeTarget target{member.address, pool.check};
+            target.check.port = member.port    ? member.port
+                                : pool.check.port ? pool.check.port
+                                                  : default_port(pool.check.type);
+            std::string key(reinterpret_cast<const char*>(member.address.bytes.data()), member.address.size());
+            for (const uint32_t number : {uint32_t(target.check.port), check_of[p]})
+                key.append(reinterpret_cast<const char*>(&number), sizeof number);
+            const auto [it, added] = slots.try_emplace(std::move(key), static_cast<uint32_t>(zone.probe_targets.size()));
+            if (added) zone.probe_targets.push_back(std::move(target));
+            member.health_slot = it->second;
+        }
+    }
+}
 
 std::shared_ptr<const Zone> compile(SourceZone&& source, const std::string& file) {
     auto zone = std::make_shared<Zone>();
@@ -69,7 +85,7 @@ std::shared_ptr<const Zone> compile(SourceZone&& source, const std::string& file
     zone->negative_ttl = std::min(source.ttl, source.soa.minimum);
 
     for (const auto& pool : source.pools) {
-        zone->pools.push_back(finish(pool.pool));
+        index_members(zone->pools.emplace_back(pool.pool));
         zone->max_pool_members = std::max(zone->max_pool_members, pool.pool.members.size());
     }
     assign_probe_slots(*zone);

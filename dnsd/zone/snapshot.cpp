@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <span>
+#include <stdexcept>
 
 #include "dnsd/core/hash.hpp"
 
@@ -27,7 +28,12 @@ uint64_t nonzero(uint64_t key) { return key == 0 ? 1 : key; }
 
 }  // namespace
 
-Node& Zone::node_at(std::string_view wire_name) {
+NameTree& Zone::building_tree() {
+    if (tree_.use_count() != 1) throw std::logic_error("zone " + name + ": its names are shared and cannot change");
+    return *tree_;
+}
+
+Node& NameTree::node_at(std::string_view wire_name) {
     // Indexed under the next position before it exists: the index reads only
     // the names of nodes that do.
     const uint32_t existing = index_.insert(wire_name, static_cast<uint32_t>(nodes.size()),
@@ -52,20 +58,26 @@ std::optional<MemberState> member_state(std::string_view text) {
 }
 
 void Zone::key_rotations() {
-    rotation_keys.clear();
+    NameTree& tree = building_tree();
+    tree.rotation_keys.clear();
     const uint64_t zone_key = chain(0, apex);
-    for (Node& node : nodes) {
+    for (Node& node : tree.nodes) {
         for (RRset& rrset : node.rrsets) {
             rrset.rotation_key = 0;
             if (rrset.rdatas.size() < 2) continue;
             uint64_t key = chain(chain(zone_key, node.name), rrset.type);
             for (const Rdata& rdata : rrset.rdatas) key = chain(key, rdata.wire);
             rrset.rotation_key = nonzero(key);
-            rotation_keys.push_back(rrset.rotation_key);
+            tree.rotation_keys.push_back(rrset.rotation_key);
         }
     }
+    key_pool_rotations();
+}
+
+void Zone::key_pool_rotations() {
+    rotation_keys.clear();
     // Pool names are not names in the zone: a prefix keeps them apart from owners.
-    const uint64_t pools_key = chain(zone_key, std::string_view("pools"));
+    const uint64_t pools_key = chain(chain(0, apex), std::string_view("pools"));
     for (Pool& pool : pools) {
         for (const core::Family family : {core::Family::v4, core::Family::v6}) {
             uint64_t key = chain(chain(pools_key, pool.name), static_cast<uint64_t>(family));

@@ -90,6 +90,8 @@ struct Member {
     uint32_t priority = 0;
     MemberState state = MemberState::automatic;
     uint16_t port = 0;       // probe port override; 0: the check's port
+    // Where it came from: an index into Zone::sources; 0: the zone file.
+    uint16_t source = 0;
     // Index into Zone::probe_targets and health::ZoneHealth::up; UINT32_MAX: not probed.
     uint32_t health_slot = UINT32_MAX;
 };
@@ -145,45 +147,75 @@ struct Node {
     bool empty() const { return rrsets.empty() && pool < 0; }
 };
 
+// The names of a zone with their records: the bulk of a zone, built once by
+// compile and shared, never changed, by every Zone derived from it (runtime
+// members change pools, never names).
+class NameTree {
+public:
+    // Every name once, in the order added; find() looks them up. Flat, so
+    // that a zone of a million names is a few allocations per name, not ten.
+    std::vector<Node> nodes;
+    // The keys of the static RRsets of several records (see RRset::rotation_key).
+    std::vector<uint64_t> rotation_keys;
+
+    NameTree() = default;
+    // Nodes point into the tree's own name storage.
+    NameTree(const NameTree&) = delete;
+    NameTree& operator=(const NameTree&) = delete;
+
+    const Node* find(std::string_view wire_name) const {
+        const uint32_t i = index_.find(wire_name, [this](uint32_t n) { return nodes[n].name; });
+        return i == core::KeyIndex::none ? nullptr : &nodes[i];
+    }
+    void reserve(size_t count) {
+        nodes.reserve(count);
+        index_.reserve(count);
+    }
+    Node& node_at(std::string_view wire_name);
+
+private:
+    core::KeyIndex index_;  // into nodes, by name
+    // The bytes of node names, in blocks that never move.
+    std::vector<std::unique_ptr<char[]>> name_blocks_;
+    size_t name_block_used_ = 0;
+};
+
 struct Zone {
     std::string name;        // presentation form without the final dot ("demo.example")
     std::string apex;        // wire form, lower case
     std::string file;        // the file it was loaded from
     uint32_t serial = 0;
     uint32_t negative_ttl = 30;  // min(SOA TTL, SOA minimum), for NXDOMAIN/NODATA
-    // Every name once, in the order added; find() looks them up. Flat, so
-    // that a zone of a million names is a few allocations per name, not ten.
-    std::vector<Node> nodes;
     std::vector<Pool> pools;
     size_t max_pool_members = 0;
-    // The keys of the sets that rotate, each with its own counter in every
-    // worker: static RRsets of several records, and pools (one set per family).
+    // The pools' rotating sets (two per pool, one per family); the static
+    // RRsets' are the tree's (names().rotation_keys).
     std::vector<uint64_t> rotation_keys;
     // Distinct within the zone: members of several pools probed the same way
     // share one slot.
     std::vector<ProbeTarget> probe_targets;
+    // Where members came from, by Member::source: "zone" first, then each
+    // runtime source ("registration", "dns:NAME").
+    std::vector<std::string> sources{"zone"};
 
     Zone() = default;
-    // Nodes point into the zone's own name storage.
-    Zone(const Zone&) = delete;
-    Zone& operator=(const Zone&) = delete;
 
-    const Node* find(std::string_view wire_name) const {
-        const uint32_t i = index_.find(wire_name, [this](uint32_t n) { return nodes[n].name; });
-        return i == core::KeyIndex::none ? nullptr : &nodes[i];
-    }
+    const NameTree& names() const { return *tree_; }
+    // The tree, to share with a Zone derived from this one.
+    const std::shared_ptr<NameTree>& shared_names() const { return tree_; }
+    const std::vector<Node>& nodes() const { return tree_->nodes; }
+    const Node* find(std::string_view wire_name) const { return tree_->find(wire_name); }
     const Node& apex_node() const { return *find(apex); }
 
     // ---- Building, before the zone is shared.
 
     // Room for `count` nodes without moving them.
-    void reserve_nodes(size_t count) {
-        nodes.reserve(count);
-        index_.reserve(count);
-    }
+    void reserve_nodes(size_t count) { building_tree().reserve(count); }
     // The node named `wire_name` (lower case), added without data when there
     // is none. Adding a node may move the others.
-    Node& node_at(std::string_view wire_name);
+    Node& node_at(std::string_view wire_name) { return building_tree().node_at(wire_name); }
+    // Shares `tree` (another Zone's names) instead of a tree of its own.
+    void share_names(std::shared_ptr<NameTree> tree) { tree_ = std::move(tree); }
 
     // Gives every rotating set its key, once the nodes and pools are final. A
     // key is a hash of what the set is: the zone, the owner (or the pool's
@@ -191,12 +223,14 @@ struct Zone {
     // order. A reload that leaves a set as it was gives it the same key, so
     // its rotation carries on; any change to it starts a new one.
     void key_rotations();
+    // The same for the pools alone: all a Zone that shares another's names needs.
+    void key_pool_rotations();
 
 private:
-    core::KeyIndex index_;  // into nodes, by name
-    // The bytes of node names, in blocks that never move.
-    std::vector<std::unique_ptr<char[]>> name_blocks_;
-    size_t name_block_used_ = 0;
+    // The tree this Zone is building: its own, never one shared with another Zone.
+    NameTree& building_tree();
+
+    std::shared_ptr<NameTree> tree_ = std::make_shared<NameTree>();
 };
 
 class Snapshot {

@@ -86,6 +86,13 @@ void read_check(const json::Value& value, std::string_view apex, Fields& fields,
 // cuts and occluded data, undefined pools, one entry per owner name.
 void validate(const SourceZone& zone, Fields& fields);
 
+// Fills the pool's v4, v6 and uses_geo from its members.
+void index_members(Pool& pool);
+
+// Gives every member of a checked pool its slot in zone.probe_targets (made
+// afresh), sharing one slot between members that would be probed identically.
+void assign_probe_slots(Zone& zone);
+
 // The immutable model; `zone` must have passed read_zone and validate
 // cleanly. Its records are moved into the model, not copied.
 std::shared_ptr<const Zone> compile(SourceZone&& zone, const std::string& file);

@@ -252,7 +252,7 @@ TEST_CASE("explain: its response is respond()'s, byte for byte, for every name, 
     // NXDOMAIN), and names outside them all.
     std::vector<std::string> names{"example.org", "walk.test.example", "."};
     for (const auto& zone : base.snapshot->zones)
-        for (const auto& node : zone->nodes) {
+        for (const auto& node : zone->nodes()) {
             std::string name = zone::to_text(node.name);
             if (name.rfind("*.", 0) == 0) name.replace(0, 1, "any-label");
             names.push_back(name);

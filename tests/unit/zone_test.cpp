@@ -347,7 +347,7 @@ TEST_CASE("zone: records ahead of \"zone\" in the file load the same") {
         auto zone = zone::load_zone(text, "demo.example.json", no_regions, diagnostics);
         INFO(all(diagnostics));
         REQUIRE(zone);
-        CHECK(zone->nodes.size() == 3);
+        CHECK(zone->nodes().size() == 3);
         const std::string www("\3www\4demo\7example\0", 18);
         REQUIRE(zone->find(www));
         CHECK(zone->find(www)->pool == 0);
@@ -567,7 +567,7 @@ TEST_CASE("compile: empty non-terminals, delegations, wildcards") {
     CHECK(node(*zone, "*.wild").pool == 0);
     CHECK(zone->find(in_model("nothing")) == nullptr);
     // 12 owners plus 4 empty non-terminals.
-    CHECK(zone->nodes.size() == 16);
+    CHECK(zone->nodes().size() == 16);
 }
 
 TEST_CASE("compile: TTLs resolve record, then pool, then zone") {
@@ -761,7 +761,7 @@ TEST_CASE("examples: the demo zone has every feature it advertises") {
         return zone->find(*zone::to_wire(name, demo, problem));
     };
     std::set<uint16_t> types;
-    for (const auto& n : zone->nodes)
+    for (const auto& n : zone->nodes())
         for (const auto& rrset : n.rrsets) types.insert(rrset.type);
     using namespace zone::rrtype;
     CHECK(types == std::set<uint16_t>{A, NS, CNAME, SOA, PTR, MX, TXT, AAAA, SRV, CAA});
