@@ -77,7 +77,8 @@ void replace_file(const TempDir& dir, const std::string& relative, const std::st
 bool pool_has(uint16_t http_port, const std::string& address) {
     const HttpResponse r = http_request(http_port, "GET", "/v1/explain?name=big.svc.test&type=A&client=127.0.0.1");
     if (r.status != 200) return false;
-    for (const auto& m : nlohmann::json::parse(r.body)["pool"]["members"])
+    const nlohmann::json report = nlohmann::json::parse(r.body);
+    for (const auto& m : report["pool"]["members"])
         if (m["address"] == address) return true;
     return false;
 }
