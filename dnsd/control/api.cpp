@@ -156,13 +156,13 @@ http::RouteHandler Api::mutating(http::RouteHandler handler) const {
 void Api::metrics(http::Respond& respond) const {
     http::Response response;
     response.content_type = exposition_content_type;
-    response.body = render_metrics({sources_.state, sources_.workers, sources_.monitor, sources_.fleet});
+    response.body = render_metrics({sources_.state, sources_.workers, sources_.monitor, sources_.fleet, sources_.discovery});
     respond(std::move(response));
 }
 
 void Api::status(http::Respond& respond) const {
     respond(json_response(200, status_json(sources_.state, sources_.workers, sources_.monitor, sources_.registrations,
-                                           sources_.fleet)));
+                                           sources_.fleet, sources_.discovery)));
 }
 
 void Api::fleet(http::Respond& respond) const {
@@ -191,7 +191,18 @@ void Api::explain(const http::Request& request, http::Respond& respond) const {
         options.votes = [fleet = sources_.fleet](std::string_view target) { return fleet->votes(target); };
     if (sources_.latency != nullptr) options.measurements = &sources_.latency->measurements();
     options.min_samples = sources_.state.config().latency.min_samples;
-    respond(json_response(200, to_json(control::explain(*view, *question, options))));
+    const ExplainReport report = control::explain(*view, *question, options);
+    nlohmann::json out = to_json(report);
+    // A pool's members_from sources, live: where its runtime members come from.
+    if (out["pool"].is_object()) {
+        nlohmann::json sources = nlohmann::json::array();
+        if (sources_.discovery != nullptr)
+            for (const auto& source : sources_.discovery->status())
+                if (source.zone == report.zone && source.pool == report.pool->name)
+                    sources.push_back(nlohmann::json(source_json(source, sources_.state.config())));
+        out["pool"]["sources"] = std::move(sources);
+    }
+    respond(json_response(200, out));
 }
 
 void Api::reload(http::Respond respond) const {

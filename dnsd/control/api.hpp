@@ -14,6 +14,7 @@
 #include "dnsd/control/router.hpp"
 #include "dnsd/control/state.hpp"
 #include "dnsd/control/state_store.hpp"
+#include "dnsd/discovery/discovery.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/health/monitor.hpp"
 #include "dnsd/net/worker.hpp"
@@ -29,6 +30,7 @@ struct ApiSources {
     Registrations& registrations;
     fleet::Fleet* fleet = nullptr;  // null: a node alone
     LatencyFeed* latency = nullptr;  // where POST /v1/latency's beacons go
+    const discovery::Discovery* discovery = nullptr;
 };
 
 class Api {

@@ -176,6 +176,48 @@ void zones(Exposition& out, const State& state) {
     out.sample_integer("dnsd_reloads_total", {{"result", "failed"}}, state.reload_counters().failed);
 }
 
+void discovery_metrics(Exposition& out, const discovery::Discovery& discovery) {
+    const std::vector<discovery::SourceStatus> sources = discovery.status();
+    struct Family {
+        std::string_view name;
+        MetricType type;
+        std::string_view help;
+        double (*value)(const discovery::SourceStatus&);
+    };
+    static constexpr Family families[] = {
+        {"dnsd_discovery_members", MetricType::gauge, "Members a members_from source gives its pool now.",
+         [](const discovery::SourceStatus& s) { return double(s.members); }},
+        {"dnsd_discovery_answer_records", MetricType::gauge, "Records in the source's last answer.",
+         [](const discovery::SourceStatus& s) { return double(s.records); }},
+        {"dnsd_discovery_ttl_seconds", MetricType::gauge, "The TTL of the source's last answer.",
+         [](const discovery::SourceStatus& s) { return double(s.ttl_s); }},
+        {"dnsd_discovery_last_refresh_timestamp_seconds", MetricType::gauge,
+         "When the source's last lookup ended, in seconds since the Unix epoch; 0 before the first.",
+         [](const discovery::SourceStatus& s) { return s.last_refresh ? seconds_since_epoch(*s.last_refresh) : 0.0; }},
+        {"dnsd_discovery_failures", MetricType::gauge,
+         "Failed lookups of the source in a row (timeout, SERVFAIL, REFUSED): its last good set is kept meanwhile.",
+         [](const discovery::SourceStatus& s) { return double(s.failures); }},
+        {"dnsd_discovery_refreshes_total", MetricType::counter, "Lookups of the source, by result.", nullptr},
+    };
+    for (const Family& family : families) {
+        out.family(family.name, family.type, family.help);
+        for (const auto& s : sources) {
+            const std::string type = wire::type_name(s.source.type);
+            const std::string label = discovery::source_label(s.source);
+            if (family.value) {
+                const Label labels[] = {{"zone", s.zone}, {"pool", s.pool}, {"source", label}, {"type", type}};
+                out.sample(family.name, labels, family.value(s));
+                continue;
+            }
+            const Label ok[] = {{"zone", s.zone}, {"pool", s.pool}, {"source", label}, {"type", type}, {"result", "ok"}};
+            const Label failed[] = {
+                {"zone", s.zone}, {"pool", s.pool}, {"source", label}, {"type", type}, {"result", "failed"}};
+            out.sample_integer(family.name, ok, s.refreshes - s.failures_total);
+            out.sample_integer(family.name, failed, s.failures_total);
+        }
+    }
+}
+
 void fleet_metrics(Exposition& out, const fleet::Fleet& fleet, const health::Status& status) {
     out.family("dnsd_fleet_connected", MetricType::gauge, "1 while this node is connected to the fleet's NATS, else 0.");
     out.sample_integer("dnsd_fleet_connected", {}, fleet.connection() == fleet::Connection::connected ? 1 : 0);
@@ -261,6 +303,7 @@ std::string render_metrics(const MetricsSources& sources) {
     members(out, health);
     probes(out, sources.monitor.counters());
     zones(out, sources.state);
+    if (sources.discovery != nullptr) discovery_metrics(out, *sources.discovery);
     if (sources.fleet != nullptr) fleet_metrics(out, *sources.fleet, health);
     return out.take();
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dnsd/control/state.hpp"
+#include "dnsd/discovery/discovery.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/health/monitor.hpp"
 #include "dnsd/net/worker.hpp"
@@ -21,6 +22,7 @@ struct MetricsSources {
     std::span<const std::unique_ptr<net::Worker>> workers;
     const health::Monitor& monitor;
     const fleet::Fleet* fleet = nullptr;  // null: a node alone
+    const discovery::Discovery* discovery = nullptr;
 };
 
 std::string render_metrics(const MetricsSources& sources);

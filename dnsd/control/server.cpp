@@ -24,6 +24,7 @@
 #include "dnsd/core/uv_handle.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/fleet/zone_cache.hpp"
+#include "dnsd/discovery/discovery.hpp"
 #include "dnsd/health/monitor.hpp"
 #include "dnsd/net/sockets.hpp"
 #include "dnsd/net/worker.hpp"
@@ -308,10 +309,32 @@ int serve(const Flags& flags) {
         [&state](std::shared_ptr<const health::HealthView> health) { state.set_health(std::move(health)); },
         std::move(restored));
     monitor.update(*state.snapshot());
+    // Members from DNS: looked up once the loop runs, then as their TTLs say;
+    // each set that changes becomes its source's runtime members. They come
+    // after the Monitor's first update, so in a pool with a check they wait
+    // for their first probe (SPEC §11).
+    discovery::Discovery discovery(
+        main_loop.uv(), [&state, &config](const std::string& zone, const std::string& pool, const std::string& source,
+                                          std::vector<zone::Member> found) {
+            std::vector<RuntimeMember> members;
+            members.reserve(found.size());
+            for (const zone::Member& m : found)
+                members.push_back({m.address, m.region >= 0 ? config->regions[static_cast<size_t>(m.region)].name : "",
+                                   m.weight, m.priority, m.state, m.port});
+            const RuntimeResult result = state.set_runtime_members(zone, pool, source, std::move(members));
+            // A pool a reload removed gets its sources' empty sets, which it no longer needs.
+            if (result != RuntimeResult::changed && result != RuntimeResult::unchanged && !found.empty())
+                spdlog::warn("discovery: {}/{} {}: {}", zone, pool, source, to_string(result));
+        });
+    discovery.update(*state.snapshot());
+    main_loop.on_stop([&discovery] { discovery.close(); });
+    state.set_health_updater([&monitor, &discovery](const zone::Snapshot& snapshot) {
+        monitor.update(snapshot);
+        discovery.update(snapshot);
+    });
     state.set_snapshot_preparer([&workers, &retired](const std::shared_ptr<const zone::Snapshot>& snapshot) {
         for (auto& worker : workers) retired.retire(worker->pool_counters().prepare(snapshot));
     });
-    state.set_health_updater([&monitor](const zone::Snapshot& snapshot) { monitor.update(snapshot); });
     main_loop.on_stop([&monitor] { monitor.close(); });
     std::unique_ptr<fleet::Fleet> fleet;
     if (config->fleet) {
@@ -328,7 +351,7 @@ int serve(const Flags& flags) {
         main_loop.on_stop([&fleet] { fleet->close(); });
     }
     api = std::make_unique<Api>(
-        ApiSources{state, workers, monitor, reloader, store, registrations, fleet.get(), &latency_feed});
+        ApiSources{state, workers, monitor, reloader, store, registrations, fleet.get(), &latency_feed, &discovery});
     for (auto& worker : workers) worker->start();
     spdlog::info("ready: {} zone{}, {} worker{}", state.snapshot()->zones.size(),
                  state.snapshot()->zones.size() == 1 ? "" : "s", count, count == 1 ? "" : "s");

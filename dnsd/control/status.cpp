@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "dnsd/control/metrics.hpp"
+#include "dnsd/wire/types.hpp"
 
 namespace dnsd::control {
 
@@ -67,8 +68,28 @@ std::string format_time(std::chrono::system_clock::time_point time) {
                        static_cast<int>(ms.time_since_epoch().count() % 1000));
 }
 
+json source_json(const discovery::SourceStatus& s, const config::Config& config) {
+    json out;
+    out["source"] = discovery::source_label(s.source);
+    out["name"] = s.source.name;
+    out["type"] = wire::type_name(s.source.type);
+    out["resolver"] = s.source.resolver ? json(s.source.resolver->to_string()) : json(nullptr);
+    out["region"] = s.source.region >= 0 ? json(config.regions[static_cast<size_t>(s.source.region)].name) : json(nullptr);
+    out["refresh_min"] = s.source.refresh_min_s;
+    out["refresh_max"] = s.source.refresh_max_s;
+    out["last_refresh"] = s.last_refresh ? json(format_time(*s.last_refresh)) : json(nullptr);
+    out["ttl"] = s.last_refresh ? json(s.ttl_s) : json(nullptr);
+    out["next_refresh"] = format_time(s.next_refresh);
+    out["answer_records"] = s.records;
+    out["last_error"] = optional_text(s.error);
+    out["failures"] = s.failures;
+    out["members"] = s.members;
+    return out;
+}
+
 json status_json(const State& state, std::span<const std::unique_ptr<net::Worker>> workers,
-                 const health::Monitor& monitor, const Registrations& registrations, const fleet::Fleet* fleet) {
+                 const health::Monitor& monitor, const Registrations& registrations, const fleet::Fleet* fleet,
+                 const discovery::Discovery* discovery) {
     const auto now = std::chrono::system_clock::now();
     json out;
     out["version"] = DNSD_VERSION;
@@ -80,6 +101,8 @@ json status_json(const State& state, std::span<const std::unique_ptr<net::Worker
     out["zones"] = std::move(zones);
 
     const health::Status health = monitor.status();
+    const std::vector<discovery::SourceStatus> discovered =
+        discovery ? discovery->status() : std::vector<discovery::SourceStatus>{};
     json pools = json::array();
     for (const auto& zone : health.zones)
         for (const auto& pool : zone.pools) {
@@ -100,11 +123,16 @@ json status_json(const State& state, std::span<const std::unique_ptr<net::Worker
                 drain_json(shown, member.drain, now);
                 gone.push_back(std::move(shown));
             }
+            json sources = json::array();
+            for (const auto& source : discovered)
+                if (source.zone == zone.name && source.pool == pool.name)
+                    sources.push_back(source_json(source, state.config()));
             pools.push_back({{"zone", zone.name},
                              {"pool", pool.name},
                              {"check", zone::to_string(pool.check)},
                              {"members", std::move(members)},
-                             {"gone", std::move(gone)}});
+                             {"gone", std::move(gone)},
+                             {"sources", std::move(sources)}});
         }
     out["pools"] = std::move(pools);
 

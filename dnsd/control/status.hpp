@@ -9,6 +9,7 @@
 
 #include "dnsd/control/registrations.hpp"
 #include "dnsd/control/state.hpp"
+#include "dnsd/discovery/discovery.hpp"
 #include "dnsd/fleet/fleet.hpp"
 #include "dnsd/health/monitor.hpp"
 #include "dnsd/net/worker.hpp"
@@ -19,10 +20,14 @@ namespace dnsd::control {
 std::string format_time(std::chrono::system_clock::time_point time);
 
 // Keys in the order written, for people reading it. `workers`: whose pool
-// answers are counted. `fleet`: null for a node alone.
+// answers are counted. `fleet`: null for a node alone; `discovery`: null
+// when nothing looks members up.
 nlohmann::ordered_json status_json(const State& state, std::span<const std::unique_ptr<net::Worker>> workers,
                                    const health::Monitor& monitor, const Registrations& registrations,
-                                   const fleet::Fleet* fleet);
+                                   const fleet::Fleet* fleet, const discovery::Discovery* discovery = nullptr);
+
+// A pool's members_from source: what it asks, where, and how its last lookups went.
+nlohmann::ordered_json source_json(const discovery::SourceStatus& source, const config::Config& config);
 
 // GET /v1/fleet: this node's connection and every node it heard of.
 nlohmann::ordered_json fleet_json(const fleet::Status& status, const config::Fleet& settings);

@@ -47,6 +47,8 @@ struct Endpoint {
     // As a sockaddr_in / sockaddr_in6 in `out`; returns its size, for bind,
     // connect or sendto.
     unsigned to_sockaddr(sockaddr_storage& out) const;
+
+    friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
 }  // namespace dnsd::core

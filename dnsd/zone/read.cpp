@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "dnsd/wire/message.hpp"
+#include "dnsd/wire/types.hpp"
 #include "dnsd/zone/name.hpp"
 #include "dnsd/zone/source.hpp"
 
@@ -25,7 +26,13 @@ constexpr std::string_view mx_keys[] = {"preference", "exchange"};
 constexpr std::string_view srv_keys[] = {"priority", "weight", "port", "target"};
 constexpr std::string_view caa_keys[] = {"flags", "tag", "value"};
 constexpr std::string_view pool_keys[] = {"policy", "routing", "max_answers", "ttl",
-                                          "degraded_ttl", "check", "members"};
+                                          "degraded_ttl", "check", "members", "members_from"};
+constexpr std::string_view member_source_keys[] = {"dns",      "type",     "region",      "weight",
+                                                   "state",    "resolver", "refresh_min", "refresh_max"};
+constexpr std::string_view member_source_types[] = {"A", "AAAA", "SRV"};
+constexpr uint16_t member_source_type_codes[] = {rrtype::A, rrtype::AAAA, rrtype::SRV};
+constexpr int64_t max_refresh_s = 86400;
+constexpr uint16_t dns_port = 53;
 constexpr std::string_view member_keys[] = {"address", "region", "weight",
                                             "priority", "state", "port"};
 constexpr size_t max_txt_string = 255;
@@ -403,25 +410,32 @@ private:
                     pool.degraded_ttl = static_cast<uint32_t>(*v);
             const json::Value* check = body.find("check");
             if (check) read_check(*check, zone_.apex, fields_, pool.check);
-            if (const json::Value* members = fields_.required(body, "members", "pool " + quote(member.key),
-                                                      "[{ \"address\": \"192.0.2.10\" }]"))
-                read_members(pool, *members);
-            // TCP has no default port: the check or each member must name one.
+            // Members come from the file, from DNS, or both.
+            const json::Value* sources = body.find("members_from");
+            if (sources) read_member_sources(pool, *sources);
+            if (const json::Value* members = body.find("members"))
+                read_members(pool, *members, sources != nullptr);
+            else if (!sources)
+                fields_.required(body, "members", "pool " + quote(member.key), "[{ \"address\": \"192.0.2.10\" }]");
+            // TCP has no default port: the check, each member or each SRV record must name one.
             auto portless = [](const Member& m) { return m.port == 0; };
+            auto address_source = [](const MemberSource& s) { return s.type != rrtype::SRV; };
             if (check && pool.check.type == Check::Type::tcp && !check->find("port") &&
-                std::any_of(pool.members.begin(), pool.members.end(), portless))
-                fields_.error(check->position, "a \"tcp\" check needs \"port\" (or a \"port\" on every member); "
-                                               "add \"port\": 80");
+                (std::any_of(pool.members.begin(), pool.members.end(), portless) ||
+                 std::any_of(pool.members_from.begin(), pool.members_from.end(), address_source)))
+                fields_.error(check->position, "a \"tcp\" check needs \"port\" (or a \"port\" on every member, "
+                                               "and only SRV sources in \"members_from\"); add \"port\": 80");
         }
         // Kept even when broken, so that records naming it are not also reported.
         zone_.pools.push_back(std::move(source));
     }
 
-    void read_members(Pool& pool, const json::Value& members) {
+    // `sourced`: the pool has "members_from" too, so its own list may be empty.
+    void read_members(Pool& pool, const json::Value& members, bool sourced) {
         if (!fields_.expect(members, json::Kind::array, "\"members\"",
                             "a list [{ \"address\": \"192.0.2.10\" }, ...]"))
             return;
-        if (members.items.empty())
+        if (members.items.empty() && !sourced)
             fields_.error(members.position, "pool " + quote(pool.name) +
                                                 " has no members; add { \"address\": ... } entries");
         std::vector<json::Offset> positions;
@@ -451,27 +465,122 @@ private:
                                                      "); remove one");
                 continue;
             }
-            if (const json::Value* region = item.find("region"))
-                if (const std::string* name = fields_.string(*region, "\"region\"")) {
-                    if (auto i = index_of(regions_, *name))
-                        m.region = static_cast<int32_t>(*i);
-                    else
-                        report_region(*region, *name);
-                }
+            read_region(item, m.region);
             m.weight = count<uint32_t>(item, "weight", "", 1u, max_int31).value_or(1);
             m.priority = count<uint32_t>(item, "priority", "", 0u, max_int31).value_or(0);
-            if (const json::Value* state = item.find("state"))
-                if (const std::string* s = fields_.string(*state, "\"state\"")) {
-                    if (auto i = index_of(member_state_names, *s))
-                        m.state = static_cast<MemberState>(*i);
-                    else
-                        fields_.error(state->position, "unknown member state " + quote(*s) + suggest(*s, member_state_names));
-                }
+            read_state(item, m.state);
             if (const json::Value* port = item.find("port"))
                 if (auto p = fields_.integer(*port, "\"port\"", 1, 65535)) m.port = static_cast<uint16_t>(*p);
             pool.members.push_back(m);
             positions.push_back(address->position);
         }
+    }
+
+    // The "region" and "state" of a member, or of a source for all its members.
+    void read_region(const json::Value& object, int32_t& region) {
+        if (const json::Value* value = object.find("region"))
+            if (const std::string* name = fields_.string(*value, "\"region\"")) {
+                if (auto i = index_of(regions_, *name))
+                    region = static_cast<int32_t>(*i);
+                else
+                    report_region(*value, *name);
+            }
+    }
+    void read_state(const json::Value& object, MemberState& state) {
+        if (const json::Value* value = object.find("state"))
+            if (const std::string* s = fields_.string(*value, "\"state\"")) {
+                if (auto i = index_of(member_state_names, *s))
+                    state = static_cast<MemberState>(*i);
+                else
+                    fields_.error(value->position, "unknown member state " + quote(*s) + suggest(*s, member_state_names));
+            }
+    }
+
+    // "members_from" (SPEC §11): each source once per pool, by name and type.
+    void read_member_sources(Pool& pool, const json::Value& sources) {
+        if (!fields_.expect(sources, json::Kind::array, "\"members_from\"",
+                            "a list [{ \"dns\": \"web.service.consul.\", \"type\": \"A\" }, ...]"))
+            return;
+        if (sources.items.empty())
+            fields_.error(sources.position, "\"members_from\" is empty; add { \"dns\": ..., \"type\": ... } "
+                                            "entries or remove it");
+        std::vector<json::Offset> positions;
+        for (const json::Value& item : sources.items) {
+            if (!fields_.object_of(item, member_source_keys, "a \"members_from\" entry",
+                                   "an object { \"dns\": \"web.service.consul.\", \"type\": \"A\" }",
+                                   "in \"members_from\" of pool " + quote(pool.name)))
+                continue;
+            auto source = read_member_source(item);
+            if (!source) continue;
+            auto same = [&](const MemberSource& s) { return s.name == source->name && s.type == source->type; };
+            if (auto first = std::find_if(pool.members_from.begin(), pool.members_from.end(), same);
+                first != pool.members_from.end()) {
+                const json::Position at = fields_.text().position(positions[first - pool.members_from.begin()]);
+                fields_.error(item.position, "\"members_from\" lists " + source->name + " " +
+                                                 wire::type_name(source->type) + " twice in pool " + quote(pool.name) +
+                                                 " (first at line " + std::to_string(at.line) + "); remove one");
+                continue;
+            }
+            pool.members_from.push_back(std::move(*source));
+            positions.push_back(item.position);
+        }
+    }
+
+    std::optional<MemberSource> read_member_source(const json::Value& item) {
+        MemberSource source;
+        const json::Value* dns = fields_.required(item, "dns", "a \"members_from\" entry", "\"web.service.consul.\"");
+        if (const std::string* text = dns ? fields_.string(*dns, "\"dns\"") : nullptr) {
+            std::string problem = "a discovery name cannot contain \"*\"";
+            auto wire = text->find('*') == std::string::npos ? to_wire(*text, zone_.apex, problem) : std::nullopt;
+            if (wire)
+                source.name = to_text(*wire);
+            else
+                fields_.error(dns->position, problem);
+        }
+        bool ok = !source.name.empty();
+        const json::Value* type = fields_.required(item, "type", "a \"members_from\" entry", "\"A\" (or AAAA, SRV)");
+        if (const std::string* text = type ? fields_.string(*type, "\"type\"") : nullptr) {
+            if (auto i = index_of(member_source_types, *text))
+                source.type = member_source_type_codes[*i];
+            else {
+                fields_.error(type->position, "unknown \"members_from\" type " + quote(*text) +
+                                                  suggest(*text, member_source_types));
+                ok = false;
+            }
+        } else {
+            ok = false;
+        }
+        read_region(item, source.region);
+        if (item.find("weight")) source.weight = count<uint32_t>(item, "weight", "", 1u, max_int31);
+        read_state(item, source.state);
+        if (const json::Value* resolver = item.find("resolver"))
+            if (const std::string* text = fields_.string(*resolver, "\"resolver\"")) {
+                source.resolver = core::Endpoint::parse(*text);
+                if (!source.resolver)
+                    if (auto address = core::Address::parse(*text))
+                        source.resolver = core::Endpoint{*address, dns_port};
+                if (!source.resolver || source.resolver->port == 0) {
+                    fields_.error(resolver->position, "resolver " + quote(*text) +
+                                                          " is not an address with a port from 1 to 65535; write it "
+                                                          "as \"127.0.0.1:8600\", \"[::1]:53\" or \"192.0.2.53\"");
+                    source.resolver.reset();
+                }
+            }
+        const json::Value* low = item.find("refresh_min");
+        const json::Value* high = item.find("refresh_max");
+        if (low)
+            if (auto s = fields_.integer(*low, "\"refresh_min\"", 1, max_refresh_s))
+                source.refresh_min_s = static_cast<uint32_t>(*s);
+        if (high)
+            if (auto s = fields_.integer(*high, "\"refresh_max\"", 1, max_refresh_s))
+                source.refresh_max_s = static_cast<uint32_t>(*s);
+        if (source.refresh_min_s > source.refresh_max_s)
+            fields_.error((low ? low : high)->position,
+                          "\"refresh_min\" (" + std::to_string(source.refresh_min_s) +
+                              " s) is more than \"refresh_max\" (" + std::to_string(source.refresh_max_s) +
+                              " s); lower \"refresh_min\" or raise \"refresh_max\"");
+        if (!ok) return std::nullopt;
+        return source;
     }
 
     void report_region(const json::Value& at, const std::string& name) {

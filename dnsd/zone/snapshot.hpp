@@ -111,6 +111,23 @@ struct WeightedTier {
     uint32_t drawable = 0;             // members of weight above 0
 };
 
+// A pool's `members_from` entry (SPEC §11): a DNS name whose answers become
+// members at run time. The zone only describes it; dnsd/discovery/ resolves it
+// on the control loop and hands the members it finds to the pool.
+struct MemberSource {
+    std::string name;           // presentation form, absolute, lower case ("web.service.consul.")
+    uint16_t type = rrtype::A;  // A, AAAA or SRV
+    int32_t region = -1;        // as Member::region, for every member found
+    // Every member's weight; none: 1, or an SRV record's own weight.
+    std::optional<uint32_t> weight;
+    MemberState state = MemberState::automatic;
+    std::optional<core::Endpoint> resolver;  // none: the system's resolvers
+    uint32_t refresh_min_s = 5;
+    uint32_t refresh_max_s = 300;
+
+    bool operator==(const MemberSource&) const = default;
+};
+
 struct Pool {
     std::string name;
     Policy policy = Policy::round_robin;
@@ -120,6 +137,7 @@ struct Pool {
     uint32_t degraded_ttl = 30;
     Check check;
     std::vector<Member> members;   // file order
+    std::vector<MemberSource> members_from;  // file order
     std::vector<uint32_t> v4, v6;  // indices into members, by family, file order
     bool uses_geo = false;         // some member names a region
     // The rotation counters of the members of each family (v4, v6); see RRset::rotation_key.

@@ -33,11 +33,13 @@
 #include <utility>
 #include <vector>
 
+#include "tests/bench/query_load.hpp"
 #include "tests/e2e/harness.hpp"
 
 namespace {
 
 using namespace dnsd::e2e;
+using namespace dnsd::bench;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
@@ -134,76 +136,6 @@ unsigned version_of(const Response& response) {
     unsigned a = 0, b = 0, c = 0, d = 0;
     if (std::sscanf(response.answer_addresses.front().c_str(), "%u.%u.%u.%u", &a, &b, &c, &d) != 4) return 0;
     return b << 16 | c << 8 | d;
-}
-
-// Query latencies, summed up per interval by the main thread.
-struct Latencies {
-    std::mutex mutex;
-    std::vector<uint32_t> us;  // since the last take()
-    uint64_t lost = 0, failed = 0;
-
-    void add(uint32_t latency_us, bool answered, bool ok) {
-        std::lock_guard lock(mutex);
-        if (!answered) ++lost;
-        else if (!ok) ++failed;
-        else us.push_back(latency_us);
-    }
-    std::vector<uint32_t> take() {
-        std::lock_guard lock(mutex);
-        return std::exchange(us, {});
-    }
-};
-
-// Sends one query at a time, `qps` a second, until `stop`: with one zone, a
-// random name and the pool by turns; with many, the pool of a random zone.
-void query_loop(uint16_t port, const Settings& settings, unsigned seed, const std::atomic<bool>& stop,
-                Latencies& latencies) {
-    const unsigned names = settings.names, qps = settings.qps;
-    UdpClient socket("127.0.0.1", port);
-    uint32_t state = seed * 2654435761u + 1;
-    const auto deadline = Clock::now() + std::chrono::minutes(30);
-    const auto period = std::chrono::nanoseconds(1'000'000'000 / qps);
-    auto next = Clock::now();
-    for (uint64_t i = 0; i < 100'000'000 && !stop && Clock::now() < deadline; ++i) {
-        next += period;
-        std::this_thread::sleep_until(next);
-        state = state * 1664525u + 1013904223u;
-        const std::string name = settings.zones > 1 ? "www." + small_zone_name(state % settings.zones)
-                                 : i % 2    ? "www.bench.test"
-                                            : "h" + std::to_string(state % names) + ".bench.test";
-        const auto id = static_cast<uint16_t>(i);
-        const auto sent = Clock::now();
-        socket.send(make_query(id, name, rrtype::A));
-        std::optional<Response> response;
-        while (auto bytes = socket.receive(std::chrono::seconds(1))) {
-            response = parse_response(*bytes);
-            if (response && response->header.id == id) break;
-            response.reset();
-        }
-        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent).count();
-        latencies.add(static_cast<uint32_t>(us), response.has_value(),
-                      response && response->header.rcode() == rcode::noerror && !response->answer_addresses.empty());
-    }
-}
-
-struct Summary {
-    size_t queries = 0;
-    uint32_t max_us = 0, p999_us = 0, p99_us = 0, median_us = 0;
-    size_t over_10ms = 0;
-};
-
-Summary summarise(std::vector<uint32_t> us) {
-    Summary s;
-    s.queries = us.size();
-    if (us.empty()) return s;
-    std::sort(us.begin(), us.end());
-    auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))]; };
-    s.max_us = us.back();
-    s.p999_us = at(0.999);
-    s.p99_us = at(0.99);
-    s.median_us = at(0.5);
-    s.over_10ms = static_cast<size_t>(us.end() - std::upper_bound(us.begin(), us.end(), 10'000u));
-    return s;
 }
 
 double ms_since(Clock::time_point start) {
@@ -319,9 +251,15 @@ int main(int argc, char** argv) {
 
     std::atomic<bool> stop{false};
     Latencies latencies;
+    // With one zone, a random name and the pool by turns; with many, the pool of a random zone.
+    const PickName pick = [&settings](uint64_t i, uint32_t random) {
+        return settings.zones > 1 ? "www." + small_zone_name(random % settings.zones)
+               : i % 2            ? std::string("www.bench.test")
+                                  : "h" + std::to_string(random % settings.names) + ".bench.test";
+    };
     std::vector<std::thread> clients;
     for (unsigned c = 0; c < settings.clients; ++c)
-        clients.emplace_back(query_loop, server.port(), std::cref(settings), c + 1, std::cref(stop),
+        clients.emplace_back(query_loop, server.port(), settings.qps, std::cref(pick), c + 1, std::cref(stop),
                              std::ref(latencies));
 
     // Latencies with no reload running, to compare against.

@@ -179,7 +179,7 @@ TEST_CASE("latency: beacons move a network to the faster region, with its prefix
     CHECK(ask(again, "web.latency.test", "A", "198.51.100.0/24").addresses.front() == "192.0.2.4");
 }
 
-TEST_CASE("latency: the table file is read again when it changes; an invalid one keeps the previous",
+TEST_CASE("latency: the table file is read again when it changes, an invalid one keeps the previous",
           "[e2e][latency]") {
     const Setup setup;
     setup.write_table("2001:4860:3::/48,ap,5\n");

@@ -131,7 +131,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("registrations: add, renew and deregister, each shown with its source; the token is required",
+TEST_CASE("registrations: add, renew and deregister, each shown with its source, the token is required",
           "[e2e][registrations]") {
     const Setup setup;
     Dnsd server = setup.start();

@@ -167,7 +167,7 @@ TEST_CASE("order: measured regions use their measurement, the others the estimat
     }
 }
 
-TEST_CASE("routes: measured networks by RTT with their prefix as scope; the others by geo, kept apart", "[latency]") {
+TEST_CASE("routes: measured networks by RTT with their prefix as scope, the others by geo, kept apart", "[latency]") {
     config::Region lab;
     lab.name = "lab";
     lab.subnets = {config::Subnet{addr("10.0.0.0"), 8}, config::Subnet{addr("81.2.99.128"), 25}};

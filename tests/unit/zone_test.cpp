@@ -965,3 +965,60 @@ TEST_CASE("snapshot: among 20,000 zones each name finds its own, and a zone name
     CHECK(snapshot.find_zone(wire_of("www.z5.example.")) == zones[5].get());
     CHECK(zone_for(snapshot, "z20000.example.") == "");
 }
+
+TEST_CASE("compile: members_from sources, with their defaults, beside or instead of members") {
+    const std::string text = R"({
+  "zone": "demo.example",
+  "soa": { "mname": "ns1", "rname": "hostmaster" },
+  "records": { "@": { "NS": ["ns1"] }, "ns1": { "A": ["192.0.2.53"] }, "www": { "pool": "web" } },
+  "pools": {
+    "web": {
+      "members_from": [
+        { "dns": "Web.Service.Consul.", "type": "A" },
+        { "dns": "web.service.consul.", "type": "AAAA", "region": "us", "weight": 0, "state": "up",
+          "resolver": "[::1]:8600", "refresh_min": 1, "refresh_max": 1 },
+        { "dns": "_web._tcp", "type": "SRV", "resolver": "127.0.0.1" }
+      ]
+    },
+    "both": {
+      "members": [{ "address": "192.0.2.10" }],
+      "members_from": [{ "dns": "db.service.consul.", "type": "A", "refresh_max": 86400 }]
+    }
+  }
+})";
+    core::Diagnostics diagnostics;
+    auto zone = zone::load_zone(text, "demo.example.json", eu_and_us, diagnostics);
+    INFO(all(diagnostics));
+    REQUIRE(zone);
+    const zone::Pool& web = zone->pools.at(0);
+    CHECK(web.members.empty());
+    REQUIRE(web.members_from.size() == 3);
+    const zone::MemberSource& a = web.members_from[0];
+    CHECK(a.name == "web.service.consul.");
+    CHECK(a.type == zone::rrtype::A);
+    CHECK(a.region == -1);
+    CHECK_FALSE(a.weight);
+    CHECK(a.state == zone::MemberState::automatic);
+    CHECK_FALSE(a.resolver);
+    CHECK(a.refresh_min_s == 5);
+    CHECK(a.refresh_max_s == 300);
+    const zone::MemberSource& aaaa = web.members_from[1];
+    CHECK(aaaa.type == zone::rrtype::AAAA);
+    CHECK(aaaa.region == 1);
+    CHECK(aaaa.weight == 0u);
+    CHECK(aaaa.state == zone::MemberState::up);
+    REQUIRE(aaaa.resolver);
+    CHECK(aaaa.resolver->to_string() == "[::1]:8600");
+    CHECK(aaaa.refresh_min_s == 1);
+    CHECK(aaaa.refresh_max_s == 1);
+    const zone::MemberSource& srv = web.members_from[2];
+    CHECK(srv.name == "_web._tcp.demo.example.");  // relative, as every name in a zone file
+    CHECK(srv.type == zone::rrtype::SRV);
+    REQUIRE(srv.resolver);
+    CHECK(srv.resolver->to_string() == "127.0.0.1:53");
+
+    const zone::Pool& both = zone->pools.at(1);
+    CHECK(both.members.size() == 1);
+    REQUIRE(both.members_from.size() == 1);
+    CHECK(both.members_from[0].refresh_max_s == 86400);
+}
