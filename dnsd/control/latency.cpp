@@ -1,6 +1,7 @@
 #include "dnsd/control/latency.hpp"
 
 #include "dnsd/core/log.hpp"
+#include "dnsd/fleet/latency_records.hpp"
 
 namespace dnsd::control {
 namespace {
@@ -9,6 +10,14 @@ namespace {
 constexpr uint64_t compile_interval_ms = 1000;
 
 }  // namespace
+
+struct LatencyFeed::Sharing {
+    fleet::Fleet& fleet;
+    const std::string node;
+    latency::Measurements own;  // this node's beacons: what it publishes and keeps in state_dir
+    std::map<std::string, latency::Measurements> others;  // the other nodes' aggregates, by node
+    std::unordered_set<latency::NetworkKey> unpublished;  // networks whose own aggregates the fleet lacks
+};
 
 latency::Measurements load_measurements(const config::Config& config, const geo::Geo& geo, const StateStore& store,
                                         std::vector<std::string>& warnings, core::Diagnostics& errors) {
@@ -30,8 +39,19 @@ LatencyFeed::LatencyFeed(uv_loop_t* loop, State& state, const StateStore& store,
     compile();
 }
 
+LatencyFeed::~LatencyFeed() = default;
+
 void LatencyFeed::add(std::span<const latency::Beacon> beacons, uint32_t now_s) {
-    for (const auto& beacon : beacons) measurements_.add(beacon, now_s);
+    for (const auto& beacon : beacons) {
+        if (!sharing_) {
+            measurements_.add(beacon, now_s);
+            continue;
+        }
+        const latency::NetworkKey network = latency::network_of(beacon.client);
+        sharing_->own.add(beacon, now_s);
+        sharing_->unpublished.insert(network);
+        merge(network);
+    }
     unsaved_ = unsaved_ || !beacons.empty();
     schedule();
 }
@@ -44,6 +64,113 @@ void LatencyFeed::set_table(std::vector<latency::TableRow> rows) {
 void LatencyFeed::geo_changed() {
     relocate_ = true;
     schedule();
+}
+
+void LatencyFeed::join(fleet::Fleet& fleet, std::string node) {
+    // Until now the measurements were this node's beacons (and the table).
+    sharing_ = std::make_unique<Sharing>(Sharing{fleet, std::move(node), measurements_, {}, {}});
+    fleet.on_latency([this](const std::vector<fleet::Entry>& entries, bool snapshot) { on_fleet(entries, snapshot); });
+}
+
+void LatencyFeed::on_fleet(const std::vector<fleet::Entry>& entries, bool snapshot) {
+    Sharing& sharing = *sharing_;
+    const auto regions = region_names();
+    std::unordered_set<latency::NetworkKey> touched;
+    if (snapshot) {
+        // The fleet's copy replaces what this node had heard.
+        for (const auto& [node, measurements] : sharing.others)
+            for (size_t row = 0; row < measurements.size(); ++row) touched.insert(measurements.network(row));
+        sharing.others.clear();
+    }
+    std::unordered_set<latency::NetworkKey> own_in_fleet;
+    size_t unused = 0;
+    std::string first_problem;
+    for (const fleet::Entry& entry : entries) {
+        if (!entry.key.starts_with(fleet::latency_prefix)) continue;
+        if (entry.deleted) {
+            const auto key = fleet::parse_latency_key(entry.key);
+            if (!key) continue;
+            if (key->node == sharing.node) {
+                if (sharing.own.find(key->network) >= 0) sharing.unpublished.insert(key->network);
+            } else if (auto other = sharing.others.find(key->node); other != sharing.others.end()) {
+                for (size_t r = 0; r < regions.size(); ++r)
+                    other->second.set_beacons(key->network, static_cast<int32_t>(r), latency::Cell{});
+                touched.insert(key->network);
+            }
+            continue;
+        }
+        core::Diagnostics problems;
+        auto record = fleet::decode_latency(entry.key, entry.value, regions,
+                                            std::string(fleet::bucket_name(fleet::Bucket::latency)) + ":" + entry.key,
+                                            problems);
+        if (!record) {
+            if (unused++ == 0 && !problems.empty()) first_problem = problems.front().to_string();
+            continue;
+        }
+        latency::Measurements* into = nullptr;
+        if (record->node != sharing.node) {
+            into = &sharing.others.try_emplace(record->node, regions.size(), measurements_.half_life_s()).first->second;
+        } else if (snapshot) {
+            // This node's own records: what it published before. Counted once,
+            // from its own aggregates; taken from the fleet only for a network
+            // it no longer has (a state directory lost), and sent again where
+            // the fleet's copy is not its latest.
+            own_in_fleet.insert(record->network);
+            const int64_t row = sharing.own.find(record->network);
+            if (row < 0) {
+                into = &sharing.own;
+                unsaved_ = true;
+            } else if (!std::equal(record->cells.begin(), record->cells.end(), sharing.own.cells(size_t(row)).begin(),
+                                   [](const latency::Cell& a, const latency::Cell& b) {
+                                       return a.samples == b.samples && a.updated_s == b.updated_s;
+                                   })) {
+                sharing.unpublished.insert(record->network);
+            }
+        }
+        if (into == nullptr) continue;
+        for (size_t r = 0; r < regions.size(); ++r)
+            into->set_beacons(record->network, static_cast<int32_t>(r), record->cells[r]);
+        touched.insert(record->network);
+    }
+    if (snapshot)
+        for (size_t row = 0; row < sharing.own.size(); ++row) {
+            const auto cells = sharing.own.cells(row);
+            const bool measured = std::any_of(cells.begin(), cells.end(), [](const latency::Cell& c) { return c.samples > 0; });
+            if (measured && !own_in_fleet.contains(sharing.own.network(row)))
+                sharing.unpublished.insert(sharing.own.network(row));
+        }
+    if (unused > 0)
+        spdlog::warn("fleet: {} latency record{} not used: {}", unused, unused == 1 ? "" : "s",
+                     first_problem.empty() ? "?" : first_problem);
+    for (const latency::NetworkKey network : touched) merge(network);
+    if (!touched.empty() || !sharing.unpublished.empty()) schedule();
+}
+
+void LatencyFeed::merge(latency::NetworkKey network) {
+    const Sharing& sharing = *sharing_;
+    std::vector<std::span<const latency::Cell>> parts;
+    if (const int64_t row = sharing.own.find(network); row >= 0) parts.push_back(sharing.own.cells(size_t(row)));
+    for (const auto& [node, measurements] : sharing.others)
+        if (const int64_t row = measurements.find(network); row >= 0) parts.push_back(measurements.cells(size_t(row)));
+    const bool known = measurements_.find(network) >= 0;
+    for (size_t r = 0; r < measurements_.regions(); ++r) {
+        latency::Cell sum;
+        for (const auto cells : parts) sum = latency::merge(sum, cells[r], measurements_.half_life_s());
+        if (known || sum.samples > 0) measurements_.set_beacons(network, static_cast<int32_t>(r), sum);
+    }
+}
+
+void LatencyFeed::publish() {
+    Sharing& sharing = *sharing_;
+    if (sharing.unpublished.empty()) return;
+    const auto regions = region_names();
+    std::vector<std::pair<std::string, std::string>> records;
+    records.reserve(sharing.unpublished.size());
+    for (const latency::NetworkKey network : sharing.unpublished)
+        records.emplace_back(fleet::latency_key(sharing.node, network),
+                             fleet::encode_latency(sharing.own.cells(size_t(sharing.own.find(network))), regions));
+    sharing.unpublished.clear();
+    sharing.fleet.share_latency(std::move(records));
 }
 
 void LatencyFeed::schedule() {
@@ -65,16 +192,21 @@ void LatencyFeed::compile() {
     spdlog::debug("latency: {} networks routed by RTT ({} left to region subnets), {} orders, {} bytes, {:.1f} ms",
                   stats.networks, stats.inside_subnets, stats.results, stats.memory_bytes, stats.build_ms);
     state_.set_latency(std::move(routes));
-    if (!std::exchange(unsaved_, false)) return;
+    if (sharing_) publish();
+    if (std::exchange(unsaved_, false)) save();
+}
+
+void LatencyFeed::save() {
+    // This node's own beacons: the other nodes' are NATS's to keep.
     std::string error;
-    if (!store_.save_latency(measurements_, region_names(), error))
+    if (!store_.save_latency(sharing_ ? sharing_->own : measurements_, region_names(), error))
         spdlog::warn("state: {}; the latency measurements hold until dnsd stops", error);
 }
 
 void LatencyFeed::close() {
     if (closed_) return;
     closed_ = true;
-    if (unsaved_) compile();
+    if (unsaved_) save();
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
 }
 

@@ -256,6 +256,7 @@ void fleet_metrics(Exposition& out, const fleet::Fleet& fleet, const health::Sta
     out.sample_integer("dnsd_fleet_updates_total", {{"kind", "heartbeat"}}, counters.heartbeats);
     out.sample_integer("dnsd_fleet_updates_total", {{"kind", "verdict"}}, counters.verdicts);
     out.sample_integer("dnsd_fleet_updates_total", {{"kind", "zones"}}, counters.zones);
+    out.sample_integer("dnsd_fleet_updates_total", {{"kind", "latency"}}, counters.latency);
     out.family("dnsd_fleet_write_failures_total", MetricType::counter, "Writes to the fleet that NATS refused.");
     out.sample_integer("dnsd_fleet_write_failures_total", {}, counters.write_failures);
 }

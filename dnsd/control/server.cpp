@@ -348,6 +348,7 @@ int serve(const Flags& flags) {
             [&reloader] { reloader.request(nullptr); },
         };
         fleet = std::make_unique<fleet::Fleet>(main_loop.uv(), *config->fleet, zone_cache, std::move(hooks));
+        latency_feed.join(*fleet, config->fleet->node);
         main_loop.on_stop([&fleet] { fleet->close(); });
     }
     api = std::make_unique<Api>(

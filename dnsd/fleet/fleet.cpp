@@ -15,6 +15,8 @@ namespace {
 using SystemClock = std::chrono::system_clock;
 using zone::zone_key;
 constexpr uint64_t tick_ms = 1000;
+// Latency records handed to the Link at a time: a few seconds of its writes at most.
+constexpr size_t latency_batch = 1000;
 
 int64_t unix_ms(SystemClock::time_point at) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
@@ -39,7 +41,7 @@ Fleet::Fleet(uv_loop_t* loop, const config::Fleet& settings, std::filesystem::pa
     uv_timer_init(loop, tick_);
     tick_->data = this;
     uv_timer_start(tick_, on_tick, tick_ms, tick_ms);
-    std::vector<Bucket> watched{Bucket::state, Bucket::health};
+    std::vector<Bucket> watched{Bucket::state, Bucket::health, Bucket::latency};
     if (!zone_cache_.empty()) watched.push_back(Bucket::zones);
     spdlog::info("fleet: node {} connecting to {}", settings_.node, fmt::join(settings_.nats, ", "));
     link_ = std::make_unique<Link>(loop, settings_, std::move(watched),
@@ -75,6 +77,7 @@ void Fleet::on_events(std::vector<Event> events) {
                 problem_.clear();
                 spdlog::info("fleet: connected to {} as {}", event.text, settings_.node);
                 send_heartbeat();
+                send_latency();
                 break;
             case Event::Kind::lost:
                 if (connection_ == Connection::connected)
@@ -93,11 +96,21 @@ void Fleet::on_events(std::vector<Event> events) {
                 if (event.bucket == Bucket::state) on_state(event);
                 if (event.bucket == Bucket::health) on_health(event);
                 if (event.bucket == Bucket::zones) on_zones(event);
+                if (event.bucket == Bucket::latency) {
+                    counters_.latency += event.entries.size();
+                    if (latency_received_) latency_received_(event.entries, event.kind == Event::Kind::snapshot);
+                }
                 break;
-            case Event::Kind::written: on_written(event); break;
+            case Event::Kind::written:
+                if (event.bucket == Bucket::latency)
+                    on_latency_written(event.entries.size());
+                else
+                    on_written(event);
+                break;
             case Event::Kind::failed:
                 ++counters_.write_failures;
                 spdlog::warn("fleet: {}", event.text);
+                if (event.bucket == Bucket::latency) on_latency_written(1);
                 break;
         }
     }
@@ -174,6 +187,30 @@ void Fleet::apply_overrides() {
     if (in_force == hooks_.monitor.overrides()) return;
     hooks_.monitor.replace_overrides(in_force);
     hooks_.overrides_changed(hooks_.monitor.overrides());
+}
+
+// ---- latency --------------------------------------------------------------
+
+void Fleet::on_latency(LatencyEntries received) { latency_received_ = std::move(received); }
+
+void Fleet::share_latency(std::vector<std::pair<std::string, std::string>> records) {
+    for (auto& [key, value] : records) latency_unsent_.insert_or_assign(std::move(key), std::move(value));
+    send_latency();
+}
+
+void Fleet::on_latency_written(size_t writes) {
+    latency_in_flight_ -= std::min(latency_in_flight_, writes);
+    send_latency();
+}
+
+void Fleet::send_latency() {
+    // While the connection is away the batch in flight waits in the Link.
+    if (!link_ || connection_ != Connection::connected || latency_in_flight_ > 0) return;
+    for (auto it = latency_unsent_.begin(); it != latency_unsent_.end() && latency_in_flight_ < latency_batch;
+         ++latency_in_flight_) {
+        link_->put(Bucket::latency, it->first, std::move(it->second));
+        it = latency_unsent_.erase(it);
+    }
 }
 
 // ---- health ---------------------------------------------------------------

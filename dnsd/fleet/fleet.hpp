@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "dnsd/config/config.hpp"
@@ -61,7 +62,7 @@ struct TargetVotes {
 
 struct Counters {
     // Entries received from the fleet, by kind.
-    uint64_t overrides = 0, heartbeats = 0, verdicts = 0, zones = 0;
+    uint64_t overrides = 0, heartbeats = 0, verdicts = 0, zones = 0, latency = 0;
     uint64_t write_failures = 0;
 };
 
@@ -87,6 +88,15 @@ public:
     // An override set on this node (already in force in the Monitor): the
     // fleet gets it, once connected. `automatic` ends it everywhere.
     void share_override(const health::Override& entry);
+
+    // Latency measurements (latency_records.hpp). `received` gets the
+    // entries of the dnsd_latency bucket, this node's own included: all of
+    // them (`snapshot`) after each (re)connect, then the changes.
+    using LatencyEntries = std::function<void(const std::vector<Entry>& entries, bool snapshot)>;
+    void on_latency(LatencyEntries received);
+    // Stores these (key, value) pairs in dnsd_latency, once connected. A key
+    // given again before it went out goes out once, with its last value.
+    void share_latency(std::vector<std::pair<std::string, std::string>> records);
 
     Status status() const;
     // The votes on `target` (a status target name); none for a target no node votes on.
@@ -121,6 +131,8 @@ private:
     void on_health(const Event& event);
     void on_zones(const Event& event);
     void on_written(const Event& event);
+    void on_latency_written(size_t writes);
+    void send_latency();
     void apply_overrides();
     void on_verdicts_changed();
     void share_verdicts();
@@ -151,6 +163,13 @@ private:
     std::map<std::string, bool> fleet_up_;  // the last verdicts handed to the Monitor
     Counters counters_;
     Clock::time_point next_heartbeat_{};
+    LatencyEntries latency_received_;
+    // Latency records not handed to the Link yet, by key. They go in batches,
+    // the next once the last is written, so that however many networks
+    // change, the Link's queue (searched on every write) stays short and a
+    // record is encoded once however often its network changes meanwhile.
+    std::unordered_map<std::string, std::string> latency_unsent_;
+    size_t latency_in_flight_ = 0;  // handed to the Link, not yet written or refused
 
     uv_timer_t* tick_ = nullptr;  // freed by its close callback
     std::unique_ptr<Link> link_;

@@ -280,6 +280,32 @@ void Measurements::add(const Beacon& beacon, uint32_t now_s) {
     c.updated_s = std::max(c.updated_s, now_s);
 }
 
+Cell merge(const Cell& a, const Cell& b, uint32_t half_life_s) {
+    if (b.samples == 0) return a;
+    Cell out = a;
+    out.updated_s = std::max(a.updated_s, b.updated_s);
+    out.samples = a.samples > std::numeric_limits<uint32_t>::max() - b.samples ? std::numeric_limits<uint32_t>::max()
+                                                                               : a.samples + b.samples;
+    if (a.samples == 0) {
+        out.mean_ms = b.mean_ms;
+        out.weight = b.weight;
+        return out;
+    }
+    auto decayed = [&](const Cell& c) { return double(c.weight) * std::exp2(-double(out.updated_s - c.updated_s) / half_life_s); };
+    const double weight_a = decayed(a), weight_b = decayed(b);
+    out.weight = static_cast<float>(weight_a + weight_b);
+    out.mean_ms = static_cast<float>((weight_a * a.mean_ms + weight_b * b.mean_ms) / (weight_a + weight_b));
+    return out;
+}
+
+void Measurements::set_beacons(NetworkKey network, int32_t region, const Cell& aggregate) {
+    Cell& c = cell(network, region);
+    c.mean_ms = aggregate.mean_ms;
+    c.weight = aggregate.weight;
+    c.samples = aggregate.samples;
+    c.updated_s = aggregate.updated_s;
+}
+
 void Measurements::set_table(std::span<const TableRow> rows) {
     for (Cell& c : cells_) c.table_ms = NAN;
     for (const TableRow& row : rows) cell(row.network, row.region).table_ms = row.rtt_ms;

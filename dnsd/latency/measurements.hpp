@@ -78,6 +78,14 @@ struct Cell {
     bool has_table() const { return !std::isnan(table_ms); }
 };
 
+// The beacons of two aggregates of the same network and region as one (two
+// fleet nodes' aggregates, SPEC §13): each weight decayed to the later
+// updated_s, the weights added, the means weighted by them, the samples
+// added. As the weights decay exponentially, this is, but for float
+// rounding, the aggregate of one node that saw every beacon of both. An
+// aggregate without samples adds nothing; `a`'s table RTT is kept.
+Cell merge(const Cell& a, const Cell& b, uint32_t half_life_s);
+
 class Measurements {
 public:
     Measurements(size_t regions, uint32_t half_life_s) : regions_(regions), half_life_s_(half_life_s) {}
@@ -89,6 +97,10 @@ public:
     // far halves every half_life, then the beacon adds 1, so that a network
     // that moved is followed within a few half-lives.
     void add(const Beacon& beacon, uint32_t now_s);
+    // The beacons' aggregate of `network` for `region` becomes `aggregate`'s
+    // (mean, weight, samples, updated_s); the table's RTT stays. Used to hold
+    // aggregates other than this node's own beacons (a fleet's).
+    void set_beacons(NetworkKey network, int32_t region, const Cell& aggregate);
     // The table's RTTs become exactly `rows` (a reload); beacons stay.
     void set_table(std::span<const TableRow> rows);
 

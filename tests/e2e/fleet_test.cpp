@@ -67,6 +67,7 @@ public:
         std::filesystem::path zones_dir = data_dir() / "zones";
         // The uid each node runs as (DnsdOptions::user); empty: the test's own.
         std::vector<uid_t> users;
+        json config = json::object();  // every node's config beside "fleet"
     };
 
     Fleet(const NatsServer& nats, Options options) : nats_(nats), options_(std::move(options)) {
@@ -98,11 +99,11 @@ public:
         dnsd.listen = {"127.0.0.1:0"};
         dnsd.extra_args = {"--threads", "1"};
         if (i < options_.users.size()) dnsd.user = options_.users[i];
-        const json config = {{"fleet",
-                              {{"nats", {nats_.url()}},
-                               {"node", name(i)},
-                               {"health_quorum", options_.health_quorum},
-                               {"zones", options_.zones}}}};
+        json config = options_.config;
+        config["fleet"] = {{"nats", {nats_.url()}},
+                           {"node", name(i)},
+                           {"health_quorum", options_.health_quorum},
+                           {"zones", options_.zones}};
         dnsd.config_json = config.dump(2);
         nodes_.at(i) = std::make_unique<Dnsd>(dnsd);
     }
@@ -604,6 +605,101 @@ TEST_CASE("fleet: with a majority quorum, one node's failed probes leave the mem
     // Reachable again from everywhere: back in every answer.
     firewall.clear();
     check(fleet, eventually([&] { return all_answer(fleet, everyone, web, both); }), "the member back everywhere");
+}
+
+namespace {
+
+// The first address node answers `name` `type` with, for a client in `subnet`
+// (ECS); empty when none.
+std::string first_address(const Dnsd& node, const std::string& name, const std::string& type,
+                          const std::string& subnet) {
+    const DigResult result = dig(node.port(), {name, type, "+subnet=" + subnet});
+    return result.answered && result.status == "NOERROR" && !result.answer.empty() ? result.answer.front().rdata : "";
+}
+
+HttpResponse post_beacons(const Dnsd& node, const std::string& client, const std::string& region, double rtt_ms,
+                          int times) {
+    json list = json::array();
+    for (int i = 0; i < times; ++i) list.push_back({{"client", client}, {"region", region}, {"rtt_ms", rtt_ms}});
+    return http_request(node.http_port(), "POST", "/v1/latency", list.dump());
+}
+
+// The beacons node counts for `region` from `client`'s network, as explain says.
+json samples(const Dnsd& node, const std::string& name, const std::string& client, const std::string& region) {
+    const json report = get_json(node, "/v1/explain?name=" + name + "&type=A&client=" + client);
+    for (const json& rtt : report["latency"]["regions"])
+        if (rtt["region"] == region) return rtt["samples"];
+    return nullptr;
+}
+
+}  // namespace
+
+// Pool web of tests/data/e2e/latency/zones routes by latency, one member per
+// region and family; the GeoIP fixture places 2001:4860::/32 and
+// 198.51.100.0/24 in the US, so until beacons say otherwise geo answers us
+// (2001:db8::3, 192.0.2.3). Latency min_samples is 3.
+TEST_CASE("fleet: latency beacons posted to any node move every node's answers, and a later node's", "[fleet][latency]") {
+    NatsServer nats;
+    Fleet::Options options;
+    options.nodes = 2;
+    options.zones_dir = data_dir() / "latency" / "zones";
+    options.config = {{"geoip", (std::filesystem::path(DNSD_SOURCE_DIR) / "tests/data/geoip/geoip2.mmdb").string()},
+                      {"regions",
+                       {{"eu", {{"continents", {"EU", "AF"}}, {"location", {50.11, 8.68}}}},
+                        {"us", {{"continents", {"NA", "SA"}}, {"location", {39.04, -77.49}}}},
+                        {"ap", {{"continents", {"AS", "OC"}}, {"location", {1.35, 103.82}}}}}},
+                      {"default_region", "us"},
+                      {"latency", {{"half_life", 3600}, {"min_samples", 3}}}};
+    Fleet fleet(nats, options);
+    check(fleet, eventually([&] { return all_say(fleet, all_of(fleet), "connected"); }), "all connected", true);
+    const std::string web = "web.latency.test", v6_client = "2001:4860:1::/56", v4_client = "198.51.100.0/24";
+    for (size_t i : all_of(fleet)) {
+        CHECK(first_address(fleet.node(i), web, "AAAA", v6_client) == "2001:db8::3");
+        CHECK(first_address(fleet.node(i), web, "A", v4_client) == "192.0.2.3");
+    }
+
+    // Beacons for one network, all posted to ns1: eu is faster. ns2 got none.
+    REQUIRE(post_beacons(fleet.node(0), "2001:4860:1::7", "eu", 20, 3).status == 200);
+    REQUIRE(post_beacons(fleet.node(0), "2001:4860:1::7", "us", 95, 3).status == 200);
+    const auto moved = time_until([&] { return first_address(fleet.node(1), web, "AAAA", v6_client) == "2001:db8::2"; });
+    check(fleet, moved.has_value(), "ns1's beacons moved ns2's answer");
+    report("beacons on ns1 to ns2's answer", moved);
+    const DigResult scoped = dig(fleet.node(1).port(), {web, "AAAA", "+subnet=" + v6_client});
+    INFO(scoped.output);
+    CHECK(scoped.client_subnet.value_or("").ends_with("/48"));  // the measured network's prefix
+
+    // Beacons for another network split over both nodes, posted at once:
+    // neither node alone has min_samples, both together have.
+    std::thread to_ns1([&] { CHECK(post_beacons(fleet.node(0), "198.51.100.77", "ap", 12, 1).status == 200); });
+    std::thread to_ns2([&] { CHECK(post_beacons(fleet.node(1), "198.51.100.9", "ap", 14, 2).status == 200); });
+    to_ns1.join();
+    to_ns2.join();
+    check(fleet, eventually([&] {
+              return first_address(fleet.node(0), web, "A", v4_client) == "192.0.2.4" &&
+                     first_address(fleet.node(1), web, "A", v4_client) == "192.0.2.4";
+          }),
+          "beacons split over both nodes count together on both");
+    for (size_t i : all_of(fleet)) CHECK(samples(fleet.node(i), web, "198.51.100.1", "ap") == 3);
+
+    // A node started later gets every measurement from NATS.
+    const size_t late = fleet.add();
+    check(fleet, eventually([&] {
+              return first_address(fleet.node(late), web, "AAAA", v6_client) == "2001:db8::2" &&
+                     first_address(fleet.node(late), web, "A", v4_client) == "192.0.2.4";
+          }),
+          "ns3 answers as the others");
+    // A neighbouring network was never measured: geo's answer everywhere.
+    for (size_t i : all_of(fleet)) CHECK(first_address(fleet.node(i), web, "AAAA", "2001:4860:2::/56") == "2001:db8::3");
+
+    // A restarted node counts its own beacons once: the aggregates it kept
+    // in its state directory and its records in NATS are the same beacons.
+    CHECK(fleet.stop(1) == 0);
+    fleet.start(1);
+    check(fleet, eventually([&] { return first_address(fleet.node(1), web, "A", v4_client) == "192.0.2.4"; }),
+          "restarted ns2 answers as before");
+    // Its own 2 and ns1's 1, once ns1's have come (they come in one snapshot with its own).
+    CHECK(samples(fleet.node(1), web, "198.51.100.1", "ap") == 3);
+    CHECK(samples(fleet.node(late), web, "198.51.100.1", "ap") == 3);
 }
 
 }  // namespace dnsd::e2e

@@ -1,7 +1,10 @@
-// The records fleet nodes read from NATS (dnsd/fleet/records.hpp): byte 0
-// picks the kind (override, heartbeat, verdict, zone set), the rest is the value.
+// The records fleet nodes read from NATS (dnsd/fleet/records.hpp,
+// latency_records.hpp): byte 0 picks the kind (override, heartbeat, verdict,
+// zone set, latency), the rest is the value; for latency, the key's line and
+// then the value.
 #include <string>
 
+#include "dnsd/fleet/latency_records.hpp"
 #include "dnsd/fleet/records.hpp"
 #include "fuzz.hpp"
 
@@ -13,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
     core::Diagnostics diagnostics;
     bool decoded = false;
-    switch (data[0] % 4) {
+    // '0' to '4' (as the seeds spell them) are the five kinds.
+    switch (data[0] % 8) {
         case 0: {
             const auto o = fleet::decode_override(text, where, diagnostics);
             decoded = o.has_value();
@@ -31,6 +35,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                   "a zone file read names a plain file");
             break;
         }
+        case 4: {
+            constexpr std::string_view regions[] = {"eu", "us", "ap"};
+            const size_t newline = std::min(text.find('\n'), text.size());
+            const std::string key = text.substr(0, newline);
+            const std::string value = text.substr(std::min(newline + 1, text.size()));
+            const auto record = fleet::decode_latency(key, value, regions, where, diagnostics);
+            decoded = record.has_value();
+            if (!record) break;
+            fuzz::require(fleet::latency_key(record->node, record->network) == key, "a key read is the key written");
+            // What is read is written back and read again the same.
+            core::Diagnostics again;
+            const auto back = fleet::decode_latency(key, fleet::encode_latency(record->cells, regions), regions, where, again);
+            fuzz::require(back.has_value(), "a record written back reads again");
+            for (size_t r = 0; back && r < std::size(regions); ++r) {
+                const latency::Cell &a = record->cells[r], &b = back->cells[r];
+                fuzz::require(a.samples == b.samples && a.updated_s == b.updated_s && a.mean_ms == b.mean_ms &&
+                                  a.weight == b.weight,
+                              "a record written back keeps every number");
+                fuzz::require(a.samples == 0 || (a.mean_ms > 0 && a.weight > 0), "an aggregate read is usable");
+            }
+            break;
+        }
+        default: return 0;
     }
     fuzz::require(decoded == diagnostics.empty(), "a record is read exactly when it has no problem");
     for (const auto& d : diagnostics)

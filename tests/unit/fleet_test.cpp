@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "dnsd/config/config.hpp"
+#include "dnsd/fleet/latency_records.hpp"
 #include "dnsd/fleet/quorum.hpp"
 #include "dnsd/fleet/records.hpp"
 #include "dnsd/fleet/zone_cache.hpp"
@@ -193,6 +194,83 @@ TEST_CASE("fleet records: a bad record is refused with where and why") {
     }
     CHECK_FALSE(fleet::is_zone_file_name("x.json.tmp"));
     CHECK(fleet::is_zone_file_name("svc.example.com.json"));
+}
+
+TEST_CASE("fleet latency records: one key per node and network; a node reads back what another wrote") {
+    const std::vector<std::string_view> regions{"eu", "us", "ap"};
+    const auto network = latency::network_of(*core::Address::parse("81.2.69.17"));
+    CHECK(fleet::latency_key("ns1.fra", network) == "latency.ns1=2Efra.81=2E2=2E69=2E0=2F24");
+    const auto v6 = latency::network_of(*core::Address::parse("2001:db8:1:2::7"));
+    CHECK(fleet::latency_key("ns2", v6) == "latency.ns2.2001=3Adb8=3A1=3A=3A=2F48");
+    const auto key = fleet::parse_latency_key("latency.ns2.2001=3Adb8=3A1=3A=3A=2F48");
+    REQUIRE(key);
+    CHECK(key->node == "ns2");
+    CHECK(key->network == v6);
+    CHECK_FALSE(fleet::parse_latency_key("override.a.b.c"));
+    CHECK_FALSE(fleet::parse_latency_key("latency.ns1.81=2E2=2E69=2E7=2F24"));  // not the network's first address
+    CHECK_FALSE(fleet::parse_latency_key("latency.ns1.81=2E2=2E69=2E0=2F16"));
+    CHECK_FALSE(fleet::parse_latency_key("latency.ns1.81=2E2=2E69=2E0=2F24.x"));
+    CHECK_FALSE(fleet::parse_latency_key("latency..81=2E2=2E69=2E0=2F24"));
+
+    std::vector<latency::Cell> cells(3);
+    cells[0] = {18.5f, 4.25f, 7, 1764806400};
+    cells[2] = {90.125f, 0.3f, 1, 1764806000};
+    const std::string value = fleet::encode_latency(cells, regions);
+    CHECK(value == "1 eu,18.5,4.25,7,1764806400 ap,90.125,0.3,1,1764806000");
+    core::Diagnostics diagnostics;
+    const auto record = fleet::decode_latency(fleet::latency_key("ns1", network), value, regions, "k", diagnostics);
+    REQUIRE(record);
+    CHECK(diagnostics.empty());
+    CHECK(record->node == "ns1");
+    CHECK(record->network == network);
+    REQUIRE(record->cells.size() == 3);
+    for (size_t r = 0; r < 3; ++r) {
+        CHECK(record->cells[r].mean_ms == cells[r].mean_ms);
+        CHECK(record->cells[r].weight == cells[r].weight);
+        CHECK(record->cells[r].samples == cells[r].samples);
+        CHECK(record->cells[r].updated_s == cells[r].updated_s);
+    }
+    // A node with other regions reads those it has, by name.
+    const std::vector<std::string_view> others{"ap", "sa"};
+    const auto other = fleet::decode_latency(fleet::latency_key("ns1", network), value, others, "k", diagnostics);
+    REQUIRE(other);
+    CHECK(other->cells[0].samples == 1);
+    CHECK(other->cells[1].samples == 0);
+    CHECK(diagnostics.empty());
+}
+
+TEST_CASE("fleet latency records: a bad record is refused with where and why") {
+    const std::vector<std::string_view> regions{"eu", "us"};
+    const std::string key = "latency.ns1.81=2E2=2E69=2E0=2F24";
+    struct Bad {
+        std::string key, value;
+        uint32_t column;
+    };
+    const Bad bad[] = {
+        {"latency.ns1.81=2E2=2E69=2E7=2F24", "1 eu,18.5,4.25,7,1764806400", 1},
+        {key, "", 1},
+        {key, "1", 2},
+        {key, "2 eu,18.5,4.25,7,1764806400", 1},
+        {key, "1 eu,18.5,4.25,7", 3},
+        {key, "1 eu,18.5,4.25,7,1764806400,9", 3},
+        {key, "1 eu,0,4.25,7,1764806400", 6},
+        {key, "1 eu,nan,4.25,7,1764806400", 6},
+        {key, "1 eu,18.5,-1,7,1764806400", 11},
+        {key, "1 eu,18.5,4.25,0,1764806400", 16},
+        {key, "1 eu,18.5,4.25,7,-5", 18},
+        {key, "1 eu,18.5,4.25,7,1764806400  us,1,1,1,1", 29},
+        {key, "1 eu,18.5,4.25,7,1764806400 eu,1,1,1,1", 29},
+        {key, "1 e=2,18.5,4.25,7,1764806400", 3},
+    };
+    for (const Bad& b : bad) {
+        INFO(b.key << " " << b.value);
+        core::Diagnostics diagnostics;
+        CHECK_FALSE(fleet::decode_latency(b.key, b.value, regions, "dnsd_latency:k", diagnostics));
+        REQUIRE(diagnostics.size() == 1);
+        CHECK(diagnostics[0].file == "dnsd_latency:k");
+        CHECK(diagnostics[0].line == 1);
+        CHECK(diagnostics[0].column == b.column);
+    }
 }
 
 TEST_CASE("fleet zone cache: a set replaces the directory whole, with the push time as file time") {

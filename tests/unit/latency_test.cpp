@@ -351,3 +351,55 @@ TEST_CASE("state: the aggregates survive a save and a restore", "[latency]") {
         CHECK(warning == "f:1:1: not a dnsd latency measurements file of version 1");
     }
 }
+
+TEST_CASE("fleet: two nodes' aggregates merged are what one node that saw every beacon holds", "[latency]") {
+    // Beacons of one network posted to two nodes, interleaved over hours (so
+    // that weights decay), and all of them to a third that saw everything.
+    Measurements a(3, 3600), b(3, 3600), all(3, 3600);
+    const auto client = addr("81.2.69.17");
+    struct Posted {
+        uint32_t at;
+        int32_t region;
+        double rtt_ms;
+        bool to_a;
+    };
+    const Posted beacons[] = {{t0, eu, 20, true},         {t0 + 60, us, 30, true},     {t0 + 600, eu, 60, false},
+                              {t0 + 3600, us, 35, false}, {t0 + 3700, eu, 62, false},  {t0 + 7200, us, 36, false},
+                              {t0 + 7300, eu, 58, false}, {t0 + 9000, us, 33, true},   {t0 + 9100, ap, 90, true}};
+    for (const Posted& p : beacons) {
+        (p.to_a ? a : b).add(Beacon{client, p.region, p.rtt_ms}, p.at);
+        all.add(Beacon{client, p.region, p.rtt_ms}, p.at);
+    }
+    Measurements merged(3, 3600);
+    const auto network = latency::network_of(client);
+    for (int32_t r = 0; r < 3; ++r) {
+        latency::Cell sum;
+        for (const Measurements* node : {&a, &b}) sum = latency::merge(sum, node->cells(0)[size_t(r)], 3600);
+        merged.set_beacons(network, r, sum);
+        const latency::Cell &got = merged.cells(0)[size_t(r)], &want = all.cells(0)[size_t(r)];
+        INFO("region " << names[size_t(r)]);
+        CHECK(got.samples == want.samples);
+        CHECK(got.updated_s == want.updated_s);
+        CHECK(got.mean_ms == Approx(want.mean_ms).epsilon(1e-5));
+        CHECK(got.weight == Approx(want.weight).epsilon(1e-5));
+    }
+    // In either order.
+    const latency::Cell ab = latency::merge(a.cells(0)[us], b.cells(0)[us], 3600);
+    const latency::Cell ba = latency::merge(b.cells(0)[us], a.cells(0)[us], 3600);
+    CHECK(ab.mean_ms == Approx(ba.mean_ms));
+    CHECK(ab.weight == Approx(ba.weight));
+    // Node a alone, with one fast beacon from eu, would put eu first; every
+    // beacon together puts us first (34 ms against 55), and so does the merge.
+    const geo::Regions regions = three_sites();
+    auto order = [&](const Measurements& m) {
+        return latency::order_by_rtt(latency::region_rtts(m.cells(0), london, regions, 1));
+    };
+    CHECK(order(merged) == order(all));
+    CHECK(order(a) != order(all));
+    CHECK(order(all).front() == us);
+    // The table's RTT of the first stays.
+    latency::Cell with_table = a.cells(0)[eu];
+    with_table.table_ms = 12;
+    CHECK(latency::merge(with_table, b.cells(0)[eu], 3600).table_ms == 12);
+    CHECK(latency::merge(latency::Cell{}, latency::Cell{}, 3600).samples == 0);
+}
