@@ -9,6 +9,10 @@ namespace {
 // At most one compile a second, however many beacons arrive.
 constexpr uint64_t compile_interval_ms = 1000;
 
+bool has_beacons(std::span<const latency::Cell> cells) {
+    return std::any_of(cells.begin(), cells.end(), [](const latency::Cell& c) { return c.samples > 0; });
+}
+
 }  // namespace
 
 struct LatencyFeed::Sharing {
@@ -91,7 +95,8 @@ void LatencyFeed::on_fleet(const std::vector<fleet::Entry>& entries, bool snapsh
             const auto key = fleet::parse_latency_key(entry.key);
             if (!key) continue;
             if (key->node == sharing.node) {
-                if (sharing.own.find(key->network) >= 0) sharing.unpublished.insert(key->network);
+                if (const int64_t row = sharing.own.find(key->network); row >= 0 && has_beacons(sharing.own.cells(size_t(row))))
+                    sharing.unpublished.insert(key->network);
             } else if (auto other = sharing.others.find(key->node); other != sharing.others.end()) {
                 for (size_t r = 0; r < regions.size(); ++r)
                     other->second.set_beacons(key->network, static_cast<int32_t>(r), latency::Cell{});
@@ -111,19 +116,25 @@ void LatencyFeed::on_fleet(const std::vector<fleet::Entry>& entries, bool snapsh
         if (record->node != sharing.node) {
             into = &sharing.others.try_emplace(record->node, regions.size(), measurements_.half_life_s()).first->second;
         } else if (snapshot) {
-            // This node's own records: what it published before. Counted once,
-            // from its own aggregates; taken from the fleet only for a network
-            // it no longer has (a state directory lost), and sent again where
-            // the fleet's copy is not its latest.
+            // This node's own records: what it published before, counted once,
+            // from its own aggregates. A node's sample counts only grow, so
+            // the copy with more is the later: the fleet's is taken where the
+            // state directory missed beacons (lost, or not saved before a
+            // crash), this node's is sent again where NATS missed them.
             own_in_fleet.insert(record->network);
             const int64_t row = sharing.own.find(record->network);
-            if (row < 0) {
+            const auto own = row < 0 ? std::span<const latency::Cell>() : sharing.own.cells(size_t(row));
+            bool fleet_later = true, same = true;
+            for (size_t r = 0; r < regions.size(); ++r) {
+                const uint32_t kept = own.empty() ? 0 : own[r].samples;
+                fleet_later = fleet_later && record->cells[r].samples >= kept;
+                same = same && record->cells[r].samples == kept;
+            }
+            if (same) continue;
+            if (fleet_later) {
                 into = &sharing.own;
                 unsaved_ = true;
-            } else if (!std::equal(record->cells.begin(), record->cells.end(), sharing.own.cells(size_t(row)).begin(),
-                                   [](const latency::Cell& a, const latency::Cell& b) {
-                                       return a.samples == b.samples && a.updated_s == b.updated_s;
-                                   })) {
+            } else {
                 sharing.unpublished.insert(record->network);
             }
         }
@@ -133,12 +144,9 @@ void LatencyFeed::on_fleet(const std::vector<fleet::Entry>& entries, bool snapsh
         touched.insert(record->network);
     }
     if (snapshot)
-        for (size_t row = 0; row < sharing.own.size(); ++row) {
-            const auto cells = sharing.own.cells(row);
-            const bool measured = std::any_of(cells.begin(), cells.end(), [](const latency::Cell& c) { return c.samples > 0; });
-            if (measured && !own_in_fleet.contains(sharing.own.network(row)))
+        for (size_t row = 0; row < sharing.own.size(); ++row)
+            if (has_beacons(sharing.own.cells(row)) && !own_in_fleet.contains(sharing.own.network(row)))
                 sharing.unpublished.insert(sharing.own.network(row));
-        }
     if (unused > 0)
         spdlog::warn("fleet: {} latency record{} not used: {}", unused, unused == 1 ? "" : "s",
                      first_problem.empty() ? "?" : first_problem);

@@ -108,6 +108,8 @@ public:
         nodes_.at(i) = std::make_unique<Dnsd>(dnsd);
     }
 
+    const std::filesystem::path& state_dir(size_t i) const { return state_dirs_.at(i)->path(); }
+
     // Stops node i (SIGTERM); its exit status.
     int stop(size_t i) {
         const int status = nodes_.at(i)->stop();
@@ -700,6 +702,21 @@ TEST_CASE("fleet: latency beacons posted to any node move every node's answers, 
     // Its own 2 and ns1's 1, once ns1's have come (they come in one snapshot with its own).
     CHECK(samples(fleet.node(1), web, "198.51.100.1", "ap") == 3);
     CHECK(samples(fleet.node(late), web, "198.51.100.1", "ap") == 3);
+
+    // A node whose state directory lost its measurements takes its own back
+    // from NATS, once, and keeps them again.
+    CHECK(fleet.stop(0) == 0);
+    REQUIRE(std::filesystem::remove(fleet.state_dir(0) / "latency-measurements.csv"));
+    fleet.start(0);
+    check(fleet, eventually([&] {
+              return first_address(fleet.node(0), web, "AAAA", v6_client) == "2001:db8::2" &&
+                     first_address(fleet.node(0), web, "A", v4_client) == "192.0.2.4";
+          }),
+          "ns1 answers as before from its records in NATS");
+    CHECK(samples(fleet.node(0), web, "2001:4860:1::1", "eu") == 3);
+    CHECK(samples(fleet.node(0), web, "198.51.100.1", "ap") == 3);
+    check(fleet, eventually([&] { return std::filesystem::exists(fleet.state_dir(0) / "latency-measurements.csv"); }),
+          "ns1 keeps its measurements again");
 }
 
 }  // namespace dnsd::e2e
