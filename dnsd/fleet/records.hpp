@@ -3,7 +3,8 @@
 // per kind of state, and how each record is spelled. Keys are built from
 // their parts the same way on every node, so that a change to one thing (an
 // override of one member, one node's verdict on one target) replaces the
-// previous one everywhere; values are JSON. A record that does not parse is
+// previous one everywhere; values are JSON (latency measurements, many and
+// small, are compact text: latency_records.hpp). A record that does not parse is
 // skipped with a warning by the caller: another node, or a newer dnsd, wrote it.
 #include <array>
 #include <cstdint>
