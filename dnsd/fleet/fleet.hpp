@@ -6,7 +6,8 @@
 // rule and hands the result to the health::Monitor, which publishes the
 // View the workers answer from: workers never see NATS. With
 // `"zones": "shared"` it also writes the zones pushed to the fleet into the
-// state directory and has them reloaded.
+// state directory and has them reloaded. It carries the latency measurements'
+// records both ways; control/latency.hpp reads and merges them.
 //
 // Cut off from NATS, the node keeps answering: it falls back to its own
 // verdicts, keeps the last shared overrides and zones, says so in its log,
