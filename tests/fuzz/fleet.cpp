@@ -1,5 +1,6 @@
 // The records fleet nodes read from NATS (dnsd/fleet/records.hpp): byte 0
-// picks the kind (override, heartbeat, verdict, zone set), the rest is the value.
+// picks the kind ('0' override, '1' heartbeat, '2' verdict, '3' zone set,
+// '4' registration; taken modulo 8), the rest is the value.
 #include <string>
 
 #include "dnsd/fleet/records.hpp"
@@ -13,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
     core::Diagnostics diagnostics;
     bool decoded = false;
-    switch (data[0] % 4) {
+    switch (data[0] % 8) {
         case 0: {
             const auto o = fleet::decode_override(text, where, diagnostics);
             decoded = o.has_value();
@@ -31,6 +32,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                   "a zone file read names a plain file");
             break;
         }
+        case 4: {
+            const auto r = fleet::decode_registration(text, where, diagnostics);
+            decoded = r.has_value();
+            // What is read is written back the same: every node reads the same registration.
+            if (r) {
+                core::Diagnostics again;
+                fuzz::require(fleet::decode_registration(fleet::encode_registration(*r, "n"), where, again) == r,
+                              "a registration read is written back as it was read");
+            }
+            break;
+        }
+        default: return 0;
     }
     fuzz::require(decoded == diagnostics.empty(), "a record is read exactly when it has no problem");
     for (const auto& d : diagnostics)
