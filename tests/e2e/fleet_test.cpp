@@ -312,7 +312,9 @@ TEST_CASE("fleet: a registration on one node is answered by every node, a later 
           "ends it everywhere, and each node ends a lease on its own",
           "[fleet][registrations]") {
     NatsServer nats;
-    Fleet fleet(nats, {.nodes = 2});
+    Fleet::Options two;
+    two.nodes = 2;
+    Fleet fleet(nats, two);
     check(fleet, eventually([&] { return all_say(fleet, all_of(fleet), "connected"); }), "all connected", true);
     REQUIRE(all_answer(fleet, all_of(fleet), rr, rr_v4));
 
