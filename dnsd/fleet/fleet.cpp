@@ -213,7 +213,8 @@ void Fleet::share_registration(const Registration& entry, std::chrono::seconds l
         held = pending->second.entry ? &*pending->second.entry : nullptr;
     else if (auto shared = registrations_.find(key); shared != registrations_.end())
         held = &shared->second;
-    if (held != nullptr && held->same_member(normal) && !renewal_worth_writing(held->expires_at, normal.expires_at, lease))
+    if (held != nullptr && held->same_member(normal) &&
+        !renewal_worth_writing(held->expires_at, normal.expires_at, lease))
         return;
     write_registration(key, std::move(normal));
 }

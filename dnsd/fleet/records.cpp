@@ -41,6 +41,23 @@ const std::string* required_text(const json::Value& object, json::Fields& fields
     return value ? fields.string(*value, json::quote(key)) : nullptr;
 }
 
+// The zone, pool and address of a record about one pool member (and its
+// writer, "node", checked only to be text) into `entry`; each problem in `fields`.
+template <typename Member>
+void read_member(const json::Value& root, json::Fields& fields, std::string_view what, Member& entry) {
+    const std::string* zone_name = required_text(root, fields, "zone", what, "\"svc.example.com\"");
+    const std::string* pool = required_text(root, fields, "pool", what, "\"web\"");
+    const std::string* address = required_text(root, fields, "address", what, "\"192.0.2.10\"");
+    if (const json::Value* node = root.find("node")) fields.string(*node, "\"node\"");
+    if (!zone_name || !pool || !address) return;
+    entry.zone = *zone_name;
+    entry.pool = *pool;
+    if (auto parsed = core::Address::parse(*address))
+        entry.address = *parsed;
+    else
+        fields.error(root.find("address")->position, json::quote(*address) + " is not an IP address");
+}
+
 }  // namespace
 
 std::string escape_key_part(std::string_view part) {
@@ -100,18 +117,9 @@ std::optional<health::Override> decode_override(std::string text, const std::str
         std::move(text), where, diagnostics, "an override", override_keys,
         [](const json::Value& root, json::Fields& fields) {
             health::Override entry;
-            const std::string* zone_name = required_text(root, fields, "zone", "an override", "\"svc.example.com\"");
-            const std::string* pool = required_text(root, fields, "pool", "an override", "\"web\"");
-            const std::string* address = required_text(root, fields, "address", "an override", "\"192.0.2.10\"");
+            read_member(root, fields, "an override", entry);
             const std::string* state = required_text(root, fields, "state", "an override", "\"down\"");
-            if (const json::Value* node = root.find("node")) fields.string(*node, "\"node\"");
-            if (!zone_name || !pool || !address || !state) return entry;
-            entry.zone = *zone_name;
-            entry.pool = *pool;
-            if (auto parsed = core::Address::parse(*address))
-                entry.address = *parsed;
-            else
-                fields.error(root.find("address")->position, json::quote(*address) + " is not an IP address");
+            if (!state) return entry;
             if (json::index_of(override_states, *state))
                 entry.state = *zone::member_state(*state);
             else
@@ -136,33 +144,24 @@ std::string encode_registration(const Registration& entry, std::string_view node
 }
 
 std::optional<Registration> decode_registration(std::string text, const std::string& where,
-                                                      core::Diagnostics& diagnostics) {
+                                                core::Diagnostics& diagnostics) {
     constexpr std::string_view what = "a registration";
     return decode<Registration>(
         std::move(text), where, diagnostics, what, registration_keys,
         [&](const json::Value& root, json::Fields& fields) {
             Registration entry;
-            const std::string* zone_name = required_text(root, fields, "zone", what, "\"svc.example.com\"");
-            const std::string* pool = required_text(root, fields, "pool", what, "\"web\"");
-            const std::string* address = required_text(root, fields, "address", what, "\"192.0.2.10\"");
+            read_member(root, fields, what, entry);
             const json::Value* end = fields.required(root, "expires_at_ms", what, "1767225600000");
-            if (const json::Value* v = root.find("region"))
-                if (const std::string* s = fields.string(*v, "\"region\"")) entry.region = *s;
-            if (const json::Value* v = root.find("weight"))
-                if (auto n = fields.integer(*v, "\"weight\"", 0, json::max_int31)) entry.weight = static_cast<uint32_t>(*n);
-            if (const json::Value* v = root.find("port"))
-                if (auto n = fields.integer(*v, "\"port\"", 0, 65535)) entry.port = static_cast<uint16_t>(*n);
-            if (const json::Value* node = root.find("node")) fields.string(*node, "\"node\"");
             if (end)
                 if (auto ms = fields.integer(*end, "\"expires_at_ms\"", 0, INT64_MAX / 1'000'000))
                     entry.expires_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(*ms));
-            if (!zone_name || !pool || !address) return entry;
-            entry.zone = *zone_name;
-            entry.pool = *pool;
-            if (auto parsed = core::Address::parse(*address))
-                entry.address = *parsed;
-            else
-                fields.error(root.find("address")->position, json::quote(*address) + " is not an IP address");
+            if (const json::Value* v = root.find("region"))
+                if (const std::string* s = fields.string(*v, "\"region\"")) entry.region = *s;
+            if (const json::Value* v = root.find("weight"))
+                if (auto n = fields.integer(*v, "\"weight\"", 0, json::max_int31))
+                    entry.weight = static_cast<uint32_t>(*n);
+            if (const json::Value* v = root.find("port"))
+                if (auto n = fields.integer(*v, "\"port\"", 0, 65535)) entry.port = static_cast<uint16_t>(*n);
             return entry;
         });
 }

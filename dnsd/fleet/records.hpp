@@ -81,7 +81,7 @@ struct Registration {
 std::string registration_key(const Registration& entry);
 std::string encode_registration(const Registration& entry, std::string_view node);
 std::optional<Registration> decode_registration(std::string text, const std::string& where,
-                                                      core::Diagnostics& diagnostics);
+                                                core::Diagnostics& diagnostics);
 
 // A node's heartbeat: who it is and what it serves.
 struct Heartbeat {
