@@ -237,9 +237,11 @@ void Fleet::on_registrations(const Event& event) {
     if (snapshot) registrations_.clear();
     // Each key's last change in this event: its registration, or none for a delete.
     std::map<std::string, std::optional<Registration>> changes;
+    bool any = false;  // a registration key, deleted ones included: the fleet has had registrations
     for (const Entry& entry : event.entries) {
         if (!entry.key.starts_with(registration_prefix)) continue;
         ++counters_.registrations;
+        any = true;
         // A write of ours is settled once the fleet's copy is at least as
         // new; until then this node's copy is the newer one.
         bool ours = false;
@@ -286,9 +288,11 @@ void Fleet::on_registrations(const Event& event) {
     if (snapshot) {
         std::erase_if(pending_registrations_, [](const auto& p) { return p.second.written; });
         const std::vector<Registration> own = hooks_.registrations.list();
-        if (registrations_.empty() && pending_registrations_.empty()) {
-            // A fleet with no registrations at all (new, or its store lost)
-            // gets this node's: the last shared state is not dropped.
+        if (!any && pending_registrations_.empty()) {
+            // A fleet that never held a registration (new, or its store
+            // lost) gets this node's: the last shared state is not dropped.
+            // One whose registrations were all deleted keeps its delete
+            // markers, and ends this node's.
             for (const Registration& kept : own) write_registration(registration_key(kept), kept);
         } else {
             // What the fleet no longer holds was deleted while this node was

@@ -309,7 +309,7 @@ bool kept(const Fleet& fleet, size_t i, const std::string& address) {
 }  // namespace
 
 TEST_CASE("fleet: a registration on one node is answered by every node, a later node gets it, a delete on another "
-          "ends it everywhere, and each node ends a lease on its own",
+          "ends it everywhere (on a node restarted too), and each node ends a lease on its own",
           "[fleet][registrations]") {
     NatsServer nats;
     Fleet::Options two;
@@ -337,14 +337,22 @@ TEST_CASE("fleet: a registration on one node is answered by every node, a later 
     check(fleet, newcomer.has_value(), "ns3, started later, has the registration", true);
     report("new ns3 from ready to the registration", newcomer);
 
-    // Deregistered on ns2: gone from every node's answers, and from their state dirs.
+    // ns3 is down, keeping the registration in its state dir, while ns2
+    // deregisters it: gone from the answers of ns1 and ns2, and from ns1's state dir.
+    CHECK(fleet.stop(late) == 0);
+    CHECK(kept(fleet, late, "192.0.2.25"));
     const HttpResponse deleted = http_request(fleet.node(1).http_port(), "DELETE", registration_path("192.0.2.25"));
     INFO(deleted.body);
     REQUIRE(deleted.status == 200);
-    check(fleet, eventually([&] { return all_answer(fleet, all_of(fleet), rr, rr_v4); }), "the delete on ns2 reached all",
-          true);
-    check(fleet, eventually([&] { return !kept(fleet, 0, "192.0.2.25") && !kept(fleet, 2, "192.0.2.25"); }),
-          "ns1 and ns3 no longer keep it");
+    check(fleet, eventually([&] { return all_answer(fleet, {0, 1}, rr, rr_v4); }), "the delete on ns2 reached ns1", true);
+    check(fleet, eventually([&] { return !kept(fleet, 0, "192.0.2.25"); }), "ns1 no longer keeps it");
+
+    // Restarted, ns3 restores it from its state dir, then learns from NATS that it was deleted.
+    fleet.start(late);
+    CHECK(has_line_with(fleet.node(late).log(), {"1 registration restored"}));
+    check(fleet, eventually([&] { return answer(fleet.node(late), rr) == rr_v4; }),
+          "restarted ns3 ended the registration deleted while it was down", true);
+    check(fleet, eventually([&] { return !kept(fleet, late, "192.0.2.25"); }), "ns3 no longer keeps it");
 
     // A short lease, never renewed: once every node answers with it, each
     // ends it by its own clock (the log says it ran out there, not that the
