@@ -306,10 +306,18 @@ bool kept(const Fleet& fleet, size_t i, const std::string& address) {
     return text.find('"' + address + '"') != std::string::npos;
 }
 
+// Registration records the node has read from the fleet (/metrics).
+uint64_t registration_updates(const Dnsd& node) {
+    const HttpResponse metrics = http_request(node.http_port(), "GET", "/metrics");
+    const std::string name = "dnsd_fleet_updates_total{kind=\"registration\"} ";
+    const size_t at = metrics.body.find(name);
+    return at == std::string::npos ? 0 : std::stoull(metrics.body.substr(at + name.size()));
+}
+
 }  // namespace
 
 TEST_CASE("fleet: a registration on one node is answered by every node, a later node gets it, a delete on another "
-          "ends it everywhere (on a node restarted too), and each node ends a lease on its own",
+          "ends it everywhere (on a node restarted too), nodes cut off keep it, and each node ends a lease on its own",
           "[fleet][registrations]") {
     NatsServer nats;
     Fleet::Options two;
@@ -330,6 +338,19 @@ TEST_CASE("fleet: a registration on one node is answered by every node, a later 
     check(fleet, eventually([&] { return kept(fleet, 1, "192.0.2.25"); }), "ns2 keeps it in its state dir");
     const json status = get_json(fleet.node(1), "/v1/status");
     CHECK(status.dump().find("192.0.2.25") != std::string::npos);
+
+    // Cut off from NATS, the nodes keep it; back, and having read the bucket again, they still have it.
+    const uint64_t seen[] = {registration_updates(fleet.node(0)), registration_updates(fleet.node(1))};
+    nats.stop();
+    check(fleet, eventually([&] { return all_say(fleet, all_of(fleet), "isolated"); }), "both isolated", true);
+    CHECK(all_answer(fleet, all_of(fleet), rr, registered));
+    nats.start();
+    check(fleet, eventually([&] { return all_say(fleet, all_of(fleet), "connected"); }), "both back", true);
+    check(fleet, eventually([&] {
+              return registration_updates(fleet.node(0)) > seen[0] && registration_updates(fleet.node(1)) > seen[1];
+          }),
+          "both read the bucket again", true);
+    CHECK(all_answer(fleet, all_of(fleet), rr, registered));
 
     // A newcomer with an empty state dir gets it from NATS.
     const size_t late = fleet.add();
