@@ -1,6 +1,7 @@
 // The records fleet nodes read from NATS (dnsd/fleet/records.hpp): byte 0
 // picks the kind ('0' override, '1' heartbeat, '2' verdict, '3' zone set,
-// '4' registration; taken modulo 8), the rest is the value.
+// '5' registration; taken modulo 8, '4' left to the latency records), the
+// rest is the value.
 #include <string>
 
 #include "dnsd/fleet/records.hpp"
@@ -32,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                   "a zone file read names a plain file");
             break;
         }
-        case 4: {
+        case 5: {
             const auto r = fleet::decode_registration(text, where, diagnostics);
             decoded = r.has_value();
             // What is read is written back the same: every node reads the same registration.
