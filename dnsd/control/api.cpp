@@ -263,6 +263,9 @@ void Api::put_registration(const http::Request& request, const http::Params& cap
     if (!entry) return respond(http::Response::error(400, error));
     const RegistrationResult result = sources_.registrations.put(entry->registration, entry->lease_s);
     if (const auto refusal = registration_refusal(result, *entry)) return respond(*refusal);
+    if (sources_.fleet != nullptr)
+        if (const Registration* held = sources_.registrations.find(zone, pool, entry->registration.address))
+            sources_.fleet->share_registration(*held, std::chrono::seconds(entry->lease_s));
     json answer{{"zone", zone},
                 {"pool", pool},
                 {"address", entry->registration.address.to_string()},
@@ -277,8 +280,11 @@ void Api::delete_registration(const http::Params& captures, http::Respond& respo
     const std::string& address_text = *captures.find("address");
     const auto address = core::Address::parse(address_text);
     if (!address) return respond(http::Response::error(400, "not an IP address: " + address_text));
-    if (sources_.registrations.remove(zone, pool, *address) == RegistrationResult::no_such_registration)
+    const Registration* held = sources_.registrations.find(zone, pool, *address);
+    if (held == nullptr)
         return respond(http::Response::error(404, "no registration of " + address->to_string() + " in " + zone + "/" + pool));
+    if (sources_.fleet != nullptr) sources_.fleet->share_deregistration(*held);
+    sources_.registrations.remove(zone, pool, *address);
     // Gone from the pool: its drain says when it is safe to stop.
     health::MemberReport report;
     sources_.monitor.member(zone, pool, *address, report);

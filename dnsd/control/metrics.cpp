@@ -253,6 +253,7 @@ void fleet_metrics(Exposition& out, const fleet::Fleet& fleet, const health::Sta
     const fleet::Counters& counters = fleet.counters();
     out.family("dnsd_fleet_updates_total", MetricType::counter, "Entries received from the fleet, by kind.");
     out.sample_integer("dnsd_fleet_updates_total", {{"kind", "override"}}, counters.overrides);
+    out.sample_integer("dnsd_fleet_updates_total", {{"kind", "registration"}}, counters.registrations);
     out.sample_integer("dnsd_fleet_updates_total", {{"kind", "heartbeat"}}, counters.heartbeats);
     out.sample_integer("dnsd_fleet_updates_total", {{"kind", "verdict"}}, counters.verdicts);
     out.sample_integer("dnsd_fleet_updates_total", {{"kind", "zones"}}, counters.zones);

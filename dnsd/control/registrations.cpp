@@ -152,9 +152,38 @@ RuntimeResult Registrations::publish(const std::string& zone, const std::string&
     return state_.set_runtime_members(zone, pool, "registration", std::move(members));
 }
 
+bool Registrations::listed_in_zone(const Registration& entry) const {
+    for (const auto& zone : state_.snapshot()->zones) {
+        if (zone->name != entry.zone) continue;
+        for (const auto& pool : zone->pools)
+            if (pool.name == entry.pool &&
+                std::any_of(pool.members.begin(), pool.members.end(),
+                            [&](const zone::Member& m) { return m.source == 0 && m.address == entry.address; }))
+                return true;
+    }
+    return false;
+}
+
+void Registrations::publish_or_drop(const std::set<std::pair<std::string, std::string>>& pools,
+                                    std::vector<std::string>& skipped) {
+    for (const auto& [zone, pool] : pools) {
+        const RuntimeResult result = publish(zone, pool);
+        if (!refusal(result)) continue;
+        // Not served: not kept either, so that status shows only what holds.
+        size_t dropped = 0;
+        for (auto it = entries_.lower_bound({zone, pool, core::Address{}});
+             it != entries_.end() && std::get<0>(it->first) == zone && std::get<1>(it->first) == pool;) {
+            it = entries_.erase(it);
+            ++dropped;
+        }
+        skipped.push_back(std::to_string(dropped) + " in " + zone + "/" + pool + " (" +
+                          std::string(to_string(result)) + ")");
+    }
+}
+
 RegistrationResult Registrations::put(Registration entry, uint32_t lease_s) {
     entry.zone = zone_key(entry.zone);
-    entry.expires_at = now_() + std::chrono::seconds(lease_s);
+    entry.expires_at = std::chrono::ceil<std::chrono::milliseconds>(now_() + std::chrono::seconds(lease_s));
     const Key key{entry.zone, entry.pool, entry.address};
     const auto existing = entries_.find(key);
     if (existing != entries_.end() && existing->second.same_member(entry)) {
@@ -163,14 +192,7 @@ RegistrationResult Registrations::put(Registration entry, uint32_t lease_s) {
         return RegistrationResult::renewed;  // members_version_ stays
     }
     // A member the zone file lists is the file's: a registration would not be one.
-    for (const auto& zone : state_.snapshot()->zones) {
-        if (zone->name != entry.zone) continue;
-        for (const auto& pool : zone->pools)
-            if (pool.name == entry.pool &&
-                std::any_of(pool.members.begin(), pool.members.end(),
-                            [&](const zone::Member& m) { return m.source == 0 && m.address == entry.address; }))
-                return RegistrationResult::listed_in_zone;
-    }
+    if (listed_in_zone(entry)) return RegistrationResult::listed_in_zone;
     std::optional<Registration> before;
     if (existing != entries_.end()) before = existing->second;
     entries_[key] = entry;
@@ -233,21 +255,66 @@ void Registrations::restore(std::vector<Registration> entries, std::vector<std::
         pools.emplace(entry.zone, entry.pool);
         entries_[{entry.zone, entry.pool, entry.address}] = std::move(entry);
     }
-    for (const auto& [zone, pool] : pools) {
-        const RuntimeResult result = publish(zone, pool);
-        if (!refusal(result)) continue;
-        // Not served: not kept either, so that status shows only what holds.
-        size_t dropped = 0;
-        for (auto it = entries_.lower_bound({zone, pool, core::Address{}});
-             it != entries_.end() && std::get<0>(it->first) == zone && std::get<1>(it->first) == pool;) {
-            it = entries_.erase(it);
-            ++dropped;
-        }
-        skipped.push_back(std::to_string(dropped) + " in " + zone + "/" + pool + " (" +
-                          std::string(to_string(result)) + ")");
-    }
+    publish_or_drop(pools, skipped);
     ++version_;
     ++members_version_;
+}
+
+void Registrations::adopt(std::vector<Registration> held, const std::vector<Registration>& deleted) {
+    const auto now = now_();
+    const auto regions = state_.config().region_names();
+    std::set<std::pair<std::string, std::string>> pools;
+    size_t added = 0, updated = 0, ended = 0, removed = 0;
+    bool renewed = false;
+    for (Registration& entry : held) {
+        entry.zone = zone_key(entry.zone);
+        const Key key{entry.zone, entry.pool, entry.address};
+        const auto existing = entries_.find(key);
+        if (entry.expires_at <= now) {
+            if (existing == entries_.end()) continue;
+            spdlog::debug("registrations: the lease of {} in {}/{} ran out for the fleet", entry.address.to_string(),
+                          entry.zone, entry.pool);
+            entries_.erase(existing);
+            pools.emplace(entry.zone, entry.pool);
+            ++ended;
+            continue;
+        }
+        if (existing != entries_.end() && existing->second.same_member(entry)) {
+            renewed = renewed || existing->second.expires_at != entry.expires_at;
+            existing->second.expires_at = entry.expires_at;
+            continue;
+        }
+        // A region this node's config lacks would have State refuse the whole pool.
+        if (listed_in_zone(entry) ||
+            (!entry.region.empty() && std::find(regions.begin(), regions.end(), entry.region) == regions.end())) {
+            spdlog::debug("registrations: {} in {}/{} from the fleet not held here", entry.address.to_string(),
+                          entry.zone, entry.pool);
+            continue;
+        }
+        ++(existing != entries_.end() ? updated : added);
+        pools.emplace(entry.zone, entry.pool);
+        entries_[key] = std::move(entry);
+    }
+    for (const Registration& gone : deleted) {
+        const std::string zone = zone_key(gone.zone);
+        if (entries_.erase({zone, gone.pool, gone.address}) == 0) continue;
+        pools.emplace(zone, gone.pool);
+        ++removed;
+    }
+    if (renewed || !pools.empty()) ++version_;
+    if (pools.empty()) return;
+    ++members_version_;
+    spdlog::info("registrations: through the fleet, {} added, {} updated, {} deregistered and {} ended (draining)",
+                 added, updated, removed, ended);
+    std::vector<std::string> skipped;
+    publish_or_drop(pools, skipped);
+    for (const auto& what : skipped) spdlog::debug("registrations: from the fleet, not held here: {}", what);
+}
+
+const Registration* Registrations::find(std::string_view zone, std::string_view pool,
+                                        const core::Address& address) const {
+    const auto it = entries_.find({zone_key(zone), std::string(pool), address});
+    return it != entries_.end() ? &it->second : nullptr;
 }
 
 std::vector<Registration> Registrations::list() const {

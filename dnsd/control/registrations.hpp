@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@
 
 #include "dnsd/control/state.hpp"
 #include "dnsd/core/address.hpp"
+#include "dnsd/fleet/records.hpp"
 
 namespace dnsd::control {
 
@@ -30,21 +32,7 @@ using SystemClock = std::chrono::system_clock;
 inline constexpr uint32_t min_lease_s = 1;
 inline constexpr uint32_t max_lease_s = 86400;
 
-struct Registration {
-    std::string zone;  // as zone::Zone::name spells it
-    std::string pool;
-    core::Address address;
-    std::string region;  // empty: none
-    uint32_t weight = 1;
-    uint16_t port = 0;   // probe port override; 0: the check's
-    SystemClock::time_point expires_at;  // absolute, so that a restart keeps the lease's end
-
-    // What the pool's member is made of: all but the expiry.
-    bool same_member(const Registration& other) const {
-        return region == other.region && weight == other.weight && port == other.port;
-    }
-    friend bool operator==(const Registration&, const Registration&) = default;
-};
+using fleet::Registration;
 
 // What a PUT or DELETE did.
 enum class RegistrationResult : uint8_t {
@@ -89,7 +77,8 @@ public:
     Registrations& operator=(const Registrations&) = delete;
 
     // Adds or renews `entry` (its expiry from now and `lease_s`, which the
-    // caller has checked is within [min_lease_s, max_lease_s]).
+    // caller has checked is within [min_lease_s, max_lease_s], to the
+    // millisecond, as the fleet spells it).
     RegistrationResult put(Registration entry, uint32_t lease_s);
     // Ends the registration at once: the member leaves the pool and drains.
     RegistrationResult remove(std::string_view zone, std::string_view pool, const core::Address& address);
@@ -99,10 +88,17 @@ public:
     // runs join their pools (one publish per pool); `skipped` says why the
     // others that were not expired did not (a zone or pool that is gone).
     void restore(std::vector<Registration> entries, std::vector<std::string>& skipped);
+    // What the fleet holds (SPEC §13): `held` as given, lease ends included
+    // (one whose end has passed ends here too), and `deleted` ended; one
+    // publish per pool changed. One this node cannot hold (its zone, pool or
+    // region is not here, or its zone file lists the address) is skipped.
+    void adopt(std::vector<Registration> held, const std::vector<Registration>& deleted);
 
     // Every registration, by zone, pool and address: what status shows and
     // what the state file keeps.
     std::vector<Registration> list() const;
+    // The registration of `address` in `zone`/`pool`; null when there is none.
+    const Registration* find(std::string_view zone, std::string_view pool, const core::Address& address) const;
     size_t size() const { return entries_.size(); }
     // Bumped by every change, renewals included: the saver's cue.
     uint64_t version() const { return version_; }
@@ -114,6 +110,11 @@ private:
 
     // Hands the pool's registered members to State; the result of that.
     RuntimeResult publish(const std::string& zone, const std::string& pool);
+    // Publishes each of `pools`; a pool refused (gone) loses its
+    // registrations, each such pool a line in `skipped`.
+    void publish_or_drop(const std::set<std::pair<std::string, std::string>>& pools, std::vector<std::string>& skipped);
+    // The zone file lists `entry`'s address in its pool: not a registration's to add.
+    bool listed_in_zone(const Registration& entry) const;
 
     State& state_;
     Clock now_;

@@ -346,6 +346,10 @@ int serve(const Flags& flags) {
             },
             [&state] { return fleet_report(state); },
             [&reloader] { reloader.request(nullptr); },
+            {[&registrations] { return registrations.list(); },
+             [&registrations](std::vector<Registration> held, std::vector<Registration> deleted) {
+                 registrations.adopt(std::move(held), deleted);
+             }},
         };
         fleet = std::make_unique<fleet::Fleet>(main_loop.uv(), *config->fleet, zone_cache, std::move(hooks));
         latency_feed.join(*fleet, config->fleet->node);

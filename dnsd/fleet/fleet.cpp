@@ -93,7 +93,10 @@ void Fleet::on_events(std::vector<Event> events) {
                 break;
             case Event::Kind::snapshot:
             case Event::Kind::update:
-                if (event.bucket == Bucket::state) on_state(event);
+                if (event.bucket == Bucket::state) {
+                    on_state(event);
+                    on_registrations(event);
+                }
                 if (event.bucket == Bucket::health) on_health(event);
                 if (event.bucket == Bucket::zones) on_zones(event);
                 if (event.bucket == Bucket::latency) {
@@ -131,10 +134,14 @@ void Fleet::share_override(const health::Override& entry) {
 
 void Fleet::on_written(const Event& event) {
     for (const Entry& entry : event.entries) {
-        auto it = pending_.find(entry.key);
-        if (it == pending_.end()) continue;
-        it->second.written = true;
-        it->second.revision = entry.revision;
+        if (auto it = pending_.find(entry.key); it != pending_.end()) {
+            it->second.written = true;
+            it->second.revision = entry.revision;
+        }
+        if (auto it = pending_registrations_.find(entry.key); it != pending_registrations_.end()) {
+            it->second.written = true;
+            it->second.revision = entry.revision;
+        }
     }
 }
 
@@ -211,6 +218,129 @@ void Fleet::send_latency() {
         link_->put(Bucket::latency, it->first, std::move(it->second));
         it = latency_unsent_.erase(it);
     }
+}
+
+// ---- registrations --------------------------------------------------------
+
+// Renewals. An instance renews its lease on some node every so often; the
+// other nodes need the lease's end only so as not to end it too early. A
+// renewal that moves the end the fleet holds later by a quarter of the lease
+// or less therefore stays on this node: the fleet's end is then never more
+// than a quarter lease behind this node's, and is behind only after a renewal
+// that came within a quarter lease of the last one written, so it still runs
+// at least three quarters of a lease past that renewal. An instance renewing
+// at least every half lease (the usual pace) is never ended early on another
+// node, with a quarter lease to spare; one renewing a 300 s lease every 10 s
+// costs a write every 80 s instead of every 10 s. A renewal that shortens the
+// lease is always written: a node must not keep a member longer than asked.
+// No rule can do with less than a write per registration per lease (the
+// other nodes must hear of a new end before the old one passes): 10,000
+// instances renewing 60 s leases every 30 s write every renewal, 333 a
+// second, each of which the other nodes take as a moved end, publishing nothing.
+bool renewal_worth_writing(SystemClock::time_point held, SystemClock::time_point renewed, std::chrono::seconds lease) {
+    return renewed < held || renewed - held > lease / 4;
+}
+
+void Fleet::share_registration(const Registration& entry, std::chrono::seconds lease) {
+    Registration normal = entry;
+    normal.zone = zone_key(entry.zone);
+    const std::string key = registration_key(normal);
+    const Registration* held = nullptr;
+    if (auto pending = pending_registrations_.find(key); pending != pending_registrations_.end())
+        held = pending->second.entry ? &*pending->second.entry : nullptr;
+    else if (auto shared = registrations_.find(key); shared != registrations_.end())
+        held = &shared->second;
+    if (held != nullptr && held->same_member(normal) &&
+        !renewal_worth_writing(held->expires_at, normal.expires_at, lease))
+        return;
+    write_registration(key, std::move(normal));
+}
+
+void Fleet::write_registration(const std::string& key, Registration entry) {
+    link_->put(Bucket::state, key, encode_registration(entry, settings_.node));
+    pending_registrations_[key] = PendingRegistration{std::move(entry), false, 0};
+}
+
+void Fleet::share_deregistration(const Registration& entry) {
+    Registration normal = entry;
+    normal.zone = zone_key(entry.zone);
+    const std::string key = registration_key(normal);
+    link_->remove(Bucket::state, key);
+    pending_registrations_[key] = PendingRegistration{std::nullopt, false, 0};
+}
+
+void Fleet::on_registrations(const Event& event) {
+    const bool snapshot = event.kind == Event::Kind::snapshot;
+    if (snapshot) registrations_.clear();
+    // Each key's last change in this event: its registration, or none for a delete.
+    std::map<std::string, std::optional<Registration>> changes;
+    bool any = false;  // a registration key, deleted ones included: the fleet has had registrations
+    for (const Entry& entry : event.entries) {
+        if (!entry.key.starts_with(registration_prefix)) continue;
+        ++counters_.registrations;
+        any = true;
+        // A write of ours is settled once the fleet's copy is at least as
+        // new; until then this node's copy is the newer one.
+        bool ours = false;
+        if (auto pending = pending_registrations_.find(entry.key); pending != pending_registrations_.end()) {
+            if (pending->second.written && entry.revision >= pending->second.revision)
+                pending_registrations_.erase(pending);
+            else
+                ours = true;
+        }
+        if (entry.deleted) {
+            auto known = registrations_.find(entry.key);
+            if (known == registrations_.end()) continue;
+            if (ours) {
+                registrations_.erase(known);
+                changes.erase(entry.key);
+            } else {
+                changes[entry.key] = std::nullopt;  // the record stays until then: what to end
+            }
+            continue;
+        }
+        core::Diagnostics problems;
+        auto decoded =
+            decode_registration(entry.value, std::string(bucket_name(Bucket::state)) + ":" + entry.key, problems);
+        if (!decoded) {
+            spdlog::warn("fleet: registration not used: {}", problems.empty() ? "?" : problems.front().to_string());
+            continue;
+        }
+        decoded->zone = zone_key(decoded->zone);
+        registrations_[entry.key] = *decoded;
+        if (ours)
+            changes.erase(entry.key);
+        else
+            changes[entry.key] = std::move(*decoded);
+    }
+    std::vector<Registration> held, deleted;
+    for (auto& [key, change] : changes) {
+        if (change) {
+            held.push_back(std::move(*change));
+            continue;
+        }
+        deleted.push_back(std::move(registrations_.at(key)));
+        registrations_.erase(key);
+    }
+    if (snapshot) {
+        std::erase_if(pending_registrations_, [](const auto& p) { return p.second.written; });
+        const std::vector<Registration> own = hooks_.registrations.list();
+        if (!any && pending_registrations_.empty()) {
+            // A fleet that never held a registration (new, or its store
+            // lost) gets this node's: the last shared state is not dropped.
+            // One whose registrations were all deleted keeps its delete
+            // markers, and ends this node's.
+            for (const Registration& kept : own) write_registration(registration_key(kept), kept);
+        } else {
+            // What the fleet no longer holds was deleted while this node was
+            // away, unless this node has just written it.
+            for (const Registration& kept : own) {
+                const std::string key = registration_key(kept);
+                if (!registrations_.contains(key) && !pending_registrations_.contains(key)) deleted.push_back(kept);
+            }
+        }
+    }
+    if (!held.empty() || !deleted.empty()) hooks_.registrations.apply(std::move(held), std::move(deleted));
 }
 
 // ---- health ---------------------------------------------------------------

@@ -1,6 +1,7 @@
 #pragma once
 // This node's part in a fleet (SPEC §13), on the control loop. Through the
-// Link (NATS, on its own thread) it shares runtime overrides, publishes its
+// Link (NATS, on its own thread) it shares runtime overrides and
+// registrations, publishes its
 // heartbeat and its own verdict on every target it probes, and hears the
 // other nodes'. From those it decides each target's health by the quorum
 // rule and hands the result to the health::Monitor, which publishes the
@@ -10,7 +11,7 @@
 // records both ways; control/latency.hpp reads and merges them.
 //
 // Cut off from NATS, the node keeps answering: it falls back to its own
-// verdicts, keeps the last shared overrides and zones, says so in its log,
+// verdicts, keeps the last shared overrides, registrations and zones, says so in its log,
 // status and metrics, and catches up once the Link reconnects.
 #include <uv.h>
 
@@ -63,8 +64,21 @@ struct TargetVotes {
 
 struct Counters {
     // Entries received from the fleet, by kind.
-    uint64_t overrides = 0, heartbeats = 0, verdicts = 0, zones = 0, latency = 0;
+    uint64_t overrides = 0, registrations = 0, heartbeats = 0, verdicts = 0, zones = 0, latency = 0;
     uint64_t write_failures = 0;
+};
+
+// A renewal that moves a lease's end from `held` (the end the fleet holds)
+// to `renewed` is written only when this says so (see fleet.cpp for why).
+bool renewal_worth_writing(std::chrono::system_clock::time_point held, std::chrono::system_clock::time_point renewed,
+                           std::chrono::seconds lease);
+
+// This node's registrations (control::Registrations behind them).
+struct RegistrationHooks {
+    std::function<std::vector<Registration>()> list;
+    // From the fleet: `held` as the fleet holds them (new, changed, their end
+    // moved, or ended), `deleted` deleted on some node.
+    std::function<void(std::vector<Registration> held, std::vector<Registration> deleted)> apply;
 };
 
 struct Hooks {
@@ -75,6 +89,7 @@ struct Hooks {
     std::function<Heartbeat()> report;
     // New shared zones are in the cache directory: reload them.
     std::function<void()> reload_zones;
+    RegistrationHooks registrations;
 };
 
 class Fleet {
@@ -89,6 +104,12 @@ public:
     // An override set on this node (already in force in the Monitor): the
     // fleet gets it, once connected. `automatic` ends it everywhere.
     void share_override(const health::Override& entry);
+    // A registration added, changed or renewed for `lease` on this node (in
+    // force here already): the fleet gets it, a renewal only when
+    // renewal_worth_writing says so.
+    void share_registration(const Registration& entry, std::chrono::seconds lease);
+    // A registration deleted on this node: every node ends it.
+    void share_deregistration(const Registration& entry);
 
     // Latency measurements (latency_records.hpp). `received` gets the
     // entries of the dnsd_latency bucket, this node's own included: all of
@@ -131,6 +152,8 @@ private:
     void on_state(const Event& event);
     void on_health(const Event& event);
     void on_zones(const Event& event);
+    void on_registrations(const Event& event);
+    void write_registration(const std::string& key, Registration entry);
     void on_written(const Event& event);
     void on_latency_written(size_t writes);
     void send_latency();
@@ -160,6 +183,16 @@ private:
     std::map<std::string, SharedOverride> overrides_;  // by key
     std::map<std::string, PendingOverride> pending_;   // by key: set here, not yet seen back
     bool overrides_synced_ = false;
+    // Registrations as the fleet holds them, by key (those ended by their
+    // lease included: NATS keeps them until a newer write or a delete).
+    std::map<std::string, Registration> registrations_;
+    struct PendingRegistration {
+        std::optional<Registration> entry;  // none: a delete
+        bool written = false;
+        uint64_t revision = 0;
+    };
+    // Written here and not yet seen back, by key: this node's copy wins until then.
+    std::map<std::string, PendingRegistration> pending_registrations_;
     std::optional<uint64_t> zones_revision_;
     std::map<std::string, bool> fleet_up_;  // the last verdicts handed to the Monitor
     Counters counters_;

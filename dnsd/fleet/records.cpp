@@ -11,6 +11,8 @@ namespace {
 
 constexpr std::string_view override_keys[] = {"zone", "pool", "address", "state", "node"};
 constexpr std::string_view override_states[] = {"up", "down"};
+constexpr std::string_view registration_keys[] = {"zone", "pool", "address", "region", "weight", "port",
+                                                  "expires_at_ms", "node"};
 constexpr std::string_view heartbeat_keys[] = {"node", "version", "started_at", "sent_at_ms", "zones", "zone_errors",
                                                "zones_revision"};
 constexpr std::string_view vote_keys[] = {"node", "target", "health"};
@@ -39,6 +41,23 @@ const std::string* required_text(const json::Value& object, json::Fields& fields
     return value ? fields.string(*value, json::quote(key)) : nullptr;
 }
 
+// The zone, pool and address of a record about one pool member (and its
+// writer, "node", checked only to be text) into `entry`; each problem in `fields`.
+template <typename Member>
+void read_member(const json::Value& root, json::Fields& fields, std::string_view what, Member& entry) {
+    const std::string* zone_name = required_text(root, fields, "zone", what, "\"svc.example.com\"");
+    const std::string* pool = required_text(root, fields, "pool", what, "\"web\"");
+    const std::string* address = required_text(root, fields, "address", what, "\"192.0.2.10\"");
+    if (const json::Value* node = root.find("node")) fields.string(*node, "\"node\"");
+    if (!zone_name || !pool || !address) return;
+    entry.zone = *zone_name;
+    entry.pool = *pool;
+    if (auto parsed = core::Address::parse(*address))
+        entry.address = *parsed;
+    else
+        fields.error(root.find("address")->position, json::quote(*address) + " is not an IP address");
+}
+
 }  // namespace
 
 std::string escape_key_part(std::string_view part) {
@@ -58,9 +77,23 @@ std::string escape_key_part(std::string_view part) {
     return out;
 }
 
+namespace {
+
+// <prefix><zone>.<pool>.<address>: one pool member's key.
+std::string member_key(std::string_view prefix, std::string_view zone, std::string_view pool,
+                       const core::Address& address) {
+    return std::string(prefix) + escape_key_part(zone) + "." + escape_key_part(pool) + "." +
+           escape_key_part(address.to_string());
+}
+
+}  // namespace
+
 std::string override_key(const health::Override& entry) {
-    return std::string(override_prefix) + escape_key_part(entry.zone) + "." + escape_key_part(entry.pool) + "." +
-           escape_key_part(entry.address.to_string());
+    return member_key(override_prefix, entry.zone, entry.pool, entry.address);
+}
+
+std::string registration_key(const Registration& entry) {
+    return member_key(registration_prefix, entry.zone, entry.pool, entry.address);
 }
 
 std::string node_key(std::string_view node) { return std::string(node_prefix) + escape_key_part(node); }
@@ -84,23 +117,51 @@ std::optional<health::Override> decode_override(std::string text, const std::str
         std::move(text), where, diagnostics, "an override", override_keys,
         [](const json::Value& root, json::Fields& fields) {
             health::Override entry;
-            const std::string* zone_name = required_text(root, fields, "zone", "an override", "\"svc.example.com\"");
-            const std::string* pool = required_text(root, fields, "pool", "an override", "\"web\"");
-            const std::string* address = required_text(root, fields, "address", "an override", "\"192.0.2.10\"");
+            read_member(root, fields, "an override", entry);
             const std::string* state = required_text(root, fields, "state", "an override", "\"down\"");
-            if (const json::Value* node = root.find("node")) fields.string(*node, "\"node\"");
-            if (!zone_name || !pool || !address || !state) return entry;
-            entry.zone = *zone_name;
-            entry.pool = *pool;
-            if (auto parsed = core::Address::parse(*address))
-                entry.address = *parsed;
-            else
-                fields.error(root.find("address")->position, json::quote(*address) + " is not an IP address");
+            if (!state) return entry;
             if (json::index_of(override_states, *state))
                 entry.state = *zone::member_state(*state);
             else
                 fields.error(root.find("state")->position,
                              "an override's state is \"up\" or \"down\", not " + json::quote(*state));
+            return entry;
+        });
+}
+
+std::string encode_registration(const Registration& entry, std::string_view node) {
+    return nlohmann::json{
+        {"zone", entry.zone},
+        {"pool", entry.pool},
+        {"address", entry.address.to_string()},
+        {"region", entry.region},
+        {"weight", entry.weight},
+        {"port", entry.port},
+        {"expires_at_ms",
+         std::chrono::duration_cast<std::chrono::milliseconds>(entry.expires_at.time_since_epoch()).count()},
+        {"node", node}}
+        .dump();
+}
+
+std::optional<Registration> decode_registration(std::string text, const std::string& where,
+                                                core::Diagnostics& diagnostics) {
+    constexpr std::string_view what = "a registration";
+    return decode<Registration>(
+        std::move(text), where, diagnostics, what, registration_keys,
+        [&](const json::Value& root, json::Fields& fields) {
+            Registration entry;
+            read_member(root, fields, what, entry);
+            const json::Value* end = fields.required(root, "expires_at_ms", what, "1767225600000");
+            if (end)
+                if (auto ms = fields.integer(*end, "\"expires_at_ms\"", 0, INT64_MAX / 1'000'000))
+                    entry.expires_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(*ms));
+            if (const json::Value* v = root.find("region"))
+                if (const std::string* s = fields.string(*v, "\"region\"")) entry.region = *s;
+            if (const json::Value* v = root.find("weight"))
+                if (auto n = fields.integer(*v, "\"weight\"", 0, json::max_int31))
+                    entry.weight = static_cast<uint32_t>(*n);
+            if (const json::Value* v = root.find("port"))
+                if (auto n = fields.integer(*v, "\"port\"", 0, 65535)) entry.port = static_cast<uint16_t>(*n);
             return entry;
         });
 }

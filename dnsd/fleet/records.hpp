@@ -7,6 +7,7 @@
 // small, are compact text: latency_records.hpp). A record that does not parse is
 // skipped with a warning by the caller: another node, or a newer dnsd, wrote it.
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -14,12 +15,13 @@
 #include <string_view>
 #include <vector>
 
+#include "dnsd/core/address.hpp"
 #include "dnsd/core/diagnostic.hpp"
 #include "dnsd/health/monitor.hpp"
 
 namespace dnsd::fleet {
 
-// state: overrides (and registrations); health: heartbeats and verdicts;
+// state: overrides and registrations; health: heartbeats and verdicts;
 // zones: the pushed zone files; latency: measurements.
 enum class Bucket : uint8_t { state, health, zones, latency };
 inline constexpr std::array<std::string_view, 4> bucket_names{"dnsd_state", "dnsd_health", "dnsd_zones",
@@ -50,10 +52,36 @@ std::string vote_key(std::string_view node, std::string_view target);
 inline constexpr std::string_view node_prefix = "node.";
 inline constexpr std::string_view vote_prefix = "vote.";
 inline constexpr std::string_view override_prefix = "override.";
+inline constexpr std::string_view registration_prefix = "registration.";
 inline constexpr std::string_view zones_key = "zones";
 
 std::string encode_override(const health::Override& entry, std::string_view node);
 std::optional<health::Override> decode_override(std::string text, const std::string& where,
+                                                core::Diagnostics& diagnostics);
+
+// A registration with a lease (SPEC §11), as control::Registrations keeps it
+// and the fleet exchanges it: with the lease's absolute end, so that a restart
+// keeps it and every node ends it on its own at the same moment (an expiry
+// needs no write).
+struct Registration {
+    std::string zone;  // as zone::Zone::name spells it
+    std::string pool;
+    core::Address address;
+    std::string region;  // empty: none
+    uint32_t weight = 1;
+    uint16_t port = 0;  // probe port override; 0: the check's
+    std::chrono::system_clock::time_point expires_at;  // millisecond precision on the wire
+
+    // What the pool's member is made of: all but the lease's end.
+    bool same_member(const Registration& other) const {
+        return region == other.region && weight == other.weight && port == other.port;
+    }
+    friend bool operator==(const Registration&, const Registration&) = default;
+};
+// registration.<zone>.<pool>.<address>
+std::string registration_key(const Registration& entry);
+std::string encode_registration(const Registration& entry, std::string_view node);
+std::optional<Registration> decode_registration(std::string text, const std::string& where,
                                                 core::Diagnostics& diagnostics);
 
 // A node's heartbeat: who it is and what it serves.

@@ -1,6 +1,7 @@
 // A fleet end to end (SPEC §13): a real nats-server with JetStream and three
-// real dnsd nodes, each started by the test on loopback. An override made on
-// one node reaches all; a node started later or restarted catches up; `dnsd
+// real dnsd nodes, each started by the test on loopback. An override or a
+// registration made on one node reaches all; a node started later or
+// restarted catches up; every node ends a lease on its own; `dnsd
 // push` reaches every node, and an invalid push changes nothing; NATS killed
 // under query load costs no query and the nodes rejoin by themselves; and,
 // as root in a network namespace of the test's own, nodes that really see
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -76,6 +78,7 @@ public:
 
     size_t size() const { return nodes_.size(); }
     static std::string name(size_t i) { return "ns" + std::to_string(i + 1); }
+    const std::filesystem::path& state_dir(size_t i) const { return state_dirs_.at(i)->path(); }
 
     // Node i; it must be running.
     const Dnsd& node(size_t i) const {
@@ -291,6 +294,106 @@ TEST_CASE("fleet: a node started later, and a node restarted, get the overrides 
     put_override(fleet.node(late), "192.0.2.21", "auto");
     put_override(fleet.node(late), "192.0.2.23", "auto");
     check(fleet, eventually([&] { return all_answer(fleet, all_of(fleet), rr, rr_v4); }), "ns4's autos reached all");
+}
+
+namespace {
+
+std::string registration_path(const std::string& address) {
+    return "/v1/zones/pools.test/pools/rr/registrations/" + address;
+}
+
+// The registrations file in node i's state dir mentions `address`.
+bool kept(const Fleet& fleet, size_t i, const std::string& address) {
+    std::ifstream file(fleet.state_dir(i) / "registrations.json");
+    const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    return text.find('"' + address + '"') != std::string::npos;
+}
+
+// Registration records the node has read from the fleet (/metrics).
+uint64_t registration_updates(const Dnsd& node) {
+    const HttpResponse metrics = http_request(node.http_port(), "GET", "/metrics");
+    const std::string name = "dnsd_fleet_updates_total{kind=\"registration\"} ";
+    const size_t at = metrics.body.find(name);
+    return at == std::string::npos ? 0 : std::stoull(metrics.body.substr(at + name.size()));
+}
+
+}  // namespace
+
+TEST_CASE("fleet: a registration on one node is answered by every node, a later node gets it, a delete on another "
+          "ends it everywhere (on a node restarted too), nodes cut off keep it, and each node ends a lease on its own",
+          "[fleet][registrations]") {
+    NatsServer nats;
+    Fleet::Options two;
+    two.nodes = 2;
+    Fleet fleet(nats, two);
+    check(fleet, eventually([&] { return all_say(fleet, all_of(fleet), "connected"); }), "all connected", true);
+    REQUIRE(all_answer(fleet, all_of(fleet), rr, rr_v4));
+
+    const HttpResponse added =
+        http_request(fleet.node(0).http_port(), "PUT", registration_path("192.0.2.25"), R"({"lease": 600})");
+    INFO(added.body);
+    REQUIRE(added.status == 201);
+    Addresses registered = rr_v4;
+    registered.insert("192.0.2.25");
+    const auto reached = time_until([&] { return all_answer(fleet, all_of(fleet), rr, registered); });
+    check(fleet, reached.has_value(), "the registration on ns1 reached ns2", true);
+    report("a registration on ns1 to in the answers of both nodes", reached);
+    check(fleet, eventually([&] { return kept(fleet, 1, "192.0.2.25"); }), "ns2 keeps it in its state dir");
+    const json status = get_json(fleet.node(1), "/v1/status");
+    CHECK(status.dump().find("192.0.2.25") != std::string::npos);
+
+    // Cut off from NATS, the nodes keep it; back, and having read the bucket again, they still have it.
+    const uint64_t seen[] = {registration_updates(fleet.node(0)), registration_updates(fleet.node(1))};
+    nats.stop();
+    check(fleet, eventually([&] { return all_say(fleet, all_of(fleet), "isolated"); }), "both isolated", true);
+    CHECK(all_answer(fleet, all_of(fleet), rr, registered));
+    nats.start();
+    check(fleet, eventually([&] { return all_say(fleet, all_of(fleet), "connected"); }), "both back", true);
+    check(fleet, eventually([&] {
+              return registration_updates(fleet.node(0)) > seen[0] && registration_updates(fleet.node(1)) > seen[1];
+          }),
+          "both read the bucket again", true);
+    CHECK(all_answer(fleet, all_of(fleet), rr, registered));
+
+    // A newcomer with an empty state dir gets it from NATS.
+    const size_t late = fleet.add();
+    const auto newcomer = time_until([&] { return answer(fleet.node(late), rr) == registered; });
+    check(fleet, newcomer.has_value(), "ns3, started later, has the registration", true);
+    report("new ns3 from ready to the registration", newcomer);
+
+    // ns3 is down, keeping the registration in its state dir, while ns2
+    // deregisters it: gone from the answers of ns1 and ns2, and from ns1's state dir.
+    CHECK(fleet.stop(late) == 0);
+    CHECK(kept(fleet, late, "192.0.2.25"));
+    const HttpResponse deleted = http_request(fleet.node(1).http_port(), "DELETE", registration_path("192.0.2.25"));
+    INFO(deleted.body);
+    REQUIRE(deleted.status == 200);
+    check(fleet, eventually([&] { return all_answer(fleet, {0, 1}, rr, rr_v4); }), "the delete on ns2 reached ns1", true);
+    check(fleet, eventually([&] { return !kept(fleet, 0, "192.0.2.25"); }), "ns1 no longer keeps it");
+
+    // Restarted, ns3 restores it from its state dir, then learns from NATS that it was deleted.
+    fleet.start(late);
+    CHECK(has_line_with(fleet.node(late).log(), {"1 registration restored"}));
+    check(fleet, eventually([&] { return answer(fleet.node(late), rr) == rr_v4; }),
+          "restarted ns3 ended the registration deleted while it was down", true);
+    check(fleet, eventually([&] { return !kept(fleet, late, "192.0.2.25"); }), "ns3 no longer keeps it");
+
+    // A short lease, never renewed: once every node answers with it, each
+    // ends it by its own clock (the log says it ran out there, not that the
+    // fleet deleted it).
+    const HttpResponse brief =
+        http_request(fleet.node(2).http_port(), "PUT", registration_path("192.0.2.26"), R"({"lease": 20})");
+    INFO(brief.body);
+    REQUIRE(brief.status == 201);
+    registered = rr_v4;
+    registered.insert("192.0.2.26");
+    check(fleet, eventually([&] { return all_answer(fleet, all_of(fleet), rr, registered); }),
+          "the short registration on ns3 reached all", true);
+    check(fleet, eventually([&] { return all_answer(fleet, all_of(fleet), rr, rr_v4); }, 60s),
+          "the short lease ended on every node", true);
+    for (size_t i : all_of(fleet))
+        check(fleet, has_line_with(fleet.node(i).log(), {"the lease of 192.0.2.26", "ran out: draining"}),
+              Fleet::name(i) + " ended the lease itself");
 }
 
 namespace {

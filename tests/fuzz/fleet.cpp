@@ -1,7 +1,7 @@
 // The records fleet nodes read from NATS (dnsd/fleet/records.hpp,
-// latency_records.hpp): byte 0 picks the kind (override, heartbeat, verdict,
-// zone set, latency), the rest is the value; for latency, the key's line and
-// then the value.
+// latency_records.hpp): byte 0 picks the kind ('0' override, '1' heartbeat,
+// '2' verdict, '3' zone set, '4' latency, '5' registration; taken modulo 8),
+// the rest is the value; for latency, the key's line and then the value.
 #include <string>
 
 #include "dnsd/fleet/latency_records.hpp"
@@ -16,7 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
     core::Diagnostics diagnostics;
     bool decoded = false;
-    // '0' to '4' (as the seeds spell them) are the five kinds.
     switch (data[0] % 8) {
         case 0: {
             const auto o = fleet::decode_override(text, where, diagnostics);
@@ -54,6 +53,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                   a.weight == b.weight,
                               "a record written back keeps every number");
                 fuzz::require(a.samples == 0 || (a.mean_ms > 0 && a.weight > 0), "an aggregate read is usable");
+            }
+            break;
+        }
+        case 5: {
+            const auto r = fleet::decode_registration(text, where, diagnostics);
+            decoded = r.has_value();
+            // What is read is written back the same: every node reads the same registration.
+            if (r) {
+                core::Diagnostics again;
+                fuzz::require(fleet::decode_registration(fleet::encode_registration(*r, "n"), where, again) == r,
+                              "a registration read is written back as it was read");
             }
             break;
         }

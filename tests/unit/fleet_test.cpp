@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "dnsd/config/config.hpp"
+#include "dnsd/fleet/fleet.hpp"
 #include "dnsd/fleet/latency_records.hpp"
 #include "dnsd/fleet/quorum.hpp"
 #include "dnsd/fleet/records.hpp"
@@ -140,6 +141,8 @@ TEST_CASE("fleet records: keys are the same on every node and cannot be split by
     CHECK(fleet::override_key(o) == "override.svc=2Eexample=2Ecom.web.192=2E0=2E2=2E10");
     CHECK(fleet::vote_key("ns1", "127.0.0.1:80 http /") == "vote.ns1.127=2E0=2E0=2E1=3A80=20http=20=2F");
     CHECK(fleet::node_key("ns1.fra") == "node.ns1=2Efra");
+    const fleet::Registration r{"svc.example.com", "web", *core::Address::parse("2001:db8::40"), "", 1, 0, {}};
+    CHECK(fleet::registration_key(r) == "registration.svc=2Eexample=2Ecom.web.2001=3Adb8=3A=3A40");
 }
 
 TEST_CASE("fleet records: what a node writes, another reads back") {
@@ -171,7 +174,41 @@ TEST_CASE("fleet records: what a node writes, another reads back") {
     REQUIRE(back);
     CHECK(back->files == zones.files);
     CHECK(back->pushed_at_s == 42);
+
+    const fleet::Registration r{"svc.example.com", "web", *core::Address::parse("192.0.2.40"), "eu", 3, 8080,
+                                std::chrono::system_clock::time_point(1767225600123ms)};
+    CHECK(fleet::decode_registration(fleet::encode_registration(r, "ns1"), "k", diagnostics) == r);
+    // Only the address and the lease's end are needed; the rest has defaults.
+    const auto minimal = fleet::decode_registration(
+        R"({"zone": "svc.example.com", "pool": "web", "address": "2001:db8::40", "expires_at_ms": 5})", "k",
+        diagnostics);
+    REQUIRE(minimal);
+    CHECK(minimal->region.empty());
+    CHECK(minimal->weight == 1);
+    CHECK(minimal->port == 0);
+    CHECK(minimal->expires_at == std::chrono::system_clock::time_point(5ms));
     CHECK(diagnostics.empty());
+}
+
+TEST_CASE("fleet registrations: a renewal is written when the fleet's end would lag by more than a quarter lease") {
+    using Time = std::chrono::system_clock::time_point;
+    const Time held(1000s);
+    CHECK_FALSE(fleet::renewal_worth_writing(held, held, 60s));
+    CHECK_FALSE(fleet::renewal_worth_writing(held, held + 15s, 60s));
+    CHECK(fleet::renewal_worth_writing(held, held + 15s + 1ms, 60s));
+    // A 300 s lease renewed every 10 s: written every eighth renewal (80 s), not every one.
+    Time written = held;
+    int writes = 0;
+    for (int renewal = 1; renewal <= 18; ++renewal) {
+        const Time end = held + renewal * 10s;
+        if (!fleet::renewal_worth_writing(written, end, 300s)) continue;
+        ++writes;
+        written = end;
+        CHECK(renewal % 8 == 0);
+    }
+    CHECK(writes == 2);
+    // A shorter lease is always written: no node keeps a member longer than asked.
+    CHECK(fleet::renewal_worth_writing(held, held - 1s, 60s));
 }
 
 TEST_CASE("fleet records: a bad record is refused with where and why") {
@@ -187,7 +224,14 @@ TEST_CASE("fleet records: a bad record is refused with where and why") {
     CHECK_FALSE(fleet::decode_zone_set(R"({"files": {"../x.json": "{}"}})", "k", diagnostics));
     CHECK_FALSE(fleet::decode_zone_set(R"({"files": {".hidden.json": "{}"}})", "k", diagnostics));
     CHECK_FALSE(fleet::decode_zone_set(R"({"files": {"a/b.json": "{}"}})", "k", diagnostics));
-    REQUIRE(diagnostics.size() >= 8);
+    CHECK_FALSE(fleet::decode_registration(R"({"zone": "z", "pool": "p", "address": "x", "expires_at_ms": 1})", "k",
+                                           diagnostics));
+    CHECK_FALSE(fleet::decode_registration(R"({"zone": "z", "pool": "p", "address": "192.0.2.1"})", "k", diagnostics));
+    CHECK_FALSE(fleet::decode_registration(
+        R"({"zone": "z", "pool": "p", "address": "192.0.2.1", "expires_at_ms": 1, "port": 65536})", "k", diagnostics));
+    CHECK_FALSE(fleet::decode_registration(
+        R"({"zone": "z", "pool": "p", "address": "192.0.2.1", "expires_at_ms": 1, "lease": 60})", "k", diagnostics));
+    REQUIRE(diagnostics.size() >= 12);
     for (const auto& d : diagnostics) {
         CHECK(d.file == "k");
         CHECK(d.line > 0);

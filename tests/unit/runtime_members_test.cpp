@@ -267,6 +267,53 @@ TEST_CASE("Registrations: those kept from before a restart join while their leas
     CHECK(skipped == std::vector<std::string>{"1 in elastic.example/gone (no such pool)"});
 }
 
+TEST_CASE("Registrations: what the fleet holds is taken as it is, its end included; a delete ends it",
+          "[control][registrations]") {
+    Leases l;
+    const uint64_t start = l.state.published().generation();
+    auto seven = l.entry("192.0.2.7");
+    seven.zone = "Elastic.Example.";  // as another node may spell it
+    seven.expires_at = l.now + std::chrono::seconds(30);
+    auto eight = l.entry("192.0.2.8", "eu", 2);
+    eight.expires_at = l.now + std::chrono::seconds(30);
+    l.registrations.adopt({seven, eight}, {});
+    CHECK(l.web() == std::vector<std::string>{"192.0.2.1", "192.0.2.7", "192.0.2.8"});
+    CHECK(l.state.published().generation() == start + 1);  // one publish for the pool
+
+    // A moved end publishes nothing but is kept (the saver's cue); the same end changes nothing.
+    uint64_t version = l.registrations.version();
+    seven.expires_at = l.now + std::chrono::seconds(90);
+    l.registrations.adopt({seven}, {});
+    CHECK(l.registrations.version() > version);
+    CHECK(l.state.published().generation() == start + 1);
+    version = l.registrations.version();
+    l.registrations.adopt({seven}, {});
+    CHECK(l.registrations.version() == version);
+    l.now += std::chrono::seconds(60);
+    CHECK(l.registrations.expire() == 1);  // 192.0.2.8's end, as the fleet gave it
+    CHECK(l.web() == std::vector<std::string>{"192.0.2.1", "192.0.2.7"});
+
+    // An end that has passed ends it here too; what this node cannot hold is skipped.
+    auto ended = seven;
+    ended.expires_at = l.now;
+    auto listed = l.entry("192.0.2.1");
+    listed.expires_at = l.now + std::chrono::seconds(30);
+    auto unknown_region = l.entry("192.0.2.9", "ap");
+    unknown_region.expires_at = l.now + std::chrono::seconds(30);
+    auto no_pool = l.entry("192.0.2.10");
+    no_pool.pool = "gone";
+    no_pool.expires_at = l.now + std::chrono::seconds(30);
+    auto nine = l.entry("192.0.2.9");
+    nine.expires_at = l.now + std::chrono::seconds(30);
+    l.registrations.adopt({ended, listed, unknown_region, no_pool, nine}, {});
+    CHECK(l.web() == std::vector<std::string>{"192.0.2.1", "192.0.2.9"});
+    CHECK(l.registrations.size() == 1);
+
+    l.registrations.adopt({}, {nine});
+    CHECK(l.web() == std::vector<std::string>{"192.0.2.1"});
+    CHECK(l.registrations.size() == 0);
+}
+
 TEST_CASE("Registration requests: each mistake is a 4xx with a reason naming it", "[control][registrations]") {
     const std::vector<std::string_view> regions{"eu", "us"};
     auto parse = [&](std::string_view address, std::string_view body) {
