@@ -148,9 +148,11 @@ void Fleet::on_written(const Event& event) {
 void Fleet::on_state(const Event& event) {
     const bool snapshot = event.kind == Event::Kind::snapshot;
     if (snapshot) overrides_.clear();
+    bool any = false;  // an override key, deleted ones included: the fleet has had overrides
     for (const Entry& entry : event.entries) {
         if (!entry.key.starts_with(override_prefix)) continue;
         ++counters_.overrides;
+        any = true;
         // A write of ours is settled once the fleet's copy is at least as new.
         if (auto pending = pending_.find(entry.key);
             pending != pending_.end() && pending->second.written && entry.revision >= pending->second.revision)
@@ -170,9 +172,11 @@ void Fleet::on_state(const Event& event) {
     }
     if (snapshot) {
         std::erase_if(pending_, [](const auto& p) { return p.second.written; });
-        // A fleet with no overrides at all (new, or its store lost) gets this
-        // node's: the last shared state is not dropped.
-        if (overrides_.empty() && pending_.empty())
+        // A fleet that never held an override (new, or its store lost) gets
+        // this node's: the last shared state is not dropped. One whose
+        // overrides were all ended keeps its delete markers, and ends this
+        // node's.
+        if (!any && pending_.empty())
             for (const health::Override& kept : hooks_.monitor.overrides()) share_override(kept);
         overrides_synced_ = true;
     }

@@ -111,8 +111,6 @@ public:
         nodes_.at(i) = std::make_unique<Dnsd>(dnsd);
     }
 
-    const std::filesystem::path& state_dir(size_t i) const { return state_dirs_.at(i)->path(); }
-
     // Stops node i (SIGTERM); its exit status.
     int stop(size_t i) {
         const int status = nodes_.at(i)->stop();
@@ -290,10 +288,19 @@ TEST_CASE("fleet: a node started later, and a node restarted, get the overrides 
     check(fleet, newcomer.has_value(), "ns4 caught up");
     report("new ns4 from ready to both drains", newcomer);
 
-    // The newcomer's own change reaches the others.
+    // The newcomer's own change reaches the others; ns2, down meanwhile,
+    // still keeps both drains in its state dir.
+    CHECK(fleet.stop(1) == 0);
     put_override(fleet.node(late), "192.0.2.21", "auto");
     put_override(fleet.node(late), "192.0.2.23", "auto");
-    check(fleet, eventually([&] { return all_answer(fleet, all_of(fleet), rr, rr_v4); }), "ns4's autos reached all");
+    check(fleet, eventually([&] { return all_answer(fleet, {0, 2, late}, rr, rr_v4); }), "ns4's autos reached the others",
+          true);
+
+    // Restarted, ns2 finds the fleet's overrides all ended, not a fleet that
+    // never had any: it ends its kept drains instead of handing them back.
+    fleet.start(1);
+    check(fleet, eventually([&] { return all_answer(fleet, all_of(fleet), rr, rr_v4); }),
+          "restarted ns2 ended the drains it kept");
 }
 
 namespace {
