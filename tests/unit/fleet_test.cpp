@@ -240,7 +240,7 @@ TEST_CASE("fleet records: a bad record is refused with where and why") {
     CHECK(fleet::is_zone_file_name("svc.example.com.json"));
 }
 
-TEST_CASE("fleet latency records: one key per node and network; a node reads back what another wrote") {
+TEST_CASE("fleet latency records: one key per node and network, a node reads back what another wrote") {
     const std::vector<std::string_view> regions{"eu", "us", "ap"};
     const auto network = latency::network_of(*core::Address::parse("81.2.69.17"));
     CHECK(fleet::latency_key("ns1.fra", network) == "latency.ns1=2Efra.81=2E2=2E69=2E0=2F24");

@@ -267,7 +267,7 @@ TEST_CASE("Registrations: those kept from before a restart join while their leas
     CHECK(skipped == std::vector<std::string>{"1 in elastic.example/gone (no such pool)"});
 }
 
-TEST_CASE("Registrations: what the fleet holds is taken as it is, its end included; a delete ends it",
+TEST_CASE("Registrations: what the fleet holds is taken as it is, its end included, a delete ends it",
           "[control][registrations]") {
     Leases l;
     const uint64_t start = l.state.published().generation();
