@@ -49,6 +49,7 @@ PoolChoice choose(const PoolQuestion& question, std::span<uint32_t> out, std::sp
     }
     input.counter = question.counter;
     input.random = question.random;
+    input.sticky_cache = question.sticky_cache;
     choice.selection = select(input, out, scratch);
     // The name's own TTL (record, else pool, else zone) unless select() chose
     // the degraded one.

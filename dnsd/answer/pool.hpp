@@ -39,6 +39,7 @@ struct PoolQuestion {
     const latency::Routes* latency = nullptr;    // null: routing "latency" orders by geo
     uint64_t counter = 0;                        // the query's rotation counter
     uint64_t random = 0;                         // a fresh random value, for weighted
+    StickyCache* sticky_cache = nullptr;         // SelectInput::sticky_cache
 };
 
 struct PoolChoice {

@@ -345,6 +345,7 @@ size_t Answerer<Tracer>::write_pool(Section section, const zone::Zone& zone, con
     question.latency = view_.latency.get();
     question.counter = state_.rotation_offset + state_.rotations.next(pool.rotation_key(family));
     question.random = xorshift64(state_.rng_state);
+    question.sticky_cache = &state_.sticky;
     const PoolChoice choice = choose(question, state_.members, state_.scratch);
     const Selection& selection = choice.selection;
     const std::span<const uint32_t> chosen{state_.members.data(), selection.count};
@@ -498,6 +499,7 @@ void WorkerState::prepare(const View& view) {
     const size_t size = view.snapshot ? view.snapshot->max_pool_members : 0;
     if (members.size() != size) members.assign(size, 0);
     if (scratch.size() != size) scratch.assign(size, 0);
+    if (view.snapshot != snapshot_) sticky.clear();
     if (view.snapshot && view.snapshot != snapshot_) rotations.adopt(*view.snapshot);
     snapshot_ = view.snapshot;
 }

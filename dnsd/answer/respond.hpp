@@ -9,6 +9,7 @@
 
 #include "dnsd/answer/rotation.hpp"
 #include "dnsd/answer/select.hpp"
+#include "dnsd/answer/sticky_cache.hpp"
 #include "dnsd/answer/view.hpp"
 #include "dnsd/core/address.hpp"
 #include "dnsd/guard/cookie.hpp"
@@ -29,6 +30,7 @@ struct WorkerState {
     uint64_t rng_state = 0x9e3779b97f4a7c15ull;  // xorshift state for weighted
     std::vector<uint32_t> members;  // selection output, sized by prepare()
     std::vector<uint64_t> scratch;  // selection scratch, sized by prepare()
+    StickyCache sticky;             // rankings of wide sticky tiers, cleared by prepare() for a new snapshot
     // Shared by every worker and read-only: null answers no cookies (explain).
     const guard::CookieSecrets* cookies = nullptr;
     // Shared by every worker, written with relaxed atomics; null: no RRL.

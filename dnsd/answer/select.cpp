@@ -39,10 +39,43 @@ double weighted_key(uint64_t bits, uint32_t weight) {
 // keep apart: about one pair in 2^50, and then only their order differs.)
 double uniform_key(uint64_t bits) { return static_cast<double>(bits >> 11); }
 
+// Member m's key for `bits`: the pool's weights decide whether the logarithm is
+// needed, never the group being ordered, so that a member's key, and with it
+// the relative order of any two members, is the same in every group.
+double member_key(const Pool& pool, uint64_t bits, uint32_t m) {
+    return pool.weights_alike ? uniform_key(bits) : weighted_key(bits, pool.members[m].weight);
+}
+
+// Sticky's rendezvous key of member m for the client network hashed to
+// `network`: it depends only on the two, so a client moves only when its own
+// member leaves the tier.
+double sticky_key(const Pool& pool, uint64_t network, uint32_t m) {
+    const auto& address = pool.members[m].address;
+    return member_key(pool, stable_hash(address.bytes.data(), address.size(), network), m);
+}
+
+// The order both policies put keys in: largest first, equal keys in member
+// order, so that the result never depends on the algorithm.
+bool ranks_before(double ka, uint32_t a, double kb, uint32_t b) { return ka > kb || (ka == kb && a < b); }
+
 // Draws a weighted tier's first members take at most, however many are shown,
 // so that the order never depends on max_answers; tiers up to this size are
 // ordered by key instead (order_group), which costs them less.
 constexpr size_t weighted_draws = 64;
+
+// std::upper_bound without branches on the data: the first position in
+// `sums` (ascending, its last above `target`) whose sum is above `target`.
+// Random targets would mispredict about every other step of a branching
+// search, which costs a 1,000-member tier more than the rest of its answer.
+size_t first_above(std::span<const uint64_t> sums, uint64_t target) {
+    size_t base = 0;
+    for (size_t n = sums.size(); n > 1;) {
+        const size_t half = n / 2;
+        base = sums[base + half] <= target ? base + half : base;
+        n -= half;
+    }
+    return base + (sums[base] <= target);
+}
 
 // The first members of a weighted tier's order, drawn one at a time from the
 // tier's summed weights (one binary search each); a draw that lands on a
@@ -51,7 +84,7 @@ constexpr size_t weighted_draws = 64;
 // all those: a weighted order without replacement, the distribution the keys
 // of order_group draw. Stops at `wanted` members, at every member of weight
 // above 0, or after weighted_draws draws; returns how many were drawn.
-size_t draw_weighted(const SelectInput& in, const zone::WeightedTier& tier, size_t wanted,
+size_t draw_weighted(const SelectInput& in, const zone::RegionTier& tier, size_t wanted,
                      std::span<uint32_t, weighted_draws> drawn) {
     const uint64_t total = tier.cumulative.empty() ? 0 : tier.cumulative.back();
     if (total == 0) return 0;
@@ -62,8 +95,7 @@ size_t draw_weighted(const SelectInput& in, const zone::WeightedTier& tier, size
     for (size_t i = 0; i < weighted_draws && count < wanted; ++i) {
         const uint64_t bits = mix64(in.random + (first + i) * golden_gamma);
         const auto target = static_cast<uint64_t>((static_cast<unsigned __int128>(bits) * total) >> 64);
-        const auto at = std::upper_bound(tier.cumulative.begin(), tier.cumulative.end(), target);
-        const uint32_t m = tier.members[static_cast<size_t>(at - tier.cumulative.begin())];
+        const uint32_t m = tier.members[first_above(tier.cumulative, target)];
         const auto placed = drawn.first(count);
         if (eligible(in, m) && std::find(placed.begin(), placed.end(), m) == placed.end()) drawn[count++] = m;
     }
@@ -100,14 +132,11 @@ size_t narrow(const Pool& pool, std::span<uint32_t> list) {
 }
 
 // Puts the `wanted` members of `group` with the largest keys (left in
-// scratch[member] as double bits) first, in key order, largest first; equal
-// keys keep member order, so the result never depends on the algorithm. The
-// rest, which no answer shows, stay unordered: a wide pool that answers with a
+// scratch[member] as double bits) first, in ranks_before's order. The rest, which no answer shows, stay unordered: a wide pool that answers with a
 // few members costs a selection, not a sort.
 void order_by_key(std::span<uint32_t> group, size_t wanted, std::span<const uint64_t> scratch) {
     const auto before = [&](uint32_t a, uint32_t b) {
-        double ka = std::bit_cast<double>(scratch[a]), kb = std::bit_cast<double>(scratch[b]);
-        return ka > kb || (ka == kb && a < b);
+        return ranks_before(std::bit_cast<double>(scratch[a]), a, std::bit_cast<double>(scratch[b]), b);
     };
     const auto end = group.begin() + static_cast<ptrdiff_t>(wanted);
     if (wanted < group.size()) std::nth_element(group.begin(), end, group.end(), before);
@@ -118,12 +147,7 @@ void order_by_key(std::span<uint32_t> group, size_t wanted, std::span<const uint
 // `wanted`. `client_key` is the hash of the client's network (sticky only).
 void order_group(const SelectInput& in, uint64_t client_key, std::span<uint32_t> group, size_t wanted,
                  std::span<uint64_t> scratch) {
-    const auto& members = in.pool->members;
-    const auto weight = [&](uint32_t m) { return std::max<uint32_t>(members[m].weight, 1); };
-    const bool alike = std::all_of(group.begin(), group.end(), [&](uint32_t m) { return weight(m) == weight(group[0]); });
-    const auto key = [&](uint64_t bits, uint32_t m) {
-        return std::bit_cast<uint64_t>(alike ? uniform_key(bits) : weighted_key(bits, members[m].weight));
-    };
+    const Pool& pool = *in.pool;
     switch (in.pool->policy) {
         case Policy::round_robin:
         case Policy::priority:
@@ -133,16 +157,12 @@ void order_group(const SelectInput& in, uint64_t client_key, std::span<uint32_t>
         case Policy::weighted:
             // The (m + 1)-th output of a splitmix64 stream seeded with the draw:
             // one independent uniform per member from a single random value.
-            for (uint32_t m : group) scratch[m] = key(mix64(in.random + (m + 1) * golden_gamma), m);
+            for (uint32_t m : group)
+                scratch[m] = std::bit_cast<uint64_t>(member_key(pool, mix64(in.random + (m + 1) * golden_gamma), m));
             order_by_key(group, wanted, scratch);
             return;
         case Policy::sticky:
-            // The score depends only on the client's network and the member's
-            // address, so a client moves only when its own member leaves the tier.
-            for (uint32_t m : group) {
-                const auto& address = members[m].address;
-                scratch[m] = key(stable_hash(address.bytes.data(), address.size(), client_key), m);
-            }
+            for (uint32_t m : group) scratch[m] = std::bit_cast<uint64_t>(sticky_key(pool, client_key, m));
             order_by_key(group, wanted, scratch);
             return;
     }
@@ -153,6 +173,56 @@ uint64_t client_network_key(const core::Address& client) {
     // network keeps them together and matches the ECS scope sticky answers with.
     const core::Address network = client.masked(client.family == core::Family::v4 ? 24 : 56);
     return stable_hash(network.bytes.data(), network.size(), 0);
+}
+
+// The first StickyCache::ranked members of `tier`'s rendezvous order for the
+// client network hashed to `network`, among those of weight above 0, eligible
+// or not: one pass over the tier, keeping the best so far in order.
+void rank_sticky(const Pool& pool, const zone::RegionTier& tier, uint64_t network, StickyCache::Ranking& ranking) {
+    std::array<double, StickyCache::ranked> keys;
+    size_t count = 0;
+    for (const uint32_t m : tier.members) {
+        if (pool.members[m].weight == 0) continue;
+        const double key = sticky_key(pool, network, m);
+        if (count == keys.size() && !ranks_before(key, m, keys[count - 1], ranking.members[count - 1])) continue;
+        size_t at = std::min(count, keys.size() - 1);
+        for (; at > 0 && ranks_before(key, m, keys[at - 1], ranking.members[at - 1]); --at) {
+            keys[at] = keys[at - 1];
+            ranking.members[at] = ranking.members[at - 1];
+        }
+        keys[at] = key;
+        ranking.members[at] = m;
+        count = std::min(count + 1, keys.size());
+    }
+    ranking.count = static_cast<uint32_t>(count);
+}
+
+// A wide sticky tier of the client's region answers from the worker's ranking
+// of it for the client's network, made once per network and pool: its first
+// eligible members are the answer when there are max_answers of them, or when
+// the ranking holds every member of weight above 0 and some are eligible.
+// Else (a small tier, one without enough eligible members ranked, no cache)
+// returns false, for select() to order the tier itself.
+bool select_ranked(const SelectInput& in, std::span<uint32_t> out, Selection& result) {
+    const Pool& pool = *in.pool;
+    if (in.sticky_cache == nullptr || pool.max_answers == 0 || pool.max_answers > StickyCache::ranked) return false;
+    const int32_t region = in.region_order.empty() ? -1 : in.region_order[0];
+    const zone::RegionTier* tier = pool.region_tier(in.family, region);
+    if (tier == nullptr || tier->members.size() <= StickyCache::ranked) return false;
+    const StickyCache::Key key{&pool, client_network_key(in.client), region, in.family};
+    const StickyCache::Ranking* ranking = in.sticky_cache->find(key);
+    if (ranking == nullptr) {
+        StickyCache::Ranking& made = in.sticky_cache->store(key);
+        rank_sticky(pool, *tier, key.network, made);
+        ranking = &made;
+    }
+    size_t count = 0;
+    for (size_t i = 0; i < ranking->count && count < pool.max_answers; ++i)
+        if (eligible(in, ranking->members[i])) out[count++] = ranking->members[i];
+    if (count < pool.max_answers && !(count > 0 && ranking->count == tier->drawable)) return false;
+    result.count = count;
+    result.region = region;
+    return true;
 }
 
 }  // namespace
@@ -188,14 +258,16 @@ Selection select(const SelectInput& in, std::span<uint32_t> out, std::span<uint6
     result.ttl = pool.ttl;
     if (family.empty()) return result;
 
+    if (pool.policy == Policy::sticky && select_ranked(in, out, result)) return result;
+
     // A wide weighted tier draws its first members from its summed weights,
     // without a look at the others: when the client's tier has as many
     // eligible members as the answer shows, that is the answer.
     std::array<uint32_t, weighted_draws> drawn;
     size_t drawn_count = 0;
-    const zone::WeightedTier* wide = pool.policy == Policy::weighted
-                                         ? pool.weighted_tier(in.family, order.empty() ? -1 : order[0])
-                                         : nullptr;
+    const zone::RegionTier* wide = pool.policy == Policy::weighted
+                                       ? pool.region_tier(in.family, order.empty() ? -1 : order[0])
+                                       : nullptr;
     if (wide != nullptr && wide->members.size() > weighted_draws) {
         const size_t wanted = pool.max_answers > 0 ? pool.max_answers : SIZE_MAX;
         drawn_count = draw_weighted(in, *wide, wanted, drawn);

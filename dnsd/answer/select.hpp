@@ -1,11 +1,13 @@
 #pragma once
 // Which members of a pool answer a query, and in what order (SPEC §4 steps 3-6).
 // Pure: the rotation counter, the random draw and health come in as arguments,
-// so tests pin them. Allocates nothing: the caller owns the output span.
+// so tests pin them; the sticky cache only remembers what it would compute
+// again. Allocates nothing: the caller owns the output span.
 #include <array>
 #include <cstdint>
 #include <span>
 
+#include "dnsd/answer/sticky_cache.hpp"
 #include "dnsd/core/address.hpp"
 #include "dnsd/health/view.hpp"
 #include "dnsd/zone/snapshot.hpp"
@@ -30,6 +32,9 @@ struct SelectInput {
     std::span<const int32_t> region_order;
     uint64_t counter = 0;        // the worker's per-query rotation counter
     uint64_t random = 0;         // a fresh random 64-bit value, for weighted
+    // The worker's rankings of wide sticky tiers, kept for the snapshot that
+    // holds `pool`; null: every sticky answer ranks its tier afresh.
+    StickyCache* sticky_cache = nullptr;
 };
 
 struct Selection {

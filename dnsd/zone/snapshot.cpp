@@ -58,17 +58,20 @@ std::optional<MemberState> member_state(std::string_view text) {
 }
 
 void Pool::index_weights() {
+    const auto weight_of = [](const Member& m) { return std::max<uint32_t>(m.weight, 1); };
+    weights_alike = std::all_of(members.begin(), members.end(),
+                                [&](const Member& m) { return weight_of(m) == weight_of(members.front()); });
     for (size_t f = 0; f < 2; ++f) {
-        auto& tiers = weighted_tiers[f];
+        auto& tiers = region_tiers[f];
         tiers.clear();
-        if (policy != Policy::weighted) continue;
+        if (policy != Policy::weighted && policy != Policy::sticky) continue;
         const auto& family = f == 0 ? v4 : v6;
         std::vector<int32_t> regions{-1};
         for (const uint32_t m : family)
             if (members[m].region >= 0 && std::find(regions.begin(), regions.end(), members[m].region) == regions.end())
                 regions.push_back(members[m].region);
         for (const int32_t region : regions) {
-            WeightedTier& tier = tiers.emplace_back();
+            RegionTier& tier = tiers.emplace_back();
             tier.region = region;
             uint64_t sum = 0;
             for (const uint32_t m : family) {

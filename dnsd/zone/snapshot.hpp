@@ -101,10 +101,11 @@ struct Member {
     uint32_t health_slot = UINT32_MAX;
 };
 
-// A weighted pool's members of one family and one region tier, with their
-// weights summed in order, so that a member is drawn in proportion to its
-// weight by one binary search (answer::select), whatever the pool's size.
-struct WeightedTier {
+// A weighted or sticky pool's members of one family and one region tier, with
+// their weights summed in order: weighted draws a member in proportion to its
+// weight by one binary search, and sticky ranks the tier's members for a client
+// network once per worker cache entry (answer::select), whatever the pool's size.
+struct RegionTier {
     int32_t region = -1;               // the region's members and those of none; -1: every member
     std::vector<uint32_t> members;     // indices into Pool::members
     std::vector<uint64_t> cumulative;  // cumulative[i]: the weights of members[0..i]
@@ -142,18 +143,22 @@ struct Pool {
     bool uses_geo = false;         // some member names a region
     // The rotation counters of the members of each family (v4, v6); see RRset::rotation_key.
     std::array<uint64_t, 2> rotation_keys{};
-    // Weighted pools only, by family (v4, v6): the tier of every member, then
-    // one per region a member names. Made by index_weights().
-    std::array<std::vector<WeightedTier>, 2> weighted_tiers;
+    // Weighted and sticky pools only, by family (v4, v6): the tier of every
+    // member, then one per region a member names. Made by index_weights().
+    std::array<std::vector<RegionTier>, 2> region_tiers;
+    // Every member's weight (0 counted as 1) is the same: the policies' keys
+    // need no logarithm (answer::select).
+    bool weights_alike = true;
 
     uint64_t rotation_key(core::Family family) const { return rotation_keys[family == core::Family::v6]; }
-    // The weighted tier of `family` for `region` (-1: every member), else nullptr.
-    const WeightedTier* weighted_tier(core::Family family, int32_t region) const {
-        for (const auto& tier : weighted_tiers[family == core::Family::v6])
+    // The tier of `family` for `region` (-1: every member), else nullptr.
+    const RegionTier* region_tier(core::Family family, int32_t region) const {
+        for (const auto& tier : region_tiers[family == core::Family::v6])
             if (tier.region == region) return &tier;
         return nullptr;
     }
-    // Builds weighted_tiers from members, v4 and v6 (a weighted pool; else clears them).
+    // Builds region_tiers (a weighted or sticky pool; else clears them) and
+    // weights_alike from members, v4 and v6.
     void index_weights();
 };
 

@@ -660,3 +660,119 @@ TEST_CASE("weighted over a wide tier: each place goes by weight among the eligib
         CHECK(std::abs(static_cast<double>(heavy_second_after_light) / light_first - expected) < 0.03);
     }
 }
+
+namespace {
+
+// The key select() files a client's ranking under: the hash of its /24 or /56.
+dnsd::answer::StickyCache::Key ranking_key(const Pool& pool, const Address& client, int32_t region) {
+    const Address network = client.masked(client.family == Family::v4 ? 24 : 56);
+    return {&pool, stable_hash(network.bytes.data(), network.size(), 0), region, client.family};
+}
+
+}  // namespace
+
+TEST_CASE("sticky: a worker's rankings answer as ranking the tier afresh does", "[answer][select][sticky]") {
+    dnsd::answer::StickyCache cache;
+    for (const bool regions : {false, true}) {
+        Pool pool = wide_pool(Policy::sticky, regions);
+        // Weight 0 for a few members: ranked never, answered only as a last resort.
+        for (size_t m = 3; m < 1000; m += 97) pool.members[m].weight = 0;
+        pool.index_weights();
+        const std::vector<int32_t> order{2, 0, 1};
+        std::vector<size_t> tenth, most;
+        for (size_t m = 0; m < 1000; ++m) {
+            if (m % 10 == 0) tenth.push_back(m);
+            if (m % 50 != 0) most.push_back(m);
+        }
+        const ZoneHealth all_up = health_down(pool, {}), tenth_down = health_down(pool, tenth),
+                         most_down = health_down(pool, most);
+        for (const uint32_t n : {1u, 8u, 16u})
+            // Health changes between queries with the rankings kept: they must
+            // filter, never decide.
+            for (const ZoneHealth* health : {&all_up, &tenth_down, &most_down, &all_up})
+                for (int net = 0; net < 300; ++net) {
+                    pool.max_answers = n;
+                    SelectInput in;
+                    in.pool = &pool;
+                    in.health = health;
+                    if (regions) in.region_order = order;
+                    in.client = *Address::parse("198.51." + std::to_string(net) + ".7");
+                    const Answer afresh = run(in);
+                    in.sticky_cache = &cache;
+                    const Answer remembered = run(in);
+                    const Answer again = run(in);
+                    INFO("regions " << regions << ", n " << n << ", net " << net);
+                    CHECK(remembered.addresses == afresh.addresses);
+                    CHECK(again.addresses == afresh.addresses);
+                    CHECK(remembered.selection.tier == afresh.selection.tier);
+                    CHECK(remembered.selection.region == afresh.selection.region);
+                    // The ranking was made and kept: the answer came from it.
+                    const auto* ranking = cache.find(ranking_key(pool, in.client, regions ? 2 : -1));
+                    REQUIRE(ranking != nullptr);
+                    CHECK(ranking->count == dnsd::answer::StickyCache::ranked);
+                    if (health == &all_up)
+                        for (size_t i = 0; i < afresh.addresses.size(); ++i)
+                            CHECK(pool.members[ranking->members[i]].address.to_string() == afresh.addresses[i]);
+                }
+    }
+}
+
+TEST_CASE("sticky: a ranking of every weighted member answers with fewer than max_answers", "[answer][select][sticky]") {
+    // 40 members, 30 of weight 0: the ranking holds all 10 others.
+    std::vector<std::string> addresses;
+    std::vector<MemberSpec> specs;
+    for (int m = 0; m < 40; ++m) addresses.push_back("10.9.0." + std::to_string(m + 1));
+    for (int m = 0; m < 40; ++m) specs.push_back({addresses[static_cast<size_t>(m)].c_str(), -1, m % 4 == 0 ? 2u : 0u});
+    Pool pool = make_pool(Policy::sticky, specs);
+    pool.max_answers = 16;
+    const ZoneHealth health = health_down(pool, {0, 4});
+    dnsd::answer::StickyCache cache;
+    SelectInput in;
+    in.pool = &pool;
+    in.health = &health;
+    in.client = *Address::parse("192.0.2.77");
+    const Answer afresh = run(in);
+    in.sticky_cache = &cache;
+    const Answer remembered = run(in);
+    CHECK(afresh.addresses.size() == 8);
+    CHECK(remembered.addresses == afresh.addresses);
+    const auto* ranking = cache.find(ranking_key(pool, in.client, -1));
+    REQUIRE(ranking != nullptr);
+    CHECK(ranking->count == 10);
+}
+
+TEST_CASE("sticky cache: clear forgets every ranking, a store replaces its slot's", "[answer][sticky]") {
+    dnsd::answer::StickyCache cache;
+    const Pool pool = make_pool(Policy::sticky, {{"192.0.2.1"}});
+    const dnsd::answer::StickyCache::Key key{&pool, 42, -1, Family::v4};
+    CHECK(cache.find(key) == nullptr);
+    auto& ranking = cache.store(key);
+    ranking.members[0] = 7;
+    ranking.count = 1;
+    REQUIRE(cache.find(key) != nullptr);
+    CHECK(cache.find(key)->members[0] == 7);
+    CHECK(cache.find({&pool, 43, -1, Family::v4}) == nullptr);
+    CHECK(cache.find({&pool, 42, 0, Family::v4}) == nullptr);
+    CHECK(cache.find({&pool, 42, -1, Family::v6}) == nullptr);
+    cache.clear();
+    CHECK(cache.find(key) == nullptr);
+    CHECK(cache.store(key).count == 0);
+}
+
+TEST_CASE("sticky cache: the ranking used last is never the one a store evicts", "[answer][sticky]") {
+    dnsd::answer::StickyCache cache;
+    const Pool pool = make_pool(Policy::sticky, {{"192.0.2.1"}});
+    const dnsd::answer::StickyCache::Key kept{&pool, 0, -1, Family::v4};
+    cache.store(kept).count = 1;
+    size_t still_there = 0;
+    for (uint64_t network = 1; network <= 20000; ++network) {
+        cache.store({&pool, network, -1, Family::v4}).count = 1;
+        still_there += cache.find(kept) != nullptr;
+    }
+    CHECK(still_there == 20000);
+    // A thousand client networks asking in turn keep nearly all their rankings.
+    size_t found = 0;
+    for (uint64_t network = 100000; network < 101000; ++network) cache.store({&pool, network, -1, Family::v4});
+    for (uint64_t network = 100000; network < 101000; ++network) found += cache.find({&pool, network, -1, Family::v4}) != nullptr;
+    CHECK(found >= 990);
+}
