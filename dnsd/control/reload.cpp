@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "dnsd/control/settings.hpp"
+#include "dnsd/core/background.hpp"
 #include "dnsd/core/log.hpp"
 
 namespace dnsd::control {
@@ -28,6 +29,21 @@ constexpr uint64_t max_wait_ms = 1000;
 std::string join(const std::vector<std::string>& parts, std::string_view separator) {
     std::string out;
     for (const auto& part : parts) out += (out.empty() ? "" : std::string(separator)) + part;
+    return out;
+}
+
+// The log line names this many zones of a list at most: a reload of 20,000
+// zones would otherwise write a megabyte in one line, on the control loop.
+// The status endpoint still lists every change.
+constexpr size_t logged_zones = 10;
+
+// `items`' text, the first logged_zones joined by ", ", then how many more.
+template <class Item, class Text>
+std::string listed(const std::vector<Item>& items, Text text) {
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < items.size() && i < logged_zones; ++i) parts.push_back(text(items[i]));
+    std::string out = join(parts, ", ");
+    if (items.size() > logged_zones) out += fmt::format(" and {} more", items.size() - logged_zones);
     return out;
 }
 
@@ -177,6 +193,7 @@ void Reloader::start_build() {
 
 // On the thread pool.
 void Reloader::build(uv_work_t* work) {
+    core::run_in_background();
     Build& build = *static_cast<Build*>(work->data);
     const config::Config& config = *build.config;
     build.rescan = build.zones->rescan(config.zones_dir, config, SystemClock::now());
@@ -248,19 +265,20 @@ void Reloader::publish(Build& build) {
     result.finished_at = SystemClock::now();
 
     std::vector<std::string> parts;
-    for (const auto& change : result.changes) parts.push_back(change_text(change));
-    if (parts.empty()) parts.push_back("no zone changed");
+    parts.push_back(result.changes.empty() ? "no zone changed" : listed(result.changes, change_text));
     if (result.geo_replaced) parts.push_back("new GeoIP database");
     if (!geo_problem_.empty()) parts.push_back("GeoIP database invalid, previous version kept");
     if (table_replaced) parts.push_back("new latency table");
     if (!table_problem_.empty()) parts.push_back("latency table invalid, previous version kept");
-    std::vector<std::string> invalid;
-    for (const auto& file : zones_.files()) {
-        if (file.problems.empty() && !file.conflict) continue;
-        invalid.push_back(file.zone && !file.conflict ? fmt::format("{} (serial {} serves)", file.path, file.zone->serial)
-                                                      : fmt::format("{} (nothing serves)", file.path));
-    }
-    if (!invalid.empty()) parts.push_back("invalid, previous version kept: " + join(invalid, ", "));
+    std::vector<const ZoneFile*> invalid;
+    for (const auto& file : zones_.files())
+        if (!file.problems.empty() || file.conflict) invalid.push_back(&file);
+    if (!invalid.empty())
+        parts.push_back("invalid, previous version kept: " + listed(invalid, [](const ZoneFile* file) {
+                            return file->zone && !file->conflict
+                                       ? fmt::format("{} (serial {} serves)", file->path, file->zone->serial)
+                                       : fmt::format("{} (nothing serves)", file->path);
+                        }));
     const auto took_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - build.started).count();
     spdlog::log(result.ok() ? spdlog::level::info : spdlog::level::warn, "reload ({}) in {} ms: {}", result.trigger,

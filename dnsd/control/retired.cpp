@@ -2,7 +2,9 @@
 
 #include <malloc.h>
 
-#include <algorithm>
+#include <vector>
+
+#include "dnsd/core/background.hpp"
 
 namespace dnsd::control {
 
@@ -27,8 +29,8 @@ Retired::Retired(uv_loop_t* loop) : loop_(loop) {
 void Retired::retire(std::shared_ptr<const void> value) {
     if (!value || stopped_) return;
     // Kept once: a second copy here would never let its use count fall to 1.
-    if (std::ranges::any_of(values_, [&](const auto& kept) { return kept == value; })) return;
-    values_.push_back(std::move(value));
+    const void* address = value.get();
+    values_.try_emplace(address, std::move(value));
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&sweep_)))
         uv_timer_start(&sweep_, on_sweep, sweep_interval_ms, sweep_interval_ms);
 }
@@ -40,15 +42,18 @@ void Retired::on_sweep(uv_timer_t* timer) { static_cast<Retired*>(timer->data)->
 // the system.
 void Retired::sweep() {
     auto release = std::make_unique<Release>();
-    for (auto& value : values_)
-        if (value.use_count() == 1) release->values.push_back(std::move(value));
-    std::erase(values_, nullptr);
+    std::erase_if(values_, [&](auto& kept) {
+        if (kept.second.use_count() != 1) return false;
+        release->values.push_back(std::move(kept.second));
+        return true;
+    });
     if (values_.empty()) uv_timer_stop(&sweep_);
     if (release->values.empty()) return;
     release->work.data = release.get();
     const int rc = uv_queue_work(
         loop_, &release->work,
         [](uv_work_t* work) {
+            core::run_in_background();
             static_cast<Release*>(work->data)->values.clear();
             // glibc keeps freed memory in the arena of the thread that
             // allocated it (a thread of this pool); hand the pages back.

@@ -20,6 +20,7 @@
 #include "dnsd/control/latency.hpp"
 #include "dnsd/control/state_store.hpp"
 #include "dnsd/control/zone_files.hpp"
+#include "dnsd/core/background.hpp"
 #include "dnsd/core/log.hpp"
 #include "dnsd/core/uv_handle.hpp"
 #include "dnsd/fleet/fleet.hpp"
@@ -358,6 +359,9 @@ int serve(const Flags& flags) {
     api = std::make_unique<Api>(
         ApiSources{state, workers, monitor, reloader, store, registrations, fleet.get(), &latency_feed, &discovery});
     for (auto& worker : workers) worker->start();
+    // The control loop (reload publishing, probes, the API, the fleet) gives
+    // way to the workers from here on; threads it starts later inherit that.
+    core::run_in_background();
     spdlog::info("ready: {} zone{}, {} worker{}", state.snapshot()->zones.size(),
                  state.snapshot()->zones.size() == 1 ? "" : "s", count, count == 1 ? "" : "s");
 

@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "dnsd/core/background.hpp"
 #include "tests/bench/query_load.hpp"
 #include "tests/e2e/harness.hpp"
 
@@ -284,7 +285,14 @@ int main(int argc, char** argv) {
         reset_peak(pid);
         latencies.take();
         const auto trigger = Clock::now();
-        write_zones(dir, settings, version);
+        // Written at dnsd's background priority, as by a deploy tool that
+        // gives way to the DNS server: the latencies measure what dnsd's
+        // reload does to queries, not the CPU this harness takes to write
+        // 20,000 files (seconds) beside them on a 2-CPU machine.
+        std::thread([&] {
+            dnsd::core::run_in_background();
+            write_zones(dir, settings, version);
+        }).join();
         if (by_signal) ::kill(pid, SIGHUP);
         double publish_ms = -1;
         const auto deadline = trigger + std::chrono::seconds(60);

@@ -278,6 +278,36 @@ TEST_CASE("reload: a deleted zone file's zone is REFUSED and a new file's zone i
     CHECK(server.stop() == 0);
 }
 
+TEST_CASE("reload: a reload of many zones names ten in its log line and counts the rest", "[reload]") {
+    // Links to files elsewhere, as in the SIGHUP test below: the directory
+    // watch sees no change, so one SIGHUP reloads all 13 zones at once.
+    Zones zones;
+    std::vector<LiveZone> all(13);
+    const auto target = [&](const LiveZone& zone) { return "elsewhere/" + zone.name + ".json"; };
+    for (size_t i = 0; i < all.size(); ++i) {
+        all[i].name = "z" + std::to_string(i) + ".test";
+        fs::create_symlink(zones.root().write(target(all[i]), all[i].text()), zones.path(all[i].name));
+    }
+    Dnsd server = start(zones.dir());
+    for (auto& zone : all) {
+        zone.version = 2;
+        fs::rename(zones.root().write("elsewhere/.next.tmp", zone.text()), zones.root().path() / target(zone));
+    }
+    REQUIRE(::kill(server.pid(), SIGHUP) == 0);
+    const std::regex reload_line(R"(reload \(SIGHUP\) in \d+ ms: [^\n]*)");
+    std::smatch found;
+    std::string log;
+    CHECK(eventually([&] { return std::regex_search(log = server.log(), found, reload_line); }, 5s));
+    const std::string line = found.str();
+    INFO(line);
+    size_t named = 0;
+    for (size_t at = line.find(" serial "); at != std::string::npos; at = line.find(" serial ", at + 1)) ++named;
+    CHECK(named == 10);
+    CHECK(line.find(" and 3 more") != std::string::npos);
+    for (const auto& zone : all) CHECK(addresses(server, "ver." + zone.name) == Addresses{LiveZone::version_address(2)});
+    CHECK(server.stop() == 0);
+}
+
 TEST_CASE("reload: SIGHUP reloads a change that the directory watch cannot see", "[reload]") {
     // The zone file is a link to a file in another directory, the way
     // Kubernetes mounts a ConfigMap: replacing the target touches nothing in
