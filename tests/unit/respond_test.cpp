@@ -15,6 +15,7 @@
 #include "dnsd/answer/respond.hpp"
 #include "dnsd/wire/query.hpp"
 #include "dnsd/zone/rdata.hpp"
+#include "dnsd/zone/source.hpp"
 #include "packet.hpp"
 
 // Counts this thread's heap allocations, so a test can show that the answer
@@ -114,8 +115,7 @@ public:
         return add(name, set);
     }
     ZoneBuilder& pool(const std::string& name, zone::Pool pool, uint32_t ttl) {
-        for (uint32_t i = 0; i < pool.members.size(); ++i)
-            (pool.members[i].address.family == core::Family::v4 ? pool.v4 : pool.v6).push_back(i);
+        zone::index_members(pool);
         zone_->max_pool_members = std::max(zone_->max_pool_members, pool.members.size());
         zone_->pools.push_back(std::move(pool));
         zone::Node& n = node(name);
@@ -188,6 +188,17 @@ answer::View demo_view() {
     demo.pool("sticky", make_pool({"203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4", "2001:db8::7"},
                                   zone::Policy::sticky),
               20);
+    // Wide pools, which answer from their region tiers: the worker's sticky
+    // rankings and weighted draws.
+    for (const auto policy : {zone::Policy::sticky, zone::Policy::weighted}) {
+        std::vector<std::string> addresses;
+        for (int i = 1; i <= 100; ++i) addresses.push_back("10.7.0." + std::to_string(i));
+        std::vector<const char*> pointers;
+        for (const auto& address : addresses) pointers.push_back(address.c_str());
+        zone::Pool wide = make_pool(pointers, policy);
+        wide.max_answers = 4;
+        demo.pool(policy == zone::Policy::sticky ? "widesticky" : "wideweighted", std::move(wide), 20);
+    }
     // Chains of 9 and 8 links: c0 → c1 → … → end.
     for (int i = 0; i < 9; ++i)
         demo.names("c" + std::to_string(i), rrtype::CNAME, {"c" + std::to_string(i + 1) + ".demo.example"});
@@ -664,8 +675,8 @@ TEST_CASE("respond answers SERVFAIL rather than overrun scratch not sized by pre
     auto d = c.ask("www.demo.example", rrtype::A);
     CHECK(d.lines == Lines{"rcode SERVFAIL flags qr rd", "question www.demo.example. A"});
     c.state.prepare(c.view);
-    CHECK(c.state.members.size() == 5);
-    CHECK(c.state.scratch.size() == 5);
+    CHECK(c.state.members.size() == 100);  // the wide pools'
+    CHECK(c.state.scratch.size() == 100);
     CHECK(c.ask("rr.demo.example", rrtype::A).rcode == wire::rcode::noerror);
 }
 
@@ -844,6 +855,14 @@ TEST_CASE("respond leaves out additional records that do not fit, without TC", "
     CHECK(additional % 3 == 0);
 }
 
+TEST_CASE("respond: a wide sticky pool answers one client network alike from its ranking", "[respond]") {
+    Client c;
+    const Lines first = c.ask("widesticky.demo.example", rrtype::A).answer;
+    CHECK(first.size() == 4);
+    for (int i = 0; i < 5; ++i) CHECK(c.ask("widesticky.demo.example", rrtype::A).answer == first);
+    CHECK(c.ask("wideweighted.demo.example", rrtype::A).answer.size() == 4);
+}
+
 TEST_CASE("respond allocates nothing, whatever the query", "[respond]") {
     Client c;
     c.view.options.nsid = "ns";
@@ -869,6 +888,8 @@ TEST_CASE("respond allocates nothing, whatever the query", "[respond]") {
     for (bool edns : {false, true}) {
         add("www.demo.example", rrtype::A, edns);
         add("sticky.demo.example", rrtype::A, edns);
+        add("widesticky.demo.example", rrtype::A, edns);
+        add("wideweighted.demo.example", rrtype::A, edns);
         add("rr.demo.example", rrtype::A, edns);
         add("c0.demo.example", rrtype::A, edns);
         add("loop1.demo.example", rrtype::A, edns);
