@@ -132,8 +132,9 @@ size_t narrow(const Pool& pool, std::span<uint32_t> list) {
 }
 
 // Puts the `wanted` members of `group` with the largest keys (left in
-// scratch[member] as double bits) first, in ranks_before's order. The rest, which no answer shows, stay unordered: a wide pool that answers with a
-// few members costs a selection, not a sort.
+// scratch[member] as double bits) first, in ranks_before's order. The rest,
+// which no answer shows, stay unordered: a wide pool that answers with a few
+// members costs a selection, not a sort.
 void order_by_key(std::span<uint32_t> group, size_t wanted, std::span<const uint64_t> scratch) {
     const auto before = [&](uint32_t a, uint32_t b) {
         return ranks_before(std::bit_cast<double>(scratch[a]), a, std::bit_cast<double>(scratch[b]), b);
@@ -148,7 +149,7 @@ void order_by_key(std::span<uint32_t> group, size_t wanted, std::span<const uint
 void order_group(const SelectInput& in, uint64_t client_key, std::span<uint32_t> group, size_t wanted,
                  std::span<uint64_t> scratch) {
     const Pool& pool = *in.pool;
-    switch (in.pool->policy) {
+    switch (pool.policy) {
         case Policy::round_robin:
         case Policy::priority:
             std::rotate(group.begin(), group.begin() + static_cast<ptrdiff_t>(in.counter % group.size()),
