@@ -105,6 +105,14 @@ public:
         position_ += bytes.size();
         return true;
     }
+    // Moves past `count` octets for the caller to fill in: one bounds check
+    // for a run of fields. Null, and no move, past the limit.
+    uint8_t* claim(size_t count) {
+        if (count > remaining()) return nullptr;
+        uint8_t* start = data_ + position_;
+        position_ += count;
+        return start;
+    }
     // Overwrites two bytes already written (counts, RDLENGTH).
     bool patch_u16(size_t offset, uint16_t value) {
         if (offset + 2 > position_) return false;

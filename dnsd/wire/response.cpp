@@ -1,5 +1,6 @@
 #include "dnsd/wire/response.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace dnsd::wire {
@@ -10,6 +11,30 @@ constexpr size_t max_pointer_offset = 0x3fff;
 constexpr size_t opt_fixed_size = 1 + 2 + 2 + 4 + 2;  // root owner, type, class, ttl, rdlength
 constexpr size_t option_header_size = 4;
 constexpr size_t ecs_fixed_size = 4;  // family, source prefix, scope prefix
+
+// A record owned by a compression pointer: owner, type, class, ttl, rdlength.
+constexpr size_t record_fixed_size = 2 + 2 + 2 + 4 + 2;
+
+// Fill in space already claimed from the Writer; each returns where the next field goes.
+uint8_t* put_u8(uint8_t* out, uint8_t value) {
+    *out = value;
+    return out + 1;
+}
+uint8_t* put_u16(uint8_t* out, uint16_t value) {
+    out[0] = static_cast<uint8_t>(value >> 8);
+    out[1] = static_cast<uint8_t>(value);
+    return out + 2;
+}
+uint8_t* put_u32(uint8_t* out, uint32_t value) {
+    return put_u16(put_u16(out, static_cast<uint16_t>(value >> 16)), static_cast<uint16_t>(value));
+}
+uint8_t* put_bytes(uint8_t* out, std::span<const uint8_t> bytes) {
+    if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
+    return out + bytes.size();
+}
+uint8_t* put_option(uint8_t* out, uint16_t code, size_t size) {
+    return put_u16(put_u16(out, code), static_cast<uint16_t>(size));
+}
 
 size_t ecs_address_size(const ClientSubnet& ecs) { return (ecs.source_prefix + 7u) / 8u; }
 
@@ -32,17 +57,24 @@ void ResponseWriter::begin(const Query& query) {
     flags_ = static_cast<uint16_t>(flag::qr | (query.opcode & 0xf) << 11 | (query.rd ? flag::rd : 0) |
                                    (query.cd ? flag::cd : 0));
     // Flags and counts are patched by finish(); zero until then.
-    writer_.u16(query.id);
-    for (int i = 0; i < 5; ++i) writer_.u16(0);
+    if (uint8_t* header = writer_.claim(header_size)) std::memset(put_u16(header, query.id), 0, header_size - 2);
     question_end_ = writer_.position();
 }
 
 bool ResponseWriter::question(std::span<const uint8_t> qname, uint16_t type, uint16_t qclass) {
     const size_t start = writer_.position();
-    if (!name(as_view(qname)) || !writer_.u16(type) || !writer_.u16(qclass)) {
+    uint8_t* out = writer_.claim(qname.size() + 2 + 2);
+    if (out == nullptr) return false;
+    put_u16(put_u16(put_bytes(out, qname), type), qclass);
+    // The first name in the message, written whole: every suffix is
+    // remembered for later names to point to.
+    size_t offset = 0;
+    for (; offset < qname.size() && qname[offset] != 0 && qname[offset] <= max_label_size;
+         offset += 1 + qname[offset])
+        remember(start + offset, qname.size() - offset);
+    if (offset + 1 != qname.size() || qname[offset] != 0) {  // not one well-formed name
         writer_.rewind(start);
         compression_count_ = 0;
-        last_name_size_ = 0;
         return false;
     }
     has_question_ = true;
@@ -91,6 +123,18 @@ bool ResponseWriter::record(Section section, std::string_view owner, uint16_t ty
     return true;
 }
 
+bool ResponseWriter::question_record(Section section, uint16_t type, uint32_t ttl, std::span<const uint8_t> rdata) {
+    if (section < section_ || !has_question_ || rdata.size() > UINT16_MAX) return false;
+    uint8_t* out = writer_.claim(record_fixed_size + rdata.size());
+    if (out == nullptr) return false;
+    out = put_u16(out, static_cast<uint16_t>(0xc000 | header_size));  // the question's name follows the header
+    out = put_u32(put_u16(put_u16(out, type), qclass::in), ttl);
+    put_bytes(put_u16(out, static_cast<uint16_t>(rdata.size())), rdata);
+    section_ = section;
+    ++counts_[static_cast<size_t>(section)];
+    return true;
+}
+
 ResponseWriter::Mark ResponseWriter::mark() const {
     return {writer_.position(), counts_, compression_count_, section_};
 }
@@ -112,33 +156,26 @@ size_t ResponseWriter::finish(const OptRecord* opt) {
     writer_.set_limit(writer_.limit() + reserved_);
     reserved_ = 0;
     uint16_t additional = counts_[2];
-    if (opt) {
-        const size_t start = writer_.position();
-        bool ok = writer_.u8(0) && writer_.u16(type_opt) && writer_.u16(opt->payload) &&
-                  writer_.u8(static_cast<uint8_t>(rcode_ >> 4)) && writer_.u8(0) &&  // version 0
-                  writer_.u16(opt->dnssec_ok ? edns_flag_do : 0) &&
-                  writer_.u16(static_cast<uint16_t>(opt->size() - opt_fixed_size));
-        if (ok && !opt->nsid.empty())
-            ok = writer_.u16(option::nsid) && writer_.u16(static_cast<uint16_t>(opt->nsid.size())) &&
-                 writer_.bytes(as_bytes(opt->nsid));
-        if (ok && opt->ecs) {
+    // Claimed whole, then filled in; left out only when the caller reserved
+    // less than it needs.
+    uint8_t* out = opt ? writer_.claim(opt->size()) : nullptr;
+    if (out != nullptr) {
+        out = put_u16(put_u8(out, 0), type_opt);  // the root owns it
+        out = put_u8(put_u16(out, opt->payload), static_cast<uint8_t>(rcode_ >> 4));
+        out = put_u16(put_u8(out, 0), opt->dnssec_ok ? edns_flag_do : 0);  // version 0
+        out = put_u16(out, static_cast<uint16_t>(opt->size() - opt_fixed_size));
+        if (!opt->nsid.empty()) out = put_bytes(put_option(out, option::nsid, opt->nsid.size()), as_bytes(opt->nsid));
+        if (opt->ecs) {
             const ClientSubnet& ecs = *opt->ecs;
             const size_t octets = ecs_address_size(ecs);
-            ok = writer_.u16(option::ecs) && writer_.u16(static_cast<uint16_t>(ecs_fixed_size + octets)) &&
-                 writer_.u16(ecs.address.family == core::Family::v4 ? ecs_family::ipv4 : ecs_family::ipv6) &&
-                 writer_.u8(ecs.source_prefix) && writer_.u8(opt->ecs_scope_prefix) &&
-                 writer_.bytes({ecs.address.bytes.data(), octets});
+            out = put_option(out, option::ecs, ecs_fixed_size + octets);
+            out = put_u16(out, ecs.address.family == core::Family::v4 ? ecs_family::ipv4 : ecs_family::ipv6);
+            out = put_u8(put_u8(out, ecs.source_prefix), opt->ecs_scope_prefix);
+            out = put_bytes(out, {ecs.address.bytes.data(), octets});
         }
-        if (ok && !opt->cookie.empty())
-            ok = writer_.u16(option::cookie) && writer_.u16(static_cast<uint16_t>(opt->cookie.size())) &&
-                 writer_.bytes(opt->cookie);
-        if (ok && opt->ede != OptRecord::no_ede)
-            ok = writer_.u16(option::extended_error) && writer_.u16(2) && writer_.u16(opt->ede);
-        // Only when the caller reserved less than the OPT needs: leave it out.
-        if (ok)
-            ++additional;
-        else
-            writer_.rewind(start);
+        if (!opt->cookie.empty()) out = put_bytes(put_option(out, option::cookie, opt->cookie.size()), opt->cookie);
+        if (opt->ede != OptRecord::no_ede) put_u16(put_option(out, option::extended_error, 2), opt->ede);
+        ++additional;
     }
     const uint16_t flags = static_cast<uint16_t>(flags_ | (aa_ ? flag::aa : 0) | (tc_ ? flag::tc : 0) |
                                                  (rcode_ & 0xf));
@@ -160,7 +197,8 @@ bool ResponseWriter::name(std::string_view name) {
     while (literal_end < name.size() && name[literal_end] != 0) {
         const std::string_view suffix = name.substr(literal_end);
         for (size_t i = 0; i < compression_count_ && target == SIZE_MAX; ++i)
-            if (matches(compression_[i], suffix)) target = compression_[i];
+            if (compression_[i].size == suffix.size() && matches(compression_[i].offset, suffix))
+                target = compression_[i].offset;
         if (target != SIZE_MAX) break;
         literal_end += 1 + static_cast<uint8_t>(name[literal_end]);
     }
@@ -172,7 +210,7 @@ bool ResponseWriter::name(std::string_view name) {
                               writer_.u16(static_cast<uint16_t>(0xc000 | target));
     if (!ok) return false;
     for (size_t offset = 0; offset < literal_end; offset += 1 + static_cast<uint8_t>(name[offset]))
-        remember(start + offset);
+        remember(start + offset, name.size() - offset);
     const size_t full_name = literal_end == 0 ? target : start;
     if (full_name <= max_pointer_offset && name.size() > 2 && name.size() <= last_name_.size()) {
         std::memcpy(last_name_.data(), name.data(), name.size());
@@ -197,17 +235,22 @@ bool ResponseWriter::matches(size_t offset, std::string_view suffix) const {
         if (i >= suffix.size() || static_cast<uint8_t>(suffix[i]) != length) return false;
         if (length == 0) return i + 1 == suffix.size();
         if (i + 1 + length > suffix.size() || offset + 1 + length > writer_.position()) return false;
-        for (size_t k = 1; k <= length; ++k)
-            if (to_lower(message[offset + k]) != to_lower(static_cast<uint8_t>(suffix[i + k]))) return false;
+        const uint8_t* label = message + offset + 1;
+        const auto* wanted = reinterpret_cast<const uint8_t*>(suffix.data() + i + 1);
+        // Mostly the same bytes (the zone's names are lower case, and so are
+        // most questions); else the same but for case.
+        if (std::memcmp(label, wanted, length) != 0 &&
+            !std::equal(label, label + length, wanted, [](uint8_t a, uint8_t b) { return to_lower(a) == to_lower(b); }))
+            return false;
         i += 1 + length;
         offset += 1 + length;
     }
     return false;
 }
 
-void ResponseWriter::remember(size_t offset) {
+void ResponseWriter::remember(size_t offset, size_t size) {
     if (offset <= max_pointer_offset && compression_count_ < compression_slots)
-        compression_[compression_count_++] = static_cast<uint16_t>(offset);
+        compression_[compression_count_++] = {static_cast<uint16_t>(offset), static_cast<uint8_t>(size)};
 }
 
 }  // namespace dnsd::wire
