@@ -158,12 +158,13 @@ size_t ResponseWriter::finish(const OptRecord* opt) {
     uint16_t additional = counts_[2];
     // Claimed whole, then filled in; left out only when the caller reserved
     // less than it needs.
-    uint8_t* out = opt ? writer_.claim(opt->size()) : nullptr;
+    const size_t opt_size = opt ? opt->size() : 0;
+    uint8_t* out = opt ? writer_.claim(opt_size) : nullptr;
     if (out != nullptr) {
         out = put_u16(put_u8(out, 0), type_opt);  // the root owns it
         out = put_u8(put_u16(out, opt->payload), static_cast<uint8_t>(rcode_ >> 4));
         out = put_u16(put_u8(out, 0), opt->dnssec_ok ? edns_flag_do : 0);  // version 0
-        out = put_u16(out, static_cast<uint16_t>(opt->size() - opt_fixed_size));
+        out = put_u16(out, static_cast<uint16_t>(opt_size - opt_fixed_size));
         if (!opt->nsid.empty()) out = put_bytes(put_option(out, option::nsid, opt->nsid.size()), as_bytes(opt->nsid));
         if (opt->ecs) {
             const ClientSubnet& ecs = *opt->ecs;
