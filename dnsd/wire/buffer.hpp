@@ -128,4 +128,23 @@ private:
     size_t capacity_;
 };
 
+// Filling in octets claimed from a Writer (Writer::claim): each returns where
+// the next field goes.
+inline uint8_t* put_u8(uint8_t* out, uint8_t value) {
+    *out = value;
+    return out + 1;
+}
+inline uint8_t* put_u16(uint8_t* out, uint16_t value) {
+    out[0] = static_cast<uint8_t>(value >> 8);
+    out[1] = static_cast<uint8_t>(value);
+    return out + 2;
+}
+inline uint8_t* put_u32(uint8_t* out, uint32_t value) {
+    return put_u16(put_u16(out, static_cast<uint16_t>(value >> 16)), static_cast<uint16_t>(value));
+}
+inline uint8_t* put_bytes(uint8_t* out, std::span<const uint8_t> bytes) {
+    if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
+    return out + bytes.size();
+}
+
 }  // namespace dnsd::wire

@@ -12,26 +12,6 @@ constexpr size_t opt_fixed_size = 1 + 2 + 2 + 4 + 2;  // root owner, type, class
 constexpr size_t option_header_size = 4;
 constexpr size_t ecs_fixed_size = 4;  // family, source prefix, scope prefix
 
-// A record owned by a compression pointer: owner, type, class, ttl, rdlength.
-constexpr size_t record_fixed_size = 2 + 2 + 2 + 4 + 2;
-
-// Fill in space already claimed from the Writer; each returns where the next field goes.
-uint8_t* put_u8(uint8_t* out, uint8_t value) {
-    *out = value;
-    return out + 1;
-}
-uint8_t* put_u16(uint8_t* out, uint16_t value) {
-    out[0] = static_cast<uint8_t>(value >> 8);
-    out[1] = static_cast<uint8_t>(value);
-    return out + 2;
-}
-uint8_t* put_u32(uint8_t* out, uint32_t value) {
-    return put_u16(put_u16(out, static_cast<uint16_t>(value >> 16)), static_cast<uint16_t>(value));
-}
-uint8_t* put_bytes(uint8_t* out, std::span<const uint8_t> bytes) {
-    if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
-    return out + bytes.size();
-}
 uint8_t* put_option(uint8_t* out, uint16_t code, size_t size) {
     return put_u16(put_u16(out, code), static_cast<uint16_t>(size));
 }
@@ -118,18 +98,6 @@ bool ResponseWriter::record(Section section, std::string_view owner, uint16_t ty
         return false;
     }
     writer_.patch_u16(rdlength_at, static_cast<uint16_t>(rdlength));
-    section_ = section;
-    ++counts_[static_cast<size_t>(section)];
-    return true;
-}
-
-bool ResponseWriter::question_record(Section section, uint16_t type, uint32_t ttl, std::span<const uint8_t> rdata) {
-    if (section < section_ || !has_question_ || rdata.size() > UINT16_MAX) return false;
-    uint8_t* out = writer_.claim(record_fixed_size + rdata.size());
-    if (out == nullptr) return false;
-    out = put_u16(out, static_cast<uint16_t>(0xc000 | header_size));  // the question's name follows the header
-    out = put_u32(put_u16(put_u16(out, type), qclass::in), ttl);
-    put_bytes(put_u16(out, static_cast<uint16_t>(rdata.size())), rdata);
     section_ = section;
     ++counts_[static_cast<size_t>(section)];
     return true;

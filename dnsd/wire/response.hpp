@@ -54,9 +54,20 @@ public:
     // Appends one record of class IN owned by the question's name, which it
     // points to; `rdata` holds no name to compress. The same bytes as
     // record() with that name as owner, for one bounds check and no search:
-    // most answers are of this kind. False, with nothing written, if it does
-    // not fit, comes after a later section, or there is no question.
-    bool question_record(Section section, uint16_t type, uint32_t ttl, std::span<const uint8_t> rdata);
+    // most answers are of this kind, so it is inline. False, with nothing
+    // written, if it does not fit, comes after a later section, or there is
+    // no question.
+    bool question_record(Section section, uint16_t type, uint32_t ttl, std::span<const uint8_t> rdata) {
+        if (section < section_ || !has_question_ || rdata.size() > UINT16_MAX) return false;
+        uint8_t* out = writer_.claim(2 + 2 + 2 + 4 + 2 + rdata.size());  // owner, type, class, ttl, rdlength
+        if (out == nullptr) return false;
+        out = put_u16(out, static_cast<uint16_t>(0xc000 | header_size));  // the question's name follows the header
+        out = put_u32(put_u16(put_u16(out, type), qclass::in), ttl);
+        put_bytes(put_u16(out, static_cast<uint16_t>(rdata.size())), rdata);
+        section_ = section;
+        ++counts_[static_cast<size_t>(section)];
+        return true;
+    }
 
     // A point to return to, to drop a partly written RRset.
     struct Mark {
