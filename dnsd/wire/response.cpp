@@ -1,6 +1,5 @@
 #include "dnsd/wire/response.hpp"
 
-#include <algorithm>
 #include <cstring>
 
 namespace dnsd::wire {
@@ -193,6 +192,12 @@ bool ResponseWriter::matches(size_t offset, std::string_view suffix) const {
     // `offset` names a name this writer wrote, so its labels are well-formed
     // and its pointers go backwards; the checks only guard against a bug.
     const uint8_t* message = writer_.data();
+    // Mostly the name is there in full and in the same case (the zone's
+    // names are lower case, and so are most questions): one compare, since
+    // the bytes of a well-formed name can only read back as that name.
+    if (offset + suffix.size() <= writer_.position() && std::memcmp(message + offset, suffix.data(), suffix.size()) == 0)
+        return true;
+    // Else label by label, through pointers, apart from case.
     size_t i = 0;
     for (size_t steps = 0; steps <= max_name_size && offset < writer_.position(); ++steps) {
         const uint8_t length = message[offset];
@@ -204,13 +209,8 @@ bool ResponseWriter::matches(size_t offset, std::string_view suffix) const {
         if (i >= suffix.size() || static_cast<uint8_t>(suffix[i]) != length) return false;
         if (length == 0) return i + 1 == suffix.size();
         if (i + 1 + length > suffix.size() || offset + 1 + length > writer_.position()) return false;
-        const uint8_t* label = message + offset + 1;
-        const auto* wanted = reinterpret_cast<const uint8_t*>(suffix.data() + i + 1);
-        // Mostly the same bytes (the zone's names are lower case, and so are
-        // most questions); else the same but for case.
-        if (std::memcmp(label, wanted, length) != 0 &&
-            !std::equal(label, label + length, wanted, [](uint8_t a, uint8_t b) { return to_lower(a) == to_lower(b); }))
-            return false;
+        for (size_t k = 1; k <= length; ++k)
+            if (to_lower(message[offset + k]) != to_lower(static_cast<uint8_t>(suffix[i + k]))) return false;
         i += 1 + length;
         offset += 1 + length;
     }
