@@ -111,6 +111,10 @@ private:
     size_t write_pool(Section section, const zone::Zone& zone, const zone::Node& node, std::string_view owner,
                       core::Family family);
     bool fail_rrset(Section section, const wire::ResponseWriter::Mark& mark);
+    // Whether `owner` is the question's name as answer() passes it on, which
+    // the writer points to without a search. A CNAME target that merely
+    // spells the same name is not (the chain stops there anyway).
+    bool is_question(std::string_view owner) const { return owner.data() == query_.qname.lower_view().data(); }
     bool already_named(const zone::RRset& rrset, size_t before, std::string_view name) const;
 
     const View& view_;
@@ -314,10 +318,14 @@ bool Answerer<Tracer>::write_rrset(Section section, std::string_view owner, cons
     const auto mark = writer_.mark();
     const size_t count = rrset.rdatas.size();
     const uint64_t rotation = count > 1 ? state_.rotation_offset + state_.rotations.next(rrset.rotation_key) : 0;
+    const bool at_question = is_question(owner);
     for (size_t i = 0; i < count; ++i) {
         const zone::Rdata& rdata = rrset.rdatas[(rotation + i) % count];
-        if (!writer_.record(section, owner, rrset.type, ttl, rdata.wire, {rdata.name_offsets.data(), rdata.name_count}))
-            return fail_rrset(section, mark);
+        const bool written =
+            at_question && rdata.name_count == 0
+                ? writer_.question_record(section, rrset.type, ttl, rdata.wire)
+                : writer_.record(section, owner, rrset.type, ttl, rdata.wire, {rdata.name_offsets.data(), rdata.name_count});
+        if (!written) return fail_rrset(section, mark);
     }
     trace_.rrset(section, owner, rrset, ttl, rotation);
     return true;
@@ -358,9 +366,12 @@ size_t Answerer<Tracer>::write_pool(Section section, const zone::Zone& zone, con
     const uint32_t ttl = choice.ttl;
     const uint16_t type = family == core::Family::v4 ? rrtype::A : rrtype::AAAA;
     const auto mark = writer_.mark();
+    const bool at_question = is_question(owner);
     for (size_t i = 0; i < selection.count; ++i) {
         const core::Address& address = pool.members[state_.members[i]].address;
-        if (!writer_.record(section, owner, type, ttl, {address.bytes.data(), address.size()})) {
+        const std::span<const uint8_t> rdata{address.bytes.data(), address.size()};
+        if (!(at_question ? writer_.question_record(section, type, ttl, rdata)
+                          : writer_.record(section, owner, type, ttl, rdata))) {
             fail_rrset(section, mark);
             return 0;
         }

@@ -228,19 +228,6 @@ bool select_ranked(const SelectInput& in, std::span<uint32_t> out, Selection& re
 
 }  // namespace
 
-zone::MemberState state_of(const SelectInput& in, uint32_t m) {
-    return m < in.states.size() ? in.states[m] : in.pool->members[m].state;
-}
-
-bool eligible(const SelectInput& in, uint32_t m) {
-    switch (state_of(in, m)) {
-        case MemberState::up: return true;
-        case MemberState::down: return false;
-        case MemberState::automatic: break;
-    }
-    return in.health == nullptr || in.health->is_up(in.pool->members[m].health_slot);
-}
-
 uint64_t tier_of(const zone::Member& member, std::span<const int32_t> order) {
     if (member.region < 0) return 0;
     for (size_t i = 0; i < order.size(); ++i)
@@ -280,18 +267,24 @@ Selection select(const SelectInput& in, std::span<uint32_t> out, std::span<uint6
         }
     }
 
-    // scratch[m] holds member m's tier until the policy overwrites it with a key.
+    // scratch[m] holds member m's tier until the policy overwrites it with a
+    // key; `out` the eligible members in a tier, until the best tier's
+    // replace them.
     uint64_t best = UINT64_MAX;
+    size_t candidates = 0;
     for (uint32_t m : family) {
         scratch[m] = tier_of(pool.members[m], order);
         bool in_a_tier = order.empty() || scratch[m] < order.size();
-        if (in_a_tier && eligible(in, m)) best = std::min(best, scratch[m]);
+        if (in_a_tier && eligible(in, m)) {
+            best = std::min(best, scratch[m]);
+            out[candidates++] = m;
+        }
     }
 
     size_t count = 0;
     if (best != UINT64_MAX) {
-        for (uint32_t m : family)
-            if (scratch[m] == best && eligible(in, m)) out[count++] = m;
+        for (size_t i = 0; i < candidates; ++i)
+            if (scratch[out[i]] == best) out[count++] = out[i];
         result.tier = best == 0 ? Tier::primary : Tier::fallback;
         result.region = order.empty() ? -1 : order[best];
     } else {

@@ -50,9 +50,19 @@ struct Selection {
 Selection select(const SelectInput& in, std::span<uint32_t> out, std::span<uint64_t> scratch);
 
 // Member m's state: its runtime override (in.states) if any, else the zone file's.
-zone::MemberState state_of(const SelectInput& in, uint32_t m);
-// SPEC §4 step 3: state up, or state auto and health up.
-bool eligible(const SelectInput& in, uint32_t m);
+inline zone::MemberState state_of(const SelectInput& in, uint32_t m) {
+    return m < in.states.size() ? in.states[m] : in.pool->members[m].state;
+}
+// SPEC §4 step 3: state up, or state auto and health up. Inline: asked of
+// every member of the tiers tried, on every query.
+inline bool eligible(const SelectInput& in, uint32_t m) {
+    switch (state_of(in, m)) {
+        case zone::MemberState::up: return true;
+        case zone::MemberState::down: return false;
+        case zone::MemberState::automatic: break;
+    }
+    return in.health == nullptr || in.health->is_up(in.pool->members[m].health_slot);
+}
 // The member's tier: its region's position in `order`. A member without a
 // region belongs to every tier, so to the first one it is tried in; one whose
 // region is not listed gets order.size(), past every tier. With no order, every

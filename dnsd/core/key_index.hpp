@@ -5,7 +5,7 @@
 // lookup touches one slot and, when the hashes match, one element.
 #include <bit>
 #include <cstdint>
-#include <functional>
+#include <cstring>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -71,7 +71,30 @@ public:
 
 private:
     static uint32_t fold(uint64_t hash) { return static_cast<uint32_t>(hash ^ (hash >> 32)); }
-    static uint32_t hash_of(std::string_view key) { return fold(std::hash<std::string_view>{}(key)); }
+    // Eight octets at a time, inline: the answer path hashes a name or two
+    // per query, and names are short. A key of under eight octets is read
+    // as two overlapping halves (or three octets), a longer one as words
+    // ending with its last eight octets, so that every octet counts.
+    static uint32_t hash_of(std::string_view key) {
+        const char* p = key.data();
+        const size_t n = key.size();
+        uint64_t h = golden_gamma ^ n;
+        if (n >= 8) {
+            for (size_t i = 0; i + 8 < n; i += 8) h = mix64(h ^ load<uint64_t>(p + i));
+            h = mix64(h ^ load<uint64_t>(p + n - 8));
+        } else if (n >= 4) {
+            h = mix64(h ^ (uint64_t{load<uint32_t>(p)} << 32 | load<uint32_t>(p + n - 4)));
+        } else if (n > 0) {
+            h = mix64(h ^ (uint64_t{uint8_t(p[0])} << 16 | uint64_t{uint8_t(p[n / 2])} << 8 | uint8_t(p[n - 1])));
+        }
+        return fold(h);
+    }
+    template <typename Word>
+    static Word load(const char* p) {
+        Word word;
+        std::memcpy(&word, p, sizeof word);
+        return word;
+    }
     // Addresses share their low bits (alignment) and their high bits (one
     // heap): mixed, every bit counts. A C string is a string, not an address.
     template <typename T>

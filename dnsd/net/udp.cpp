@@ -72,9 +72,14 @@ Udp::Udp(uv_loop_t* loop, Responder& responder)
         query_iovecs_[i] = {queries_.get() + i * receive_stride, max_datagram};
         msghdr& header = received_[i].msg_hdr;
         header.msg_name = &sources_[i];
+        header.msg_namelen = sizeof(sockaddr_storage);
         header.msg_iov = &query_iovecs_[i];
         header.msg_iovlen = 1;
+        // Room for the destination address on every socket: one that did not
+        // ask for it (IP_PKTINFO) gets none, and the lengths stay the same
+        // whichever socket a batch is read from.
         header.msg_control = &received_control_[i];
+        header.msg_controllen = sizeof(Control);
         msghdr& answer = answers_[i].msg_hdr;
         answer.msg_iov = &answer_iovecs_[i];
         answer.msg_iovlen = 1;
@@ -118,12 +123,15 @@ void Udp::on_readable(uv_poll_t* poll, int status, int) {
 
 bool Udp::serve_batch(Socket& socket) {
     const int fd = socket.fd.get();
-    for (size_t i = 0; i < batch_size; ++i) {
+    // A lightly loaded server reads a datagram or two per batch: setting back
+    // all 64 headers each time would cost more than answering.
+    for (size_t i = 0; i < filled_; ++i) {
         received_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-        received_[i].msg_hdr.msg_controllen = socket.packet_info ? sizeof(Control) : 0;
+        received_[i].msg_hdr.msg_controllen = sizeof(Control);
         received_[i].msg_hdr.msg_flags = 0;
     }
     const int received = ::recvmmsg(fd, received_.data(), batch_size, MSG_DONTWAIT, nullptr);
+    filled_ = received > 0 ? static_cast<size_t>(received) : 0;
     if (received <= 0) {
         if (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             spdlog::debug("udp receive failed: {}", std::strerror(errno));

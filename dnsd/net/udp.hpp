@@ -71,6 +71,9 @@ private:
     std::array<iovec, batch_size> query_iovecs_{};
     std::array<iovec, batch_size> answer_iovecs_{};
     std::array<mmsghdr, batch_size> received_{};
+    // received_[0, filled_) are those the last recvmmsg filled in: only
+    // their in-out lengths need setting back before the next.
+    size_t filled_ = 0;
     std::array<mmsghdr, batch_size> answers_{};
     // Handles live as long as the worker, beyond their close callbacks.
     std::vector<std::unique_ptr<Socket>> sockets_;

@@ -105,6 +105,14 @@ public:
         position_ += bytes.size();
         return true;
     }
+    // Moves past `count` octets for the caller to fill in: one bounds check
+    // for a run of fields. Null, and no move, past the limit.
+    uint8_t* claim(size_t count) {
+        if (count > remaining()) return nullptr;
+        uint8_t* start = data_ + position_;
+        position_ += count;
+        return start;
+    }
     // Overwrites two bytes already written (counts, RDLENGTH).
     bool patch_u16(size_t offset, uint16_t value) {
         if (offset + 2 > position_) return false;
@@ -119,5 +127,24 @@ private:
     size_t limit_;
     size_t capacity_;
 };
+
+// Filling in octets claimed from a Writer (Writer::claim): each returns where
+// the next field goes.
+inline uint8_t* put_u8(uint8_t* out, uint8_t value) {
+    *out = value;
+    return out + 1;
+}
+inline uint8_t* put_u16(uint8_t* out, uint16_t value) {
+    out[0] = static_cast<uint8_t>(value >> 8);
+    out[1] = static_cast<uint8_t>(value);
+    return out + 2;
+}
+inline uint8_t* put_u32(uint8_t* out, uint32_t value) {
+    return put_u16(put_u16(out, static_cast<uint16_t>(value >> 16)), static_cast<uint16_t>(value));
+}
+inline uint8_t* put_bytes(uint8_t* out, std::span<const uint8_t> bytes) {
+    if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
+    return out + bytes.size();
+}
 
 }  // namespace dnsd::wire

@@ -11,6 +11,10 @@ constexpr size_t opt_fixed_size = 1 + 2 + 2 + 4 + 2;  // root owner, type, class
 constexpr size_t option_header_size = 4;
 constexpr size_t ecs_fixed_size = 4;  // family, source prefix, scope prefix
 
+uint8_t* put_option(uint8_t* out, uint16_t code, size_t size) {
+    return put_u16(put_u16(out, code), static_cast<uint16_t>(size));
+}
+
 size_t ecs_address_size(const ClientSubnet& ecs) { return (ecs.source_prefix + 7u) / 8u; }
 
 }  // namespace
@@ -32,17 +36,24 @@ void ResponseWriter::begin(const Query& query) {
     flags_ = static_cast<uint16_t>(flag::qr | (query.opcode & 0xf) << 11 | (query.rd ? flag::rd : 0) |
                                    (query.cd ? flag::cd : 0));
     // Flags and counts are patched by finish(); zero until then.
-    writer_.u16(query.id);
-    for (int i = 0; i < 5; ++i) writer_.u16(0);
+    if (uint8_t* header = writer_.claim(header_size)) std::memset(put_u16(header, query.id), 0, header_size - 2);
     question_end_ = writer_.position();
 }
 
 bool ResponseWriter::question(std::span<const uint8_t> qname, uint16_t type, uint16_t qclass) {
     const size_t start = writer_.position();
-    if (!name(as_view(qname)) || !writer_.u16(type) || !writer_.u16(qclass)) {
+    uint8_t* out = writer_.claim(qname.size() + 2 + 2);
+    if (out == nullptr) return false;
+    put_u16(put_u16(put_bytes(out, qname), type), qclass);
+    // The first name in the message, written whole: every suffix is
+    // remembered for later names to point to.
+    size_t offset = 0;
+    for (; offset < qname.size() && qname[offset] != 0 && qname[offset] <= max_label_size;
+         offset += 1 + qname[offset])
+        remember(start + offset, qname.size() - offset);
+    if (offset + 1 != qname.size() || qname[offset] != 0) {  // not one well-formed name
         writer_.rewind(start);
         compression_count_ = 0;
-        last_name_size_ = 0;
         return false;
     }
     has_question_ = true;
@@ -112,33 +123,27 @@ size_t ResponseWriter::finish(const OptRecord* opt) {
     writer_.set_limit(writer_.limit() + reserved_);
     reserved_ = 0;
     uint16_t additional = counts_[2];
-    if (opt) {
-        const size_t start = writer_.position();
-        bool ok = writer_.u8(0) && writer_.u16(type_opt) && writer_.u16(opt->payload) &&
-                  writer_.u8(static_cast<uint8_t>(rcode_ >> 4)) && writer_.u8(0) &&  // version 0
-                  writer_.u16(opt->dnssec_ok ? edns_flag_do : 0) &&
-                  writer_.u16(static_cast<uint16_t>(opt->size() - opt_fixed_size));
-        if (ok && !opt->nsid.empty())
-            ok = writer_.u16(option::nsid) && writer_.u16(static_cast<uint16_t>(opt->nsid.size())) &&
-                 writer_.bytes(as_bytes(opt->nsid));
-        if (ok && opt->ecs) {
+    // Claimed whole, then filled in; left out only when the caller reserved
+    // less than it needs.
+    const size_t opt_size = opt ? opt->size() : 0;
+    uint8_t* out = opt ? writer_.claim(opt_size) : nullptr;
+    if (out != nullptr) {
+        out = put_u16(put_u8(out, 0), type_opt);  // the root owns it
+        out = put_u8(put_u16(out, opt->payload), static_cast<uint8_t>(rcode_ >> 4));
+        out = put_u16(put_u8(out, 0), opt->dnssec_ok ? edns_flag_do : 0);  // version 0
+        out = put_u16(out, static_cast<uint16_t>(opt_size - opt_fixed_size));
+        if (!opt->nsid.empty()) out = put_bytes(put_option(out, option::nsid, opt->nsid.size()), as_bytes(opt->nsid));
+        if (opt->ecs) {
             const ClientSubnet& ecs = *opt->ecs;
             const size_t octets = ecs_address_size(ecs);
-            ok = writer_.u16(option::ecs) && writer_.u16(static_cast<uint16_t>(ecs_fixed_size + octets)) &&
-                 writer_.u16(ecs.address.family == core::Family::v4 ? ecs_family::ipv4 : ecs_family::ipv6) &&
-                 writer_.u8(ecs.source_prefix) && writer_.u8(opt->ecs_scope_prefix) &&
-                 writer_.bytes({ecs.address.bytes.data(), octets});
+            out = put_option(out, option::ecs, ecs_fixed_size + octets);
+            out = put_u16(out, ecs.address.family == core::Family::v4 ? ecs_family::ipv4 : ecs_family::ipv6);
+            out = put_u8(put_u8(out, ecs.source_prefix), opt->ecs_scope_prefix);
+            out = put_bytes(out, {ecs.address.bytes.data(), octets});
         }
-        if (ok && !opt->cookie.empty())
-            ok = writer_.u16(option::cookie) && writer_.u16(static_cast<uint16_t>(opt->cookie.size())) &&
-                 writer_.bytes(opt->cookie);
-        if (ok && opt->ede != OptRecord::no_ede)
-            ok = writer_.u16(option::extended_error) && writer_.u16(2) && writer_.u16(opt->ede);
-        // Only when the caller reserved less than the OPT needs: leave it out.
-        if (ok)
-            ++additional;
-        else
-            writer_.rewind(start);
+        if (!opt->cookie.empty()) out = put_bytes(put_option(out, option::cookie, opt->cookie.size()), opt->cookie);
+        if (opt->ede != OptRecord::no_ede) put_u16(put_option(out, option::extended_error, 2), opt->ede);
+        ++additional;
     }
     const uint16_t flags = static_cast<uint16_t>(flags_ | (aa_ ? flag::aa : 0) | (tc_ ? flag::tc : 0) |
                                                  (rcode_ & 0xf));
@@ -160,7 +165,8 @@ bool ResponseWriter::name(std::string_view name) {
     while (literal_end < name.size() && name[literal_end] != 0) {
         const std::string_view suffix = name.substr(literal_end);
         for (size_t i = 0; i < compression_count_ && target == SIZE_MAX; ++i)
-            if (matches(compression_[i], suffix)) target = compression_[i];
+            if (compression_[i].size == suffix.size() && matches(compression_[i].offset, suffix))
+                target = compression_[i].offset;
         if (target != SIZE_MAX) break;
         literal_end += 1 + static_cast<uint8_t>(name[literal_end]);
     }
@@ -172,7 +178,7 @@ bool ResponseWriter::name(std::string_view name) {
                               writer_.u16(static_cast<uint16_t>(0xc000 | target));
     if (!ok) return false;
     for (size_t offset = 0; offset < literal_end; offset += 1 + static_cast<uint8_t>(name[offset]))
-        remember(start + offset);
+        remember(start + offset, name.size() - offset);
     const size_t full_name = literal_end == 0 ? target : start;
     if (full_name <= max_pointer_offset && name.size() > 2 && name.size() <= last_name_.size()) {
         std::memcpy(last_name_.data(), name.data(), name.size());
@@ -186,6 +192,12 @@ bool ResponseWriter::matches(size_t offset, std::string_view suffix) const {
     // `offset` names a name this writer wrote, so its labels are well-formed
     // and its pointers go backwards; the checks only guard against a bug.
     const uint8_t* message = writer_.data();
+    // Mostly the name is there in full and in the same case (the zone's
+    // names are lower case, and so are most questions): one compare, since
+    // the bytes of a well-formed name can only read back as that name.
+    if (offset + suffix.size() <= writer_.position() && std::memcmp(message + offset, suffix.data(), suffix.size()) == 0)
+        return true;
+    // Else label by label, through pointers, apart from case.
     size_t i = 0;
     for (size_t steps = 0; steps <= max_name_size && offset < writer_.position(); ++steps) {
         const uint8_t length = message[offset];
@@ -205,9 +217,9 @@ bool ResponseWriter::matches(size_t offset, std::string_view suffix) const {
     return false;
 }
 
-void ResponseWriter::remember(size_t offset) {
+void ResponseWriter::remember(size_t offset, size_t size) {
     if (offset <= max_pointer_offset && compression_count_ < compression_slots)
-        compression_[compression_count_++] = static_cast<uint16_t>(offset);
+        compression_[compression_count_++] = {static_cast<uint16_t>(offset), static_cast<uint8_t>(size)};
 }
 
 }  // namespace dnsd::wire

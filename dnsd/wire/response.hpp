@@ -51,6 +51,24 @@ public:
     bool record(Section section, std::string_view owner, uint16_t type, uint32_t ttl,
                 std::span<const uint8_t> rdata, std::span<const uint16_t> name_offsets = {});
 
+    // Appends one record of class IN owned by the question's name, which it
+    // points to; `rdata` holds no name to compress. The same bytes as
+    // record() with that name as owner, for one bounds check and no search:
+    // most answers are of this kind, so it is inline. False, with nothing
+    // written, if it does not fit, comes after a later section, or there is
+    // no question.
+    bool question_record(Section section, uint16_t type, uint32_t ttl, std::span<const uint8_t> rdata) {
+        if (section < section_ || !has_question_ || rdata.size() > UINT16_MAX) return false;
+        uint8_t* out = writer_.claim(2 + 2 + 2 + 4 + 2 + rdata.size());  // owner, type, class, ttl, rdlength
+        if (out == nullptr) return false;
+        out = put_u16(out, static_cast<uint16_t>(0xc000 | header_size));  // the question's name follows the header
+        out = put_u32(put_u16(put_u16(out, type), qclass::in), ttl);
+        put_bytes(put_u16(out, static_cast<uint16_t>(rdata.size())), rdata);
+        section_ = section;
+        ++counts_[static_cast<size_t>(section)];
+        return true;
+    }
+
     // A point to return to, to drop a partly written RRset.
     struct Mark {
         size_t position = 0;
@@ -77,13 +95,19 @@ public:
 private:
     bool name(std::string_view name);
     bool matches(size_t offset, std::string_view suffix) const;
-    void remember(size_t offset);
+    void remember(size_t offset, size_t size);
 
-    // Offsets of names and name suffixes already in the message that later
-    // names may point to. Fixed size: once full, later names are written in
-    // full, which is correct, only longer.
+    // Names and name suffixes already in the message that later names may
+    // point to: where each starts and its size uncompressed, which rules out
+    // nearly every candidate before a byte of it is compared. Fixed size:
+    // once full, later names are written in full, which is correct, only
+    // longer. [0, compression_count_) only: the rest is never read.
+    struct Suffix {
+        uint16_t offset;
+        uint8_t size;
+    };
     static constexpr size_t compression_slots = 96;
-    std::array<uint16_t, compression_slots> compression_{};
+    std::array<Suffix, compression_slots> compression_;
     size_t compression_count_ = 0;
     // The last name written and where it starts in full: the records of an
     // RRset share their owner, which then costs a compare and a pointer

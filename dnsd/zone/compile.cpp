@@ -115,7 +115,7 @@ std::shared_ptr<const Zone> compile(SourceZone&& source, const std::string& file
         // Its records are in the node now; the rest is not needed again.
         owner = SourceOwner{};
     }
-    zone->key_rotations();
+    zone->finish();
     return zone;
 }
 

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "dnsd/core/hash.hpp"
+#include "dnsd/wire/name.hpp"
 
 namespace dnsd::zone {
 
@@ -85,6 +86,26 @@ void Pool::index_weights() {
     }
 }
 
+void Zone::finish() {
+    mark_cuts();
+    key_rotations();
+}
+
+void Zone::mark_cuts() {
+    NameTree& tree = building_tree();
+    const bool has_cuts = std::any_of(tree.nodes.begin(), tree.nodes.end(), [](const Node& n) { return n.delegation; });
+    for (Node& node : tree.nodes) {
+        node.below_cut = false;
+        if (!has_cuts) continue;
+        // Every name between a node and the apex is a node.
+        for (std::string_view up = wire::parent(node.name); up.size() > apex.size() && !node.below_cut;
+             up = wire::parent(up)) {
+            const Node* ancestor = tree.find(up);
+            node.below_cut = ancestor != nullptr && ancestor->delegation;
+        }
+    }
+}
+
 void Zone::key_rotations() {
     NameTree& tree = building_tree();
     tree.rotation_keys.clear();
@@ -161,7 +182,7 @@ const Zone* Snapshot::find_zone(std::string_view wire_name) const {
     if (wire_name.empty()) return nullptr;
     // Where each suffix starts, by its label count: suffix n is the last n
     // labels. A name of 255 octets has at most 127 labels besides the root.
-    std::array<uint8_t, 128> suffix_at{};
+    std::array<uint8_t, 128> suffix_at;  // [0, labels) only
     size_t labels = 0;
     for (size_t p = 0; p < wire_name.size() && wire_name[p] != 0 && labels < suffix_at.size();
          p += 1 + static_cast<uint8_t>(wire_name[p]))

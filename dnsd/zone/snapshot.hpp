@@ -170,6 +170,10 @@ struct Node {
     int32_t pool = -1;            // index into Zone::pools: A/AAAA come from it
     uint32_t pool_ttl = 30;       // record → pool → zone
     bool delegation = false;      // has NS and is not the apex: a zone cut
+    // A zone cut lies between it and the apex (the apex and the node itself
+    // excluded): its data is not authoritative here, and a lookup of it must
+    // walk down to the cut. Set by Zone::finish().
+    bool below_cut = false;
 
     const RRset* find(uint16_t type) const {
         for (const auto& rrset : rrsets)
@@ -249,16 +253,20 @@ struct Zone {
     // Shares `tree` (another Zone's names) instead of a tree of its own.
     void share_names(std::shared_ptr<NameTree> tree) { tree_ = std::move(tree); }
 
-    // Gives every rotating set its key, once the nodes and pools are final. A
-    // key is a hash of what the set is: the zone, the owner (or the pool's
-    // name), the type (or family) and the records (or member addresses) in
-    // order. A reload that leaves a set as it was gives it the same key, so
-    // its rotation carries on; any change to it starts a new one.
-    void key_rotations();
-    // The same for the pools alone: all a Zone that shares another's names needs.
+    // Once the nodes and pools are final: marks the names below a zone cut
+    // (Node::below_cut) and keys the rotating sets (key_rotations).
+    void finish();
+    // The pools' rotation keys alone: all a Zone that shares another's names needs.
     void key_pool_rotations();
 
 private:
+    // Gives every rotating set its key. A key is a hash of what the set is:
+    // the zone, the owner (or the pool's name), the type (or family) and the
+    // records (or member addresses) in order. A reload that leaves a set as
+    // it was gives it the same key, so its rotation carries on; any change
+    // to it starts a new one.
+    void key_rotations();
+    void mark_cuts();
     // The tree this Zone is building: its own, never one shared with another Zone.
     NameTree& building_tree();
 

@@ -124,7 +124,7 @@ public:
         return *this;
     }
     std::shared_ptr<const zone::Zone> build() const {
-        zone_->key_rotations();
+        zone_->finish();
         return zone_;
     }
 

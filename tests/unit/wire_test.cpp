@@ -2,6 +2,7 @@
 
 #include <array>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "dnsd/wire/buffer.hpp"
@@ -132,6 +133,37 @@ TEST_CASE("read_name expands plain and compressed names, keeping case and lower-
     CHECK(r.position() == b.size() - 1);  // just past the pointer
     CHECK(std::string(name.as_is.begin(), name.as_is.begin() + name.size) == std::string("\4Mail\7Example\0", 14));
     CHECK(name.lower_view() == std::string_view("\4mail\7example\0", 14));
+}
+
+TEST_CASE("read_name lower-cases A to Z and leaves every other octet as it is", "[wire]") {
+    // Every octet value in label data, 128 to a name: labels of 63, 63 and 2;
+    // then the same name behind a label and a pointer, two runs to copy.
+    for (unsigned first : {0u, 128u}) {
+        Bytes b;
+        Octets labels;
+        unsigned value = first;
+        for (unsigned length : {63u, 63u, 2u}) {
+            labels.push_back(static_cast<uint8_t>(length));
+            for (unsigned i = 0; i < length; ++i) labels.push_back(static_cast<uint8_t>(value++));
+        }
+        b.raw({1, 'X', 0}).raw(labels).u8(0);  // 0..2: "X.", 3: the name
+        b.raw({1, 'Y'}).raw({0xc0, 3});              // "Y." then a pointer to the name
+        Octets expected = labels;
+        expected.push_back(0);
+        for (uint8_t& c : expected) c = c >= 'A' && c <= 'Z' ? static_cast<uint8_t>(c + 32) : c;
+
+        wire::Reader r(b.data);
+        REQUIRE(r.seek(3));
+        wire::ParsedName name;
+        REQUIRE(wire::read_name(r, name));
+        CHECK(Octets(name.lower.begin(), name.lower.begin() + name.size) == expected);
+        CHECK(Octets(name.as_is.begin(), name.as_is.begin() + name.size - 1) == labels);
+
+        REQUIRE(wire::read_name(r, name));
+        expected.insert(expected.begin(), {1, 'y'});
+        CHECK(Octets(name.lower.begin(), name.lower.begin() + name.size) == expected);
+        CHECK(name.as_is[1] == 'Y');
+    }
 }
 
 TEST_CASE("read_name follows a chain of backward pointers", "[wire]") {
@@ -728,6 +760,54 @@ TEST_CASE("ResponseWriter refuses a record that does not fit and can truncate", 
         Bytes expected;
         expected.header(0x1234, 0x8300, 1, 0, 0, 0).name("a.example").u16(1).u16(1);
         CHECK(written(w, out, size) == expected.data);
+    }
+}
+
+TEST_CASE("ResponseWriter::question_record writes what record() writes for the question's name", "[wire]") {
+    Bytes query;
+    query.header(0xbeef, 0x0100, 1, 0, 0, 0).name("WWW.Example").u16(1).u16(1);
+    wire::Query q;
+    REQUIRE(wire::parse_query(query.data, q) == wire::ParseStatus::ok);
+    const std::string owner(q.qname.lower_view());
+    const Octets v4{192, 0, 2, 1}, v6{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    const auto fill = [&](wire::ResponseWriter& w, bool fast) {
+        w.begin(q);
+        REQUIRE(w.question(q.qname.as_is_bytes(), q.qtype, q.qclass));
+        for (const auto& [section, type, rdata] : {std::tuple{wire::Section::answer, uint16_t{1}, &v4},
+                                                   std::tuple{wire::Section::answer, uint16_t{1}, &v4},
+                                                   std::tuple{wire::Section::additional, uint16_t{28}, &v6}})
+            REQUIRE((fast ? w.question_record(section, type, 300, *rdata)
+                          : w.record(section, owner, type, 300, *rdata)));
+        return w.finish(nullptr);
+    };
+    std::array<uint8_t, 512> generic_out{}, fast_out{};
+    wire::ResponseWriter generic(generic_out, generic_out.size()), fast(fast_out, fast_out.size());
+    const size_t generic_size = fill(generic, false), fast_size = fill(fast, true);
+    CHECK(written(fast, fast_out, fast_size) == written(generic, generic_out, generic_size));
+    Bytes expected;
+    expected.header(0xbeef, 0x8100, 1, 2, 0, 1).name("WWW.Example").u16(1).u16(1);
+    expected.raw({0xc0, 12}).u16(1).u16(1).u32(300).u16(4).raw(v4);
+    expected.raw({0xc0, 12}).u16(1).u16(1).u32(300).u16(4).raw(v4);
+    expected.raw({0xc0, 12}).u16(28).u16(1).u32(300).u16(16).raw(v6);
+    CHECK(written(fast, fast_out, fast_size) == expected.data);
+
+    SECTION("refused, with nothing written, when it does not fit, out of section order or without a question") {
+        // Header 12 + question 17 = 29; one A record with a pointer owner is 16.
+        wire::ResponseWriter w(fast_out, 29 + 16 + 15);
+        w.begin(q);
+        REQUIRE(w.question(q.qname.as_is_bytes(), q.qtype, q.qclass));
+        REQUIRE(w.question_record(wire::Section::authority, 1, 60, v4));
+        const auto before = w.mark();
+        CHECK_FALSE(w.question_record(wire::Section::authority, 1, 60, v4));
+        CHECK(w.mark().position == before.position);
+        CHECK_FALSE(w.question_record(wire::Section::answer, 1, 60, Octets{}));
+        CHECK(w.count(wire::Section::authority) == 1);
+        CHECK(w.count(wire::Section::answer) == 0);
+
+        wire::ResponseWriter no_question(fast_out, fast_out.size());
+        no_question.begin(q);
+        CHECK_FALSE(no_question.question_record(wire::Section::answer, 1, 60, v4));
+        CHECK(no_question.finish(nullptr) == wire::header_size);
     }
 }
 
