@@ -1,5 +1,6 @@
 #include "dnsd/net/worker.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
@@ -44,7 +45,12 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-    thread_ = std::thread([this] { run_until_closed(); });
+    thread_ = std::thread([this] {
+        // Named, so that top -H and /proc tell the workers from the control
+        // loop and its thread pool, which run at a lower priority.
+        ::pthread_setname_np(::pthread_self(), "dnsd-worker");
+        run_until_closed();
+    });
 }
 
 void Worker::stop() { uv_async_send(&stop_async_); }
