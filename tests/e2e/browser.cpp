@@ -159,15 +159,23 @@ void Browser::set_viewport(int width, int height, bool mobile) {
             {{"width", width}, {"height", height}, {"deviceScaleFactor", 1}, {"mobile", mobile}});
 }
 
-void Browser::click(const std::string& selector) {
+void Browser::click(const std::string& selector) { release(press(selector)); }
+
+json Browser::press(const std::string& selector) {
     const json centre = evaluate("(() => { const e = document.querySelector(" + json(selector).dump() +
                                  "); if (!e) return null; e.scrollIntoView({block: 'center'});"
                                  " const r = e.getBoundingClientRect();"
                                  " return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()");
     if (centre.is_null()) throw std::runtime_error("nothing to click: no " + selector);
-    for (const char* type : {"mouseMoved", "mousePressed", "mouseReleased"})
+    for (const char* type : {"mouseMoved", "mousePressed"})
         command("Input.dispatchMouseEvent",
                 {{"type", type}, {"x", centre["x"]}, {"y", centre["y"]}, {"button", "left"}, {"clickCount", 1}});
+    return centre;
+}
+
+void Browser::release(const json& at) {
+    command("Input.dispatchMouseEvent",
+            {{"type", "mouseReleased"}, {"x", at["x"]}, {"y", at["y"]}, {"button", "left"}, {"clickCount", 1}});
 }
 
 void Browser::type(const std::string& text) { command("Input.insertText", {{"text", text}}); }

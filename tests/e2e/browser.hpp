@@ -42,6 +42,10 @@ public:
     // A left click at the centre of the first element `selector` matches, as
     // a person's mouse makes it (pressed and released); throws when there is none.
     void click(const std::string& selector);
+    // The two halves of a click, for what happens while the button is held:
+    // press returns where it pressed, for release.
+    nlohmann::json press(const std::string& selector);
+    void release(const nlohmann::json& at);
     // Types `text` into the focused element.
     void type(const std::string& text);
     // A PNG of the whole page, written to `path`.

@@ -310,6 +310,28 @@ function setProblem(message) {
   show(p, !!message);
 }
 
+// Drawing replaces the tables' rows, buttons and all. A press whose button is
+// replaced before the release makes no click, so a refresh that arrives while
+// a pointer is down is drawn just after the release and its click. A pointer
+// held down for half a minute is no click in progress: drawing goes on.
+const pressHoldMs = 30000;
+let pressedAt = null;
+let heldDraw = null;
+document.addEventListener("pointerdown", () => { pressedAt = Date.now(); }, true);
+for (const type of ["pointerup", "pointercancel"])
+  document.addEventListener(type, () => {
+    pressedAt = null;
+    const draw = heldDraw;
+    heldDraw = null;
+    if (draw) setTimeout(draw);  // after the click this release makes
+  }, true);
+
+function drawUnlessPressed(draw) {
+  heldDraw = null;
+  if (pressedAt !== null && Date.now() - pressedAt < pressHoldMs) heldDraw = draw;
+  else draw();
+}
+
 let timer = null;
 let refreshes = 0;
 
@@ -323,13 +345,15 @@ async function refresh() {
     const status = await getJson("/v1/status");
     // 404: no fleet configured.
     const fleet = await fetch("/v1/fleet", { cache: "no-store" }).then((r) => r.ok ? r.json() : null).catch(() => null);
-    drawSummary(status);
-    document.getElementById("pools").replaceChildren(...(status.pools || []).map(poolSection));
-    drawRates(status);
-    drawZones(status);
-    drawFleet(fleet);
     setProblem(null);
-    document.body.dataset.drawn = String(number);
+    drawUnlessPressed(() => {
+      drawSummary(status);
+      document.getElementById("pools").replaceChildren(...(status.pools || []).map(poolSection));
+      drawRates(status);
+      drawZones(status);
+      drawFleet(fleet);
+      document.body.dataset.drawn = String(number);
+    });
   } catch (error) {
     setProblem(`Cannot read /v1/status: ${error.message}. Trying again every ${refreshMs / 1000} s.`);
   }
