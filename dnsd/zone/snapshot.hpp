@@ -213,6 +213,7 @@ private:
     core::KeyIndex index_;  // into nodes, by name
     // The bytes of node names, in blocks that never move.
     std::vector<std::unique_ptr<char[]>> name_blocks_;
+    size_t name_block_size_ = 0;  // of the last block
     size_t name_block_used_ = 0;
 };
 
