@@ -13,27 +13,34 @@
 #include <utility>
 #include <vector>
 
+#include "tests/bench/machine_stalls.hpp"
 #include "tests/e2e/harness.hpp"
 
 namespace dnsd::bench {
 
 using namespace dnsd::e2e;
 
+// One answered query: when it was sent and how long its answer took.
+struct Wait {
+    std::chrono::steady_clock::time_point sent;
+    uint32_t us;
+};
+
 // Query latencies, summed up per interval by the main thread.
 struct Latencies {
     std::mutex mutex;
-    std::vector<uint32_t> us;  // since the last take()
+    std::vector<Wait> waits;  // since the last take()
     uint64_t lost = 0, failed = 0;
 
-    void add(uint32_t latency_us, bool answered, bool ok) {
+    void add(Wait wait, bool answered, bool ok) {
         std::lock_guard lock(mutex);
         if (!answered) ++lost;
         else if (!ok) ++failed;
-        else us.push_back(latency_us);
+        else waits.push_back(wait);
     }
-    std::vector<uint32_t> take() {
+    std::vector<Wait> take() {
         std::lock_guard lock(mutex);
-        return std::exchange(us, {});
+        return std::exchange(waits, {});
     }
 };
 
@@ -66,7 +73,7 @@ inline void query_loop(uint16_t port, unsigned qps, const PickName& pick, unsign
         }
         const auto us =
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent).count();
-        latencies.add(static_cast<uint32_t>(us), response.has_value(),
+        latencies.add({sent, static_cast<uint32_t>(us)}, response.has_value(),
                       response && response->header.rcode() == rcode::noerror && !response->answer_addresses.empty());
     }
 }
@@ -75,12 +82,25 @@ struct Summary {
     size_t queries = 0;
     uint32_t max_us = 0, p999_us = 0, p99_us = 0, median_us = 0;
     size_t over_10ms = 0;
+    // The same less the time a CPU of the machine stood still during each
+    // wait (MachineStalls): what the server and the load made it wait.
+    uint32_t own_max_us = 0;
+    size_t own_over_10ms = 0;
+    uint32_t worst_stall_us = 0;  // the most a CPU stood still during one wait
 };
 
-inline Summary summarise(std::vector<uint32_t> us) {
+inline Summary summarise(const std::vector<Wait>& waits, const MachineStalls::Stalls& stalls = {}) {
     Summary s;
-    s.queries = us.size();
-    if (us.empty()) return s;
+    s.queries = waits.size();
+    if (waits.empty()) return s;
+    std::vector<uint32_t> us, own_us;
+    for (const Wait& w : waits) {
+        const auto stalled = std::chrono::duration_cast<std::chrono::microseconds>(
+            MachineStalls::overlap(stalls, w.sent, w.sent + std::chrono::microseconds(w.us)));
+        us.push_back(w.us);
+        own_us.push_back(w.us - static_cast<uint32_t>(std::min<int64_t>(stalled.count(), w.us)));
+        s.worst_stall_us = std::max(s.worst_stall_us, static_cast<uint32_t>(stalled.count()));
+    }
     std::sort(us.begin(), us.end());
     auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))]; };
     s.max_us = us.back();
@@ -88,6 +108,8 @@ inline Summary summarise(std::vector<uint32_t> us) {
     s.p99_us = at(0.99);
     s.median_us = at(0.5);
     s.over_10ms = static_cast<size_t>(us.end() - std::upper_bound(us.begin(), us.end(), 10'000u));
+    s.own_max_us = *std::max_element(own_us.begin(), own_us.end());
+    s.own_over_10ms = static_cast<size_t>(std::count_if(own_us.begin(), own_us.end(), [](uint32_t u) { return u > 10'000; }));
     return s;
 }
 

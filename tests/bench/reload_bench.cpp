@@ -2,9 +2,11 @@
 // members, served by the real binary on loopback, reloaded R times while a
 // bounded query loop measures every answer's latency. Prints, per reload, the
 // time from the trigger to the new serial answering, the peak RSS during the
-// reload (from /proc), and the worst query latency while it ran; then the
-// targets, met or missed: every reload publishes within 1 s of its trigger
-// (one zone only), and no query waits more than 10 ms.
+// reload (from /proc), and the worst query latency while it ran, whole and
+// less the time a CPU of the machine itself stood still (machine_stalls.hpp);
+// then the targets, met or missed: every reload publishes within 1 s of its
+// trigger (one zone only), and no query waits more than 10 ms, the machine's
+// stalls aside.
 //
 // With --zones Z, Z zone files of a name and a 4-member pool each instead,
 // every one rewritten at every reload, and the queries spread over them.
@@ -252,6 +254,7 @@ int main(int argc, char** argv) {
 
     std::atomic<bool> stop{false};
     Latencies latencies;
+    const MachineStalls machine;
     // With one zone, a random name and the pool by turns; with many, the pool of a random zone.
     const PickName pick = [&settings](uint64_t i, uint32_t random) {
         return settings.zones > 1 ? "www." + small_zone_name(random % settings.zones)
@@ -266,15 +269,17 @@ int main(int argc, char** argv) {
     // Latencies with no reload running, to compare against.
     const auto quiet_until = Clock::now() + std::chrono::seconds(2);
     while (Clock::now() < quiet_until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    const Summary quiet = summarise(latencies.take());
-    std::printf("no reload, 2 s: %zu queries, median %u us, p99 %u us, p99.9 %u us, max %u us\n", quiet.queries,
-                quiet.median_us, quiet.p99_us, quiet.p999_us, quiet.max_us);
+    const Summary quiet = summarise(latencies.take(), machine.stalls());
+    std::printf("no reload, 2 s: %zu queries, median %u us, p99 %u us, p99.9 %u us, max %u us (a CPU stood still %u us)\n",
+                quiet.queries, quiet.median_us, quiet.p99_us, quiet.p999_us, quiet.max_us, quiet.worst_stall_us);
 
     bool ok = true;
     double worst_publish_ms = 0;
-    uint32_t worst_wait_us = 0;
-    std::printf("%-8s %-7s %12s %14s %12s %9s %9s %9s %8s\n", "reload", "trigger", "publish ms", "peak RSS MB",
-                "RSS after MB", "queries", "p99 us", "max us", ">10ms");
+    uint32_t worst_wait_us = 0, worst_own_wait_us = 0, worst_stall_us = 0;
+    // "max us" is the worst wait; "stall us" the longest a CPU of the machine
+    // stood still during one wait; "own max us" the worst wait less that.
+    std::printf("%-8s %-7s %12s %14s %12s %9s %9s %9s %9s %11s %8s\n", "reload", "trigger", "publish ms",
+                "peak RSS MB", "RSS after MB", "queries", "p99 us", "max us", "stall us", "own max us", ">10ms");
     UdpClient probe("127.0.0.1", server.port());
     for (unsigned reload = 1; reload <= settings.reloads; ++reload) {
         const unsigned version = reload + 1;
@@ -311,13 +316,16 @@ int main(int argc, char** argv) {
         // The old version is freed after the workers move on: keep measuring a while.
         const auto settle_until = Clock::now() + std::chrono::seconds(2);
         while (Clock::now() < settle_until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        const Summary during = summarise(latencies.take());
-        std::printf("%-8u %-7s %12.1f %14ld %12ld %9zu %9u %9u %8zu\n", reload, by_signal ? "SIGHUP" : "rename",
-                    publish_ms, proc_kb(pid, "VmHWM") / 1024, proc_kb(pid, "VmRSS") / 1024, during.queries,
-                    during.p99_us, during.max_us, during.over_10ms);
+        const Summary during = summarise(latencies.take(), machine.stalls());
+        std::printf("%-8u %-7s %12.1f %14ld %12ld %9zu %9u %9u %9u %11u %8zu\n", reload,
+                    by_signal ? "SIGHUP" : "rename", publish_ms, proc_kb(pid, "VmHWM") / 1024,
+                    proc_kb(pid, "VmRSS") / 1024, during.queries, during.p99_us, during.max_us, during.worst_stall_us,
+                    during.own_max_us, during.own_over_10ms);
         if (publish_ms < 0) ok = false;
         worst_publish_ms = publish_ms < 0 ? 1e9 : std::max(worst_publish_ms, publish_ms);
         worst_wait_us = std::max(worst_wait_us, during.max_us);
+        worst_own_wait_us = std::max(worst_own_wait_us, during.own_max_us);
+        worst_stall_us = std::max(worst_stall_us, during.worst_stall_us);
     }
     stop = true;
     for (auto& client : clients) client.join();
@@ -328,8 +336,14 @@ int main(int argc, char** argv) {
     if (settings.zones == 1)
         std::printf("  every reload published within 1 s of its trigger: %s (worst %.0f ms)\n",
                     worst_publish_ms < 1000 ? "met" : "MISSED", worst_publish_ms);
-    std::printf("  no query waits more than 10 ms: %s (worst %u us)\n", worst_wait_us <= 10'000 ? "met" : "MISSED",
-                worst_wait_us);
+    if (machine.measured())
+        std::printf("  no query waits more than 10 ms: %s (worst %u us less the time a CPU of the machine stood still;"
+                    " %u us whole; a CPU stood still up to %u us during one wait)\n",
+                    worst_own_wait_us <= 10'000 ? "met" : "MISSED", worst_own_wait_us, worst_wait_us, worst_stall_us);
+    else
+        std::printf("  no query waits more than 10 ms: %s (worst %u us; the machine's own stalls not measured:"
+                    " that needs real-time priority)\n",
+                    worst_wait_us <= 10'000 ? "met" : "MISSED", worst_wait_us);
     const std::string log = server.log();
     std::printf("server log, reload lines:\n");
     for (size_t at = log.find(" reload ("); at != std::string::npos; at = log.find(" reload (", at + 1)) {
