@@ -32,18 +32,13 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
     return out;
 }
 
-// The log line names this many zones of a list at most: a reload of 20,000
-// zones would otherwise write a megabyte in one line, on the control loop.
-// The status endpoint still lists every change.
-constexpr size_t logged_zones = 10;
-
-// `items`' text, the first logged_zones joined by ", ", then how many more.
+// `items`' text, the first listed_zones joined by ", ", then how many more.
 template <class Item, class Text>
 std::string listed(const std::vector<Item>& items, Text text) {
     std::vector<std::string> parts;
-    for (size_t i = 0; i < items.size() && i < logged_zones; ++i) parts.push_back(text(items[i]));
+    for (size_t i = 0; i < items.size() && i < listed_zones; ++i) parts.push_back(text(items[i]));
     std::string out = join(parts, ", ");
-    if (items.size() > logged_zones) out += fmt::format(" and {} more", items.size() - logged_zones);
+    if (items.size() > listed_zones) out += fmt::format(" and {} more", items.size() - listed_zones);
     return out;
 }
 

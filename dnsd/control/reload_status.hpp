@@ -3,6 +3,7 @@
 // /v1/status and /metrics, POST /v1/reload's answer): each zone file's state,
 // and the outcome of a reload. Plain values, copied into control::State.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,12 @@ struct ZoneChange {
     std::optional<uint32_t> serial_before;  // nullopt: added
     std::optional<uint32_t> serial_after;   // nullopt: removed
 };
+
+// The reload log line and /v1/status name this many changed zones at most,
+// and count the rest: a reload of 20,000 zones would otherwise write a
+// megabyte each time, on the control loop and to every status page. POST
+// /v1/reload's answer lists every change.
+constexpr size_t listed_zones = 10;
 
 struct ReloadResult {
     std::chrono::system_clock::time_point finished_at;

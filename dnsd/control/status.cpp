@@ -167,7 +167,7 @@ json status_json(const State& state, std::span<const std::unique_ptr<net::Worker
                            {"tier", row.tier},
                            {"count", row.count}});
     out["answers"] = std::move(answers);
-    out["last_reload"] = state.last_reload() ? reload_json(*state.last_reload()) : json(nullptr);
+    out["last_reload"] = state.last_reload() ? reload_json(*state.last_reload(), listed_zones) : json(nullptr);
     if (const auto& latency = state.latency()) {
         const auto& stats = latency->stats();
         out["latency"] = {{"measured_networks", stats.measured},
@@ -249,17 +249,20 @@ json fleet_json(const fleet::Status& status, const config::Fleet& settings) {
     return out;
 }
 
-json reload_json(const ReloadResult& result) {
+json reload_json(const ReloadResult& result, size_t listed) {
     json changes = json::array();
-    for (const auto& change : result.changes)
+    for (size_t i = 0; i < result.changes.size() && i < listed; ++i) {
+        const ZoneChange& change = result.changes[i];
         changes.push_back({{"zone", change.zone},
                            {"serial_before", optional_serial(change.serial_before)},
                            {"serial_after", optional_serial(change.serial_after)}});
+    }
     return {{"ok", result.ok()},
             {"finished_at", format_time(result.finished_at)},
             {"trigger", result.trigger},
             {"errors", result.errors},
             {"changes", std::move(changes)},
+            {"changes_total", result.changes.size()},
             {"geo_replaced", result.geo_replaced}};
 }
 

@@ -40,7 +40,8 @@ nlohmann::ordered_json member_report_json(std::string_view zone, std::string_vie
 
 nlohmann::ordered_json votes_json(const fleet::TargetVotes& votes);
 
-// A reload's outcome: in status as the last one, and as POST /v1/reload's answer.
-nlohmann::ordered_json reload_json(const ReloadResult& result);
+// A reload's outcome: in status as the last one, with the first `listed`
+// changes, and as POST /v1/reload's answer, with all; "changes_total" counts them.
+nlohmann::ordered_json reload_json(const ReloadResult& result, size_t listed = SIZE_MAX);
 
 }  // namespace dnsd::control

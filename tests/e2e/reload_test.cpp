@@ -13,11 +13,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <thread>
 
 #include "tests/e2e/harness.hpp"
+#include "tests/e2e/http_client.hpp"
 
 namespace dnsd::e2e {
 namespace {
@@ -25,6 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using Addresses = std::set<std::string>;
+using nlohmann::json;
 
 // The zone the tests edit: a pool `www` of `members`, and `ver` whose one A
 // record (10.0.V/256.V%256) tells which version of the file answered.
@@ -278,7 +281,8 @@ TEST_CASE("reload: a deleted zone file's zone is REFUSED and a new file's zone i
     CHECK(server.stop() == 0);
 }
 
-TEST_CASE("reload: a reload of many zones names ten in its log line and counts the rest", "[reload]") {
+TEST_CASE("reload: a reload of many zones names ten in its log line and in status and counts the rest",
+          "[reload]") {
     // Links to files elsewhere, as in the SIGHUP test below: the directory
     // watch sees no change, so one SIGHUP reloads all 13 zones at once.
     Zones zones;
@@ -305,6 +309,20 @@ TEST_CASE("reload: a reload of many zones names ten in its log line and counts t
     CHECK(named == 10);
     CHECK(line.find(" and 3 more") != std::string::npos);
     for (const auto& zone : all) CHECK(addresses(server, "ver." + zone.name) == Addresses{LiveZone::version_address(2)});
+    const json last = json::parse(http_request(server.http_port(), "GET", "/v1/status").body)["last_reload"];
+    CHECK(last["changes"].size() == 10);
+    CHECK(last["changes_total"] == 13);
+
+    // The answer to the one who asked for the reload lists every change.
+    for (auto& zone : all) {
+        zone.version = 3;
+        fs::rename(zones.root().write("elsewhere/.next.tmp", zone.text()), zones.root().path() / target(zone));
+    }
+    const HttpResponse reloaded = http_request(server.http_port(), "POST", "/v1/reload");
+    REQUIRE(reloaded.status == 200);
+    const json answer = json::parse(reloaded.body);
+    CHECK(answer["changes"].size() == 13);
+    CHECK(answer["changes_total"] == 13);
     CHECK(server.stop() == 0);
 }
 

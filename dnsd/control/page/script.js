@@ -258,6 +258,7 @@ function drawZones(status) {
   document.getElementById("reload").replaceChildren(r
     ? el("span", {}, `Last reload (${r.trigger || "?"}) `, relative(r.finished_at), r.ok ? ": ok" : ": failed",
       (r.changes || []).map((c) => ` · ${c.zone} ${c.serial_before ?? "new"} → ${c.serial_after ?? "removed"}`),
+      r.changes_total > (r.changes || []).length ? ` · and ${r.changes_total - r.changes.length} more` : "",
       (r.errors || []).map((e) => el("div", { class: "error" }, e)))
     : "No reload since start-up.");
 }
