@@ -333,6 +333,9 @@ int serve(const Flags& flags) {
         monitor.update(snapshot);
         discovery.update(snapshot);
     });
+    state.set_published_listener([&workers] {
+        for (auto& worker : workers) worker->view_published();
+    });
     state.set_snapshot_preparer([&workers, &retired](const std::shared_ptr<const zone::Snapshot>& snapshot) {
         for (auto& worker : workers) retired.retire(worker->pool_counters().prepare(snapshot));
     });

@@ -133,6 +133,7 @@ void State::set_latency(std::shared_ptr<const latency::Routes> latency) {
 void State::publish() {
     retire(published_.load());
     published_.publish(make_view(config_, snapshot_, health_, geo_, latency_));
+    if (published_listener_) published_listener_();
 }
 
 void State::record_reload(ReloadResult result) {

@@ -115,6 +115,12 @@ public:
     // here. Single writer: serve(), at start-up.
     void set_retirer(std::function<void(std::shared_ptr<const void>)> retire) { retire_ = std::move(retire); }
 
+    // Called after every View is published, so that the workers move to it
+    // at once (net::Worker::view_published): an idle worker would otherwise
+    // hold the old one, with a reload's old zones or a replaced GeoIP
+    // database, until its next query. Single writer: serve(), at start-up.
+    void set_published_listener(std::function<void()> listener) { published_listener_ = std::move(listener); }
+
     // Reload's picture: every zone file's state and the outcome of reloads.
     // Single writer: control::Reloader (reload.cpp).
     const std::vector<ZoneFileStatus>& zone_status() const { return zone_status_; }
@@ -144,6 +150,7 @@ private:
     std::function<void(const zone::Snapshot&)> health_updater_;
     std::function<void(const std::shared_ptr<const zone::Snapshot>&)> snapshot_preparer_;
     std::function<void(std::shared_ptr<const void>)> retire_;
+    std::function<void()> published_listener_;
     std::shared_ptr<const geo::Geo> geo_;
     std::shared_ptr<const latency::Routes> latency_;
     const std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();

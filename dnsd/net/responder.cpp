@@ -30,15 +30,19 @@ Responder::Responder(const core::Published<answer::View>& published, uint32_t re
     prepared_generation_ = reader_.generation();
 }
 
+void Responder::catch_up() {
+    const answer::View& view = reader_.get();
+    if (reader_.generation() == prepared_generation_) return;
+    state_.prepare(view);
+    pool_counters_.adopt(view.snapshot);
+    prepared_generation_ = reader_.generation();
+}
+
 size_t Responder::answer(std::span<const uint8_t> query, const core::Address& source, answer::Transport transport,
                          std::span<uint8_t> out) {
     counters_.queries[static_cast<size_t>(transport)].add();
+    catch_up();
     const answer::View& view = reader_.get();
-    if (reader_.generation() != prepared_generation_) {
-        state_.prepare(view);
-        pool_counters_.adopt(view.snapshot);
-        prepared_generation_ = reader_.generation();
-    }
     const answer::Outcome outcome = answer::respond({query, source, transport, now_s()}, view, state_, out);
     if (outcome.rrl == guard::Verdict::drop) {
         counters_.rrl_dropped.add();

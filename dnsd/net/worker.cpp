@@ -21,6 +21,8 @@ Worker::Worker(const core::Published<answer::View>& published, uint32_t region_c
       tcp_(&loop_.uv, responder_, tcp_settings, tcp_shared) {
     uv_async_init(&loop_.uv, &stop_async_, on_stop);
     stop_async_.data = this;
+    uv_async_init(&loop_.uv, &view_async_, on_view_published);
+    view_async_.data = this;
     try {
         for (ListenSockets& listen : sockets) {
             udp_.open(std::move(listen.udp), listen.endpoint);
@@ -59,12 +61,24 @@ void Worker::join() {
     if (thread_.joinable()) thread_.join();
 }
 
+void Worker::view_published() {
+    std::lock_guard lock(view_async_mutex_);
+    if (view_async_open_) uv_async_send(&view_async_);
+}
+
 void Worker::on_stop(uv_async_t* async) { static_cast<Worker*>(async->data)->close_handles(); }
+
+void Worker::on_view_published(uv_async_t* async) { static_cast<Worker*>(async->data)->responder_.catch_up(); }
 
 void Worker::close_handles() {
     auto* async = reinterpret_cast<uv_handle_t*>(&stop_async_);
     if (uv_is_closing(async)) return;
     uv_close(async, nullptr);
+    {
+        std::lock_guard lock(view_async_mutex_);
+        view_async_open_ = false;
+        uv_close(reinterpret_cast<uv_handle_t*>(&view_async_), nullptr);
+    }
     udp_.close();
     tcp_.shutdown();
 }

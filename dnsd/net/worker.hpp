@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -37,6 +38,10 @@ public:
     // already written, then let the thread end.
     void stop();
     void join();
+    // From any thread: a new view was published. The worker moves to it now
+    // rather than at its next query (Responder::catch_up), so that an idle
+    // worker lets go of the old one and what only it held is freed.
+    void view_published();
 
     // Readable from any thread.
     const Counters& counters() const { return responder_.counters(); }
@@ -50,11 +55,16 @@ private:
         uv_loop_t uv;
     };
     static void on_stop(uv_async_t* async);
+    static void on_view_published(uv_async_t* async);
     void close_handles();
     void run_until_closed();
 
     Loop loop_;
     uv_async_t stop_async_;
+    uv_async_t view_async_;
+    // Guards view_async_ against a send while the worker closes it.
+    std::mutex view_async_mutex_;
+    bool view_async_open_ = true;
     Responder responder_;
     Udp udp_;
     Tcp tcp_;

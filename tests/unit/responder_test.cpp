@@ -120,6 +120,19 @@ std::string first_of(net::Responder& responder, const std::string& name) {
 
 }  // namespace
 
+TEST_CASE("Responder: told of a publish, it lets go of the old view without waiting for a query", "[net]") {
+    core::Published<answer::View> published(std::make_shared<const answer::View>(coin_view()));
+    net::Responder responder(published, 0);
+    REQUIRE(flips(responder, 1).size() == 1);
+    const std::weak_ptr<const zone::Snapshot> old = published.load()->snapshot;
+
+    published.publish(std::make_shared<const answer::View>(coin_view()));
+    CHECK_FALSE(old.expired());  // the worker still holds it: no query came
+    responder.catch_up();
+    CHECK(old.expired());
+    CHECK(flips(responder, 1).size() == 1);
+}
+
 TEST_CASE("Responder: a set's rotation carries on across publishes that leave it unchanged", "[net][rotation]") {
     const auto first_zone = rotating_zone();
     core::Published<answer::View> published(view_of(first_zone));
