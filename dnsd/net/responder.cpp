@@ -30,19 +30,19 @@ Responder::Responder(const core::Published<answer::View>& published, uint32_t re
     prepared_generation_ = reader_.generation();
 }
 
-void Responder::catch_up() {
+const answer::View& Responder::catch_up() {
     const answer::View& view = reader_.get();
-    if (reader_.generation() == prepared_generation_) return;
+    if (reader_.generation() == prepared_generation_) return view;
     state_.prepare(view);
     pool_counters_.adopt(view.snapshot);
     prepared_generation_ = reader_.generation();
+    return view;
 }
 
 size_t Responder::answer(std::span<const uint8_t> query, const core::Address& source, answer::Transport transport,
                          std::span<uint8_t> out) {
     counters_.queries[static_cast<size_t>(transport)].add();
-    catch_up();
-    const answer::View& view = reader_.get();
+    const answer::View& view = catch_up();
     const answer::Outcome outcome = answer::respond({query, source, transport, now_s()}, view, state_, out);
     if (outcome.rrl == guard::Verdict::drop) {
         counters_.rrl_dropped.add();

@@ -32,9 +32,9 @@ public:
     size_t answer(std::span<const uint8_t> query, const core::Address& source, answer::Transport transport,
                   std::span<uint8_t> out);
 
-    // Moves to the view published last, unless it has already: done by the
-    // first query after a publish, or when the worker is told of one.
-    void catch_up();
+    // Moves to the view published last, unless it has already, and returns
+    // it: done by every query, and when the worker is told of a publish.
+    const answer::View& catch_up();
 
     Counters& counters() { return counters_; }
     const Counters& counters() const { return counters_; }
