@@ -25,18 +25,13 @@ Responder::Responder(const core::Published<answer::View>& published, uint32_t re
     // never leaves 0, so a failed or zero draw keeps the default state.
     uint64_t seed = 0;
     if (::getrandom(&seed, sizeof seed, 0) == static_cast<ssize_t>(sizeof seed) && seed != 0) state_.rng_state = seed;
-    state_.prepare(reader_.get());
-    pool_counters_.adopt(reader_.get().snapshot);
-    prepared_generation_ = reader_.generation();
+    adopt(reader_.get());
 }
 
-const answer::View& Responder::catch_up() {
-    const answer::View& view = reader_.get();
-    if (reader_.generation() == prepared_generation_) return view;
+void Responder::adopt(const answer::View& view) {
     state_.prepare(view);
     pool_counters_.adopt(view.snapshot);
     prepared_generation_ = reader_.generation();
-    return view;
 }
 
 size_t Responder::answer(std::span<const uint8_t> query, const core::Address& source, answer::Transport transport,

@@ -34,7 +34,11 @@ public:
 
     // Moves to the view published last, unless it has already, and returns
     // it: done by every query, and when the worker is told of a publish.
-    const answer::View& catch_up();
+    const answer::View& catch_up() {
+        const answer::View& view = reader_.get();
+        if (reader_.generation() != prepared_generation_) adopt(view);
+        return view;
+    }
 
     Counters& counters() { return counters_; }
     const Counters& counters() const { return counters_; }
@@ -43,6 +47,9 @@ public:
     const guard::Rrl* rrl() const { return state_.rrl; }
 
 private:
+    // The part of catch_up that runs once per publish.
+    void adopt(const answer::View& view);
+
     core::Published<answer::View>::Reader reader_;
     uint64_t prepared_generation_;
     answer::WorkerState state_;
