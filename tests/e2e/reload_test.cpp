@@ -281,6 +281,29 @@ TEST_CASE("reload: a deleted zone file's zone is REFUSED and a new file's zone i
     CHECK(server.stop() == 0);
 }
 
+TEST_CASE("reload: workers move to the new zones without a query, so a deleted zone's answer counts leave status",
+          "[reload]") {
+    Zones zones;
+    LiveZone live;
+    zones.replace(live.name, live.text());
+    Dnsd server = start(zones.dir());
+    REQUIRE(addresses(server, "www.live.test") == Addresses{"192.0.2.1", "192.0.2.2"});
+    const auto counted = [&] {
+        const json status = json::parse(http_request(server.http_port(), "GET", "/v1/status").body);
+        for (const auto& row : status["answers"])
+            if (row["zone"] == live.name) return true;
+        return false;
+    };
+    REQUIRE(eventually(counted, 5s));
+
+    // No query from here on: the worker that answered must let go of its
+    // counters for the old zones by itself.
+    zones.remove(live.name);
+    CHECK(eventually([&] { return server.log().find("live.test removed") != std::string::npos; }, 5s));
+    CHECK(eventually([&] { return !counted(); }, 5s));
+    CHECK(server.stop() == 0);
+}
+
 TEST_CASE("reload: a reload of many zones names ten in its log line and in status and counts the rest",
           "[reload]") {
     // Links to files elsewhere, as in the SIGHUP test below: the directory
